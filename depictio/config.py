@@ -1,0 +1,75 @@
+"""Settings for every Depictio process, read from DEPICTIO_* environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuthMode(StrEnum):
+    """How callers are identified."""
+
+    AUTH = "auth"
+    SINGLE_USER = "single-user"
+    PUBLIC = "public"
+
+
+class Settings(BaseSettings):
+    """All configuration; each field is DEPICTIO_<FIELD NAME IN CAPITALS>."""
+
+    model_config = SettingsConfigDict(env_prefix="DEPICTIO_", extra="ignore")
+
+    data_dir: Path = Field(Path(".depictio"), description="Where embedded defaults keep state.")
+    mongo_url: str = Field(
+        "", description="mongodb://… for a real MongoDB; empty uses the embedded engine."
+    )
+    auth_mode: AuthMode = Field(AuthMode.AUTH, description="auth, single-user or public.")
+    auth_registration: bool = Field(True, description="Whether anyone may register.")
+    admin_email: str = Field("admin@depictio.local", description="The first admin's e-mail.")
+    admin_password: str = Field(
+        "", description="The first admin's password; generated and printed once if empty."
+    )
+
+    auth_addr: str = Field("127.0.0.1:50051", description="auth_svc gRPC address.")
+    metadata_addr: str = Field("127.0.0.1:50052", description="metadata_svc gRPC address.")
+    data_addr: str = Field("127.0.0.1:50053", description="data_svc gRPC address.")
+    gateway_host: str = Field("127.0.0.1", description="Gateway bind host.")
+    gateway_port: int = Field(8000, description="Gateway HTTP port.")
+    ui_port: int = Field(8050, description="Dash UI HTTP port.")
+
+    jwt_issuer: str = Field("depictio", description="iss of every token.")
+    jwt_audience: str = Field("depictio", description="aud of every token.")
+    jwt_leeway_seconds: int = Field(10, ge=0, le=30, description="Clock skew allowed.")
+    access_token_ttl_seconds: int = Field(900, gt=0, description="Access token lifetime.")
+    refresh_token_ttl_seconds: int = Field(7 * 24 * 3600, gt=0, description="Refresh lifetime.")
+    api_token_cache_seconds: int = Field(
+        30, ge=0, description="How long the gateway reuses an exchanged API token."
+    )
+    jwks_refresh_min_seconds: float = Field(
+        5.0, ge=0, description="Least time between two JWKS refetches for unknown kids."
+    )
+
+    rpc_timeout_seconds: float = Field(10.0, gt=0, description="Default deadline of an RPC.")
+    shutdown_grace_seconds: float = Field(5.0, ge=0, description="Grace on SIGTERM.")
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @field_validator("admin_email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.strip().lower()
+
+    def mongo_location(self, service: str) -> str:
+        """Where a service's database lives: the real MongoDB URL or an embedded directory."""
+        if self.mongo_url:
+            return self.mongo_url
+        return str((self.data_dir / "mongo" / service).resolve())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""gRPC runtime shared by every service: server bootstrap, interceptors, channels."""

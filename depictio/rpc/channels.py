@@ -1,0 +1,103 @@
+"""Client channels: one per target per process (and event loop), with keepalive and retries.
+
+Retries happen only on UNAVAILABLE and only for the idempotent methods listed here; every call
+made through depictio.clients carries a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+
+from grpc import aio
+
+from depictio.rpc.server import MAX_MESSAGE_BYTES
+
+# Methods safe to repeat: reads, and writes whose repetition has the same effect.
+IDEMPOTENT_METHODS: dict[str, tuple[str, ...]] = {
+    "grpc.health.v1.Health": ("Check",),
+    "depictio.v1.AuthService": (
+        "GetMe",
+        "GetJwks",
+        "ListApiTokens",
+        "RevokeApiToken",
+        "ListUsers",
+        "GetUser",
+        "UpdateUser",
+        "StartLocalSession",
+    ),
+    "depictio.v1.MetadataService": (
+        "GetProject",
+        "ListProjects",
+        "ListMembers",
+        "CheckAccess",
+        "ListRuns",
+        "ListFiles",
+        "GetDashboard",
+        "ListDashboards",
+        "ListDashboardVersions",
+        "GetDashboardVersion",
+        "ExportDashboardYaml",
+        "SyncProject",
+    ),
+    "depictio.v1.DataService": ("Scan", "Describe", "History", "Query"),
+}
+
+
+def service_config(idempotent: dict[str, tuple[str, ...]]) -> str:
+    """A gRPC service config retrying UNAVAILABLE on the given methods."""
+    names = [
+        {"service": service, "method": method}
+        for service, methods in idempotent.items()
+        for method in methods
+    ]
+    return json.dumps(
+        {
+            "methodConfig": [
+                {
+                    "name": names,
+                    "retryPolicy": {
+                        "maxAttempts": 4,
+                        "initialBackoff": "0.1s",
+                        "maxBackoff": "1s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ]
+        }
+    )
+
+
+CHANNEL_OPTIONS: list[tuple[str, int | str]] = [
+    ("grpc.enable_retries", 1),
+    ("grpc.service_config", service_config(IDEMPOTENT_METHODS)),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
+]
+
+_channels: dict[tuple[str, int], aio.Channel] = {}
+
+
+def channel(target: str) -> aio.Channel:
+    """The process's channel to `target` on the running event loop (created on first use)."""
+    key = (target, id(asyncio.get_running_loop()))
+    existing = _channels.get(key)
+    if existing is None:
+        existing = aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        _channels[key] = existing
+    return existing
+
+
+async def close_channels(targets: Iterable[str] | None = None) -> None:
+    """Closes the channels of the running loop (to the given targets, or all)."""
+    loop_id = id(asyncio.get_running_loop())
+    for key in list(_channels):
+        if key[1] == loop_id and (targets is None or key[0] in targets):
+            await _channels.pop(key).close()

@@ -1,0 +1,214 @@
+"""Server interceptors: request id, JSON access log, error → status mapping, identity.
+
+Each interceptor supplies an async context manager (`scope`) around the handler. The wrapper
+applies it alike to unary and streaming handlers, so a streaming RPC is logged and mapped
+when its stream ends, not when it starts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from depictio.config import AuthMode
+from depictio.errors import DepictioError, Unauthenticated
+from depictio.rpc.context import identity_var, request_id_var
+from depictio.tokens import ANONYMOUS, Identity, TokenVerifier
+
+log = logging.getLogger("depictio.rpc")
+
+REQUEST_ID_KEY = "x-request-id"
+AUTHORIZATION_KEY = "authorization"
+# Methods every caller may reach without a token, whatever the service.
+ALWAYS_PUBLIC = frozenset(
+    {
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    }
+)
+
+
+def metadata_value(context: aio.ServicerContext, key: str) -> str:
+    """The first value of an invocation metadata key, or ''."""
+    for item in context.invocation_metadata() or ():
+        if item.key == key:
+            value = item.value
+            return value.decode() if isinstance(value, bytes) else value
+    return ""
+
+
+class ScopedInterceptor(aio.ServerInterceptor):
+    """Base class: wraps every handler of the server in `self.scope(method, context)`."""
+
+    def scope(self, method: str, context: aio.ServicerContext) -> AbstractAsyncContextManager[Any]:
+        raise NotImplementedError
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary(method, handler.stream_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._streaming(method, handler.unary_stream),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._streaming(method, handler.stream_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+    def _unary(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        async def wrapped(request: Any, context: aio.ServicerContext) -> Any:
+            async with self.scope(method, context):
+                result = behavior(request, context)
+                return await result if inspect.isawaitable(result) else result
+
+        return wrapped
+
+    def _streaming(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        async def wrapped(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+            async with self.scope(method, context):
+                responses = behavior(request, context)
+                if hasattr(responses, "__aiter__"):
+                    async for response in responses:
+                        yield response
+                else:
+                    for response in responses:
+                        yield response
+
+        return wrapped
+
+
+class RequestIdInterceptor(ScopedInterceptor):
+    """Takes the caller's x-request-id (or makes one) and returns it in trailing metadata."""
+
+    @asynccontextmanager
+    async def scope(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
+        request_id = metadata_value(context, REQUEST_ID_KEY) or uuid.uuid4().hex
+        token = request_id_var.set(request_id[:128])
+        try:
+            yield
+        finally:
+            context.set_trailing_metadata(((REQUEST_ID_KEY, request_id_var.get()),))
+            request_id_var.reset(token)
+
+
+class AccessLogInterceptor(ScopedInterceptor):
+    """Logs one JSON line per RPC: method, caller, status code, duration. Never a payload."""
+
+    @asynccontextmanager
+    async def scope(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            yield
+        except BaseException:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            if method not in ALWAYS_PUBLIC:
+                identity = identity_var.get()
+                status = code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
+                log.info(
+                    "rpc",
+                    extra={
+                        "method": method,
+                        "request_id": request_id_var.get(),
+                        "user_id": identity.user_id or "anonymous",
+                        "code": status.name,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+
+
+class ErrorMappingInterceptor(ScopedInterceptor):
+    """Turns domain errors into their status codes; hides the details of unexpected ones."""
+
+    @asynccontextmanager
+    async def scope(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
+        try:
+            yield
+        except DepictioError as exc:
+            await context.abort(exc.code, exc.message)
+        except NotImplementedError:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+        except aio.AbortError:
+            raise
+        except Exception:
+            log.exception("unhandled error", extra={"method": method})
+            await context.abort(
+                grpc.StatusCode.INTERNAL,
+                f"internal error (request id {request_id_var.get()})",
+            )
+
+
+class IdentityInterceptor(ScopedInterceptor):
+    """Verifies the bearer access token of every call that needs one."""
+
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        public_methods: Collection[str] = (),
+        auth_mode: AuthMode = AuthMode.AUTH,
+    ) -> None:
+        self._verifier = verifier
+        self._public = ALWAYS_PUBLIC | frozenset(public_methods)
+        self._auth_mode = auth_mode
+
+    async def identify(self, method: str, authorization: str) -> Identity:
+        """The caller named by an authorization header value, or an error."""
+        if not authorization:
+            if method in self._public or self._auth_mode is AuthMode.PUBLIC:
+                return ANONYMOUS
+            raise Unauthenticated("missing bearer token in 'authorization' metadata")
+        if method in self._public:
+            return ANONYMOUS
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("authorization must be 'Bearer <access token>'")
+        token = token.strip()
+        claims = await self._verifier.verify(token)
+        return Identity.from_claims(claims, token)
+
+    @asynccontextmanager
+    async def scope(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
+        identity = await self.identify(method, metadata_value(context, AUTHORIZATION_KEY))
+        token = identity_var.set(identity)
+        try:
+            yield
+        finally:
+            identity_var.reset(token)
+
+
+def standard_interceptors(identity: IdentityInterceptor) -> list[aio.ServerInterceptor]:
+    """The interceptor chain of every service, outermost first."""
+    return [RequestIdInterceptor(), AccessLogInterceptor(), ErrorMappingInterceptor(), identity]
