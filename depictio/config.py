@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     gateway_port: int = Field(8000, description="Gateway HTTP port.")
     ui_port: int = Field(8050, description="Dash UI HTTP port.")
 
+    signing_key_file: Path | None = Field(
+        None, description="PEM Ed25519 private key to sign with; generated and stored if unset."
+    )
     jwt_issuer: str = Field("depictio", description="iss of every token.")
     jwt_audience: str = Field("depictio", description="aud of every token.")
     jwt_leeway_seconds: int = Field(10, ge=0, le=30, description="Clock skew allowed.")

@@ -201,12 +201,10 @@ class IdentityInterceptor(ScopedInterceptor):
 
     @asynccontextmanager
     async def scope(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
-        identity = await self.identify(method, metadata_value(context, AUTHORIZATION_KEY))
-        token = identity_var.set(identity)
-        try:
-            yield
-        finally:
-            identity_var.reset(token)
+        # Not reset on exit: grpc.aio serves each RPC in its own task, whose context ends with
+        # it, and the access log (an outer scope) reads the identity after the handler returns.
+        identity_var.set(await self.identify(method, metadata_value(context, AUTHORIZATION_KEY)))
+        yield
 
 
 def standard_interceptors(identity: IdentityInterceptor) -> list[aio.ServerInterceptor]:

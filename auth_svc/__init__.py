@@ -1,0 +1,1 @@
+"""auth_svc: users, sessions, API tokens and signing keys (gRPC AuthService)."""
