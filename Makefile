@@ -24,8 +24,8 @@ run: install
 system-deps:
 	@bash scripts/install-system-deps.sh
 
-test: install system-deps
-	$(BIN)/python -m pytest tests -q
+test: install system-deps lint
+	$(BIN)/python -m pytest tests -q --ignore=tests/bench
 
 lint: install
 	$(BIN)/ruff check .
