@@ -15,8 +15,6 @@ from depictio.config import Settings
 
 log = logging.getLogger("auth_svc.bootstrap")
 
-INITIAL_ADMIN_FILE = "initial-admin.json"
-
 
 def write_private_file(path: Path, content: str) -> None:
     """Writes a file only its owner can read (mode 0600 from the start)."""
@@ -48,7 +46,7 @@ async def ensure_first_admin(store: AuthStore, settings: Settings) -> None:
         }
     )
     if generated:
-        path = settings.data_dir / INITIAL_ADMIN_FILE
+        path = settings.initial_admin_file
         write_private_file(path, json.dumps({"email": settings.admin_email, "password": password}))
         log.info(
             "created the first admin with a generated password",

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     def _lower_email(cls, value: str) -> str:
         return value.strip().lower()
 
+    @property
+    def initial_admin_file(self) -> Path:
+        """Where auth_svc leaves a generated first-admin password (0600) for `depictio up`."""
+        return self.data_dir / "initial-admin.json"
+
     def mongo_location(self, service: str) -> str:
         """Where a service's database lives: the real MongoDB URL or an embedded directory."""
         if self.mongo_url:

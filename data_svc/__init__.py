@@ -1,0 +1,1 @@
+"""data_svc: Delta tables — write, scan and query as Arrow IPC streams."""

@@ -1,0 +1,1 @@
+"""The `depictio` command line: `depictio up`, `depictio version` and, later, ingestion."""

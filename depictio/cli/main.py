@@ -1,0 +1,49 @@
+"""The `depictio` console script."""
+
+from __future__ import annotations
+
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depictio.cli.up import run_up
+
+app = typer.Typer(
+    name="depictio",
+    help="Depictio: interactive dashboards from the outputs of bioinformatics workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def up(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where the embedded defaults keep state (default: DEPICTIO_DATA_DIR or "
+            "./.depictio).",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Run every service on this machine until Ctrl-C."""
+    raise typer.Exit(run_up(data_dir))
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    typer.echo(f"depictio {package_version('depictio')}")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

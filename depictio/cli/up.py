@@ -1,0 +1,156 @@
+"""`depictio up`: the whole platform on one machine, with embedded defaults under the data dir.
+
+While it runs, `<data_dir>/run/pids.json` holds `{"supervisor": <pid>, "children": {name: pid}}`
+for scripts and tests that need the PIDs; it is removed when `up` stops. Children log to
+`<data_dir>/logs/<name>.log`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+
+from depictio.cli.supervisor import (
+    ChildError,
+    ProcessGroup,
+    StartInterrupted,
+    default_children,
+    describe_exit,
+    gateway_url,
+)
+from depictio.config import AuthMode, Settings
+
+PIDS_FILE = Path("run") / "pids.json"
+READY_LINE = "Depictio is running — press Ctrl-C to stop"
+STARTUP_TIMEOUT_SECONDS = 30.0
+POLL_SECONDS = 0.5
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def stop_requested_on_signals() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C, SIGTERM or SIGHUP while the block runs."""
+    stop = threading.Event()
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def write_pids(data_dir: Path, group: ProcessGroup) -> Path:
+    """Writes pids.json atomically (write, then rename)."""
+    path = data_dir / PIDS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"supervisor": os.getpid(), "children": group.pids()}))
+    partial.replace(path)
+    return path
+
+
+def take_initial_admin(settings: Settings) -> dict[str, str] | None:
+    """The generated first-admin credentials, if auth_svc left them; the file is removed."""
+    path = settings.initial_admin_file
+    if not path.exists():
+        return None
+    try:
+        credentials = json.loads(path.read_text())
+        result = {"email": str(credentials["email"]), "password": str(credentials["password"])}
+    except (ValueError, KeyError, TypeError) as exc:
+        err.print(f"warning: {path} is not a credentials file ({exc}); left in place", markup=False)
+        return None
+    path.unlink()
+    return result
+
+
+def print_addresses(settings: Settings) -> None:
+    url = gateway_url(settings)
+    rows = [
+        ("Gateway", url),
+        ("API docs", f"{url}/docs"),
+        ("UI", "not built yet"),
+        ("auth_svc", f"{settings.auth_addr} (gRPC)"),
+        ("metadata_svc", f"{settings.metadata_addr} (gRPC)"),
+        ("data_svc", f"{settings.data_addr} (gRPC)"),
+        ("Auth mode", settings.auth_mode.value),
+        ("Data", str(settings.data_dir)),
+    ]
+    for label, value in rows:
+        out.print(f"  {label:<13} {value}", markup=False)
+
+
+def print_admin(settings: Settings, generated: dict[str, str] | None) -> None:
+    if settings.auth_mode is AuthMode.SINGLE_USER:
+        out.print("  Sign-in       none (single-user mode)", markup=False)
+    elif generated is not None:
+        out.print("\nFirst admin account — the password is shown only this once:", style="bold")
+        out.print(f"  e-mail        {generated['email']}", markup=False)
+        out.print(f"  password      {generated['password']}", markup=False)
+    elif settings.admin_password:
+        out.print(f"  Admin         {settings.admin_email}", markup=False)
+        out.print("  password      from DEPICTIO_ADMIN_PASSWORD", markup=False)
+
+
+def supervise(group: ProcessGroup, settings: Settings, stop: threading.Event) -> int:
+    """Starts the group, reports, and watches it until `stop` is set or a child dies."""
+    logs = group.log_dir
+    out.print(f"Starting Depictio (logs in {logs}) …", markup=False)
+    try:
+        group.start_all(timeout=STARTUP_TIMEOUT_SECONDS, cancel=stop)
+    except StartInterrupted:
+        out.print("Stopped before start-up finished.")
+        return 0
+    except ChildError as exc:
+        err.print(f"Depictio could not start: {exc}", markup=False)
+        return 1
+    pids_path = write_pids(settings.data_dir, group)
+    try:
+        for name, pid in group.pids().items():
+            out.print(f"  ✓ {name:<13} pid {pid}", markup=False)
+        out.print()
+        print_addresses(settings)
+        print_admin(settings, take_initial_admin(settings))
+        out.print(f"\n{READY_LINE}", style="bold green")
+        while not stop.wait(POLL_SECONDS):
+            dead = group.poll_dead()
+            if dead:
+                name, returncode = dead[0]
+                err.print(
+                    group.failure_report(name, f"died: {describe_exit(returncode)}"),
+                    markup=False,
+                )
+                err.print("Stopping the other services …")
+                group.stop_all()
+                err.print("Stopped.")
+                return 1
+        out.print("Stopping Depictio …")
+        group.stop_all()
+        out.print("Stopped.")
+        return 0
+    finally:
+        group.stop_all()
+        pids_path.unlink(missing_ok=True)
+
+
+def run_up(data_dir: Path | None = None) -> int:
+    """Runs every service until Ctrl-C/SIGTERM (exit code 0) or until one dies (1)."""
+    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DEPICTIO_DATA_DIR": str(settings.data_dir)}
+    group = ProcessGroup(default_children(settings), env, settings.data_dir / "logs")
+    with stop_requested_on_signals() as stop:
+        return supervise(group, settings, stop)

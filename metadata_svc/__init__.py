@@ -1,0 +1,1 @@
+"""metadata_svc: projects, workflows, data collections, runs, files, dashboards, access."""
