@@ -1,0 +1,1 @@
+"""REST API tests: real services and gateway over HTTP."""
