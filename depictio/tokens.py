@@ -134,5 +134,5 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated("token signature is invalid") from exc
         if claims.get("typ") != expected_type:
-            raise Unauthenticated(f"a {expected_type} token is required")
+            raise Unauthenticated(f"token type must be {expected_type!r}")
         return claims

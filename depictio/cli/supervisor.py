@@ -7,7 +7,6 @@ group started — never by name.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -23,7 +22,8 @@ from depictio.cli.probes import GrpcHealth, HealthProbe, HealthProber, HttpHealt
 from depictio.config import Settings
 
 LOG_TAIL_LINES = 20
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Children run under this wrapper so that they die with the supervisor, even a SIGKILLed one.
+ORPHAN_GUARD = (sys.executable, "-m", "depictio.cli.orphan_guard")
 POLL_SECONDS = 0.2
 
 
@@ -61,13 +61,6 @@ def describe_exit(returncode: int) -> str:
             name = "an unknown signal"
         return f"killed by signal {name} ({-returncode})"
     return f"exited with code {returncode}"
-
-
-def _die_with_parent() -> None:
-    """In the forked child: ask Linux to send SIGTERM when the supervisor dies, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -222,13 +215,12 @@ class ProcessGroup:
             log.flush()
             try:
                 child.process = subprocess.Popen(
-                    child.spec.argv,
+                    [*ORPHAN_GUARD, str(os.getpid()), *child.spec.argv],
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=self.env,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,
                 )
             except OSError as exc:
                 raise ChildError(name, f"{name} could not be started: {exc}") from exc

@@ -166,7 +166,7 @@ FORGERIES: dict[str, tuple[Callable[[Keyed], str], str]] = {
     "unknown-kid": (unknown_kid, "token signed with an unknown key"),
     "known-kid-foreign-key": (known_kid_foreign_key, "token signature is invalid"),
     "tampered-sub": (tampered_sub, "token signature is invalid"),
-    "refresh-as-access": (refresh_as_access, "access token is required"),
+    "refresh-as-access": (refresh_as_access, "token type must be 'access'"),
 }
 
 

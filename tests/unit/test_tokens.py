@@ -75,7 +75,7 @@ def test_valid_token_is_accepted(key: SigningKey) -> None:
         ({"nbf": int(time.time()) + 300}, "not valid yet"),
         ({"aud": "someone-else"}, "audience"),
         ({"iss": "someone-else"}, "issuer"),
-        ({"typ": "refresh"}, "access token is required"),
+        ({"typ": "refresh"}, "token type must be 'access'"),
         ({"jti": None}, "jti"),
         ({"typ": None}, "typ"),
     ],
