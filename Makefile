@@ -19,10 +19,10 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/depictio up
 
-# System packages the test suite needs (none beyond Python yet; later issues add
-# redis-server and chromium here). Installed only when missing.
+# System packages the test suite needs, installed only when missing: redis-server for the
+# data service's query cache (later issues add chromium here).
 system-deps:
-	@bash scripts/install-system-deps.sh
+	@bash scripts/install-system-deps.sh redis-server
 
 test: install system-deps lint
 	$(BIN)/python -m pytest tests -q --ignore=tests/bench

@@ -22,7 +22,7 @@ from depictio.v1 import auth_pb2_grpc
 async def main() -> None:
     settings = get_settings()
     configure_logging("auth_svc", settings.log_level)
-    db = MongoDatabase(settings.mongo_location("auth_svc"), "depictio_auth")
+    db = MongoDatabase(settings.mongo_location("auth_svc"), settings.mongo_database("auth"))
     await db.run(create_indexes)
     key = load_signing_key(db, settings.signing_key_file)
     store = AuthStore(db)

@@ -293,6 +293,16 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def GetJwks(self, request: pb.GetJwksRequest, context: Any) -> pb.GetJwksResponse:
         return pb.GetJwksResponse(keys=[pb.JsonWebKey(**self.key.jwk())])
 
+    async def LookupUser(
+        self, request: pb.LookupUserRequest, context: Any
+    ) -> pb.LookupUserResponse:
+        await self._caller()
+        email = request.email.strip().lower()
+        user = await self.store.user_by_email(email)
+        if user is None:
+            raise NotFound(f"email: no user with the e-mail '{email}'")
+        return pb.LookupUserResponse(user_id=user["_id"], email=user["email"])
+
     # admin
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Any) -> pb.ListUsersResponse:

@@ -1,25 +1,50 @@
-"""Runs data_svc: `python -m data_svc` (first cut: every RPC answers UNIMPLEMENTED)."""
+"""Runs data_svc: `python -m data_svc` (Delta tables on disk or S3, Arrow streaming, queries)."""
 
 from __future__ import annotations
 
 from grpc import aio
 
-from depictio.config import get_settings
+from data_svc.access import AccessGuard, metadata_access_check
+from data_svc.querying import QueryRunner
+from data_svc.result_cache import ResultCache
+from data_svc.servicer import DataServicer
+from data_svc.storage import Storage
+from data_svc.tables import DeltaTables
+from depictio.config import Settings, get_settings
 from depictio.service_main import run_service
 from depictio.v1 import data_pb2_grpc
 
 SERVICE = "depictio.v1.DataService"
 
 
-def register(server: aio.Server) -> None:
-    """Adds the DataService servicer to the server."""
-    # The generated base answers UNIMPLEMENTED for every RPC; its stub calls them abstract.
-    servicer = data_pb2_grpc.DataServiceServicer()  # type: ignore[abstract]
-    data_pb2_grpc.add_DataServiceServicer_to_server(servicer, server)
+def build_servicer(settings: Settings) -> DataServicer:
+    """The servicer over the storage, metadata_svc and (optional) Redis `settings` name."""
+    storage = Storage.from_settings(settings)
+    storage.prepare()
+    tables = DeltaTables(storage)
+    cache = (
+        ResultCache(settings.redis_url, settings.query_cache_ttl_seconds)
+        if settings.redis_url
+        else None
+    )
+    guard = AccessGuard(metadata_access_check(settings.metadata_addr, settings.rpc_timeout_seconds))
+    return DataServicer(
+        tables,
+        guard,
+        QueryRunner(tables, cache),
+        settings.metadata_addr,
+        settings.rpc_timeout_seconds,
+    )
 
 
 def main() -> None:
-    run_service("data_svc", get_settings().data_addr, [SERVICE], register)
+    settings = get_settings()
+    servicer = build_servicer(settings)
+
+    def register(server: aio.Server) -> None:
+        data_pb2_grpc.add_DataServiceServicer_to_server(servicer, server)
+
+    run_service("data_svc", settings.data_addr, [SERVICE], register)
 
 
 if __name__ == "__main__":

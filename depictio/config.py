@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     mongo_url: str = Field(
         "", description="mongodb://… for a real MongoDB; empty uses the embedded engine."
     )
+    mongo_db_prefix: str = Field(
+        "depictio",
+        pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        description="Prefix of the database names (<prefix>_auth, <prefix>_metadata).",
+    )
     auth_mode: AuthMode = Field(AuthMode.AUTH, description="auth, single-user or public.")
     auth_registration: bool = Field(True, description="Whether anyone may register.")
     admin_email: str = Field("admin@depictio.local", description="The first admin's e-mail.")
@@ -56,6 +61,20 @@ class Settings(BaseSettings):
         5.0, ge=0, description="Least time between two JWKS refetches for unknown kids."
     )
 
+    storage_url: str = Field(
+        "",
+        description="Where Delta tables live: file://… or s3://bucket/prefix; "
+        "empty means file://<data_dir>/delta.",
+    )
+    s3_endpoint: str = Field("", description="S3/MinIO endpoint URL, e.g. http://minio:9000.")
+    s3_access_key: str = Field("", description="S3 access key id.")
+    s3_secret_key: str = Field("", description="S3 secret access key.")
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    redis_url: str = Field("", description="redis://… for the query result cache; empty: none.")
+    query_cache_ttl_seconds: int = Field(
+        300, ge=0, description="How long a cached query result is kept."
+    )
+
     rpc_timeout_seconds: float = Field(10.0, gt=0, description="Default deadline of an RPC.")
     shutdown_grace_seconds: float = Field(5.0, ge=0, description="Grace on SIGTERM.")
     log_level: str = Field("INFO", description="Logging level.")
@@ -69,6 +88,17 @@ class Settings(BaseSettings):
     def initial_admin_file(self) -> Path:
         """Where auth_svc leaves a generated first-admin password (0600) for `depictio up`."""
         return self.data_dir / "initial-admin.json"
+
+    @property
+    def delta_root_url(self) -> str:
+        """The storage URL Delta tables live under (file://<data_dir>/delta by default)."""
+        if self.storage_url:
+            return self.storage_url.rstrip("/")
+        return (self.data_dir / "delta").resolve().as_uri()
+
+    def mongo_database(self, service: str) -> str:
+        """The name of a service's database, e.g. 'depictio_metadata'."""
+        return f"{self.mongo_db_prefix}_{service}"
 
     def mongo_location(self, service: str) -> str:
         """Where a service's database lives: the real MongoDB URL or an embedded directory."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from grpc import aio
 
@@ -21,6 +21,7 @@ def run_service(
     address: str,
     service_names: Sequence[str],
     register: Callable[[aio.Server], None],
+    on_stop: Sequence[Callable[[], Awaitable[None] | None]] = (),
 ) -> None:
     """Serves `register`'s servicers at `address` until SIGTERM/SIGINT.
 
@@ -44,6 +45,6 @@ def run_service(
         register=register,
         interceptors=standard_interceptors(identity),
         grace_seconds=settings.shutdown_grace_seconds,
-        on_stop=[close_channels],
+        on_stop=[close_channels, *on_stop],
     )
     asyncio.run(serve(spec))

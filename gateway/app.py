@@ -13,7 +13,7 @@ from gateway.backends import Backends
 from gateway.errors import install_error_handlers
 from gateway.identity import Authenticator
 from gateway.request_context import RequestContextMiddleware
-from gateway.routers import admin, auth, system
+from gateway.routers import admin, auth, dashboards, datacollections, projects, system
 
 
 @asynccontextmanager
@@ -43,4 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(admin.router)
+    app.include_router(projects.router)
+    app.include_router(dashboards.router)
+    app.include_router(datacollections.router)
     return app

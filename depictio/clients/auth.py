@@ -88,3 +88,7 @@ class AuthClient(ServiceClient):
         if is_active is not None:
             request.is_active = is_active
         return (await self.call(self.stub.UpdateUser, request)).user
+
+    async def lookup_user(self, email: str) -> pb.LookupUserResponse:
+        """The id of the user with this e-mail; NOT_FOUND when there is none."""
+        return await self.call(self.stub.LookupUser, pb.LookupUserRequest(email=email))

@@ -107,6 +107,11 @@ class AuthServiceStub:
                 request_serializer=depictio_dot_v1_dot_auth__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=depictio_dot_v1_dot_auth__pb2.UpdateUserResponse.FromString,
                 _registered_method=True)
+        self.LookupUser = channel.unary_unary(
+                '/depictio.v1.AuthService/LookupUser',
+                request_serializer=depictio_dot_v1_dot_auth__pb2.LookupUserRequest.SerializeToString,
+                response_deserializer=depictio_dot_v1_dot_auth__pb2.LookupUserResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -213,6 +218,14 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LookupUser(self, request, context):
+        """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
+        so that other services can name members by e-mail.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -285,6 +298,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.UpdateUser,
                     request_deserializer=depictio_dot_v1_dot_auth__pb2.UpdateUserRequest.FromString,
                     response_serializer=depictio_dot_v1_dot_auth__pb2.UpdateUserResponse.SerializeToString,
+            ),
+            'LookupUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupUser,
+                    request_deserializer=depictio_dot_v1_dot_auth__pb2.LookupUserRequest.FromString,
+                    response_serializer=depictio_dot_v1_dot_auth__pb2.LookupUserResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -668,6 +686,33 @@ class AuthService:
             '/depictio.v1.AuthService/UpdateUser',
             depictio_dot_v1_dot_auth__pb2.UpdateUserRequest.SerializeToString,
             depictio_dot_v1_dot_auth__pb2.UpdateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/depictio.v1.AuthService/LookupUser',
+            depictio_dot_v1_dot_auth__pb2.LookupUserRequest.SerializeToString,
+            depictio_dot_v1_dot_auth__pb2.LookupUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

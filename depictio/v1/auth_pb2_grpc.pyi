@@ -64,6 +64,10 @@ class AuthServiceStub:
     """Admin: returns one user."""
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateUserRequest, _auth_pb2.UpdateUserResponse]
     """Admin: promotes, demotes, deactivates or reactivates a user."""
+    LookupUser: _grpc.UnaryUnaryMultiCallable[_auth_pb2.LookupUserRequest, _auth_pb2.LookupUserResponse]
+    """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
+    so that other services can name members by e-mail.
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -101,6 +105,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Admin: returns one user."""
     UpdateUser: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateUserRequest, _auth_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """Admin: promotes, demotes, deactivates or reactivates a user."""
+    LookupUser: _aio.UnaryUnaryMultiCallable[_auth_pb2.LookupUserRequest, _auth_pb2.LookupUserResponse]  # type: ignore[assignment]
+    """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
+    so that other services can name members by e-mail.
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """Users, sessions, API tokens and signing keys. Owns the users, tokens and keys collections.
@@ -219,5 +227,15 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.UpdateUserResponse, _abc.Awaitable[_auth_pb2.UpdateUserResponse]]:
         """Admin: promotes, demotes, deactivates or reactivates a user."""
+
+    @_abc_1.abstractmethod
+    def LookupUser(
+        self,
+        request: _auth_pb2.LookupUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.LookupUserResponse, _abc.Awaitable[_auth_pb2.LookupUserResponse]]:
+        """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
+        so that other services can name members by e-mail.
+        """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -32,9 +32,11 @@ class _WriteModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WriteMode.V
     WRITE_MODE_APPEND: _WriteMode.ValueType  # 1
     """Add the rows."""
     WRITE_MODE_OVERWRITE: _WriteMode.ValueType  # 2
-    """Replace the whole table."""
+    """Replace the whole table, schema included."""
     WRITE_MODE_REPLACE_RUN: _WriteMode.ValueType  # 3
-    """Replace the rows of one run."""
+    """Replace the rows of one run (those whose depictio_run_id is the header's run_id), in one
+    commit that deletes them and adds the new ones.
+    """
 
 class WriteMode(_WriteMode, metaclass=_WriteModeEnumTypeWrapper):
     """How a write combines with the table."""
@@ -44,9 +46,11 @@ WRITE_MODE_UNSPECIFIED: WriteMode.ValueType  # 0
 WRITE_MODE_APPEND: WriteMode.ValueType  # 1
 """Add the rows."""
 WRITE_MODE_OVERWRITE: WriteMode.ValueType  # 2
-"""Replace the whole table."""
+"""Replace the whole table, schema included."""
 WRITE_MODE_REPLACE_RUN: WriteMode.ValueType  # 3
-"""Replace the rows of one run."""
+"""Replace the rows of one run (those whose depictio_run_id is the header's run_id), in one
+commit that deletes them and adds the new ones.
+"""
 Global___WriteMode: _TypeAlias = WriteMode  # noqa: Y015
 
 class _SortOrder:
@@ -82,7 +86,7 @@ class _AggregationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Aggregati
     AGGREGATION_UNSPECIFIED: _Aggregation.ValueType  # 0
     """Not set."""
     AGGREGATION_COUNT: _Aggregation.ValueType  # 1
-    """Row count."""
+    """Non-null values of the column; with no columns, the number of rows."""
     AGGREGATION_SUM: _Aggregation.ValueType  # 2
     """Sum."""
     AGGREGATION_MEAN: _Aggregation.ValueType  # 3
@@ -94,13 +98,13 @@ class _AggregationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Aggregati
     AGGREGATION_MAX: _Aggregation.ValueType  # 6
     """Maximum."""
     AGGREGATION_STD: _Aggregation.ValueType  # 7
-    """Sample standard deviation."""
+    """Sample standard deviation (ddof 1)."""
     AGGREGATION_VAR: _Aggregation.ValueType  # 8
-    """Sample variance."""
+    """Sample variance (ddof 1)."""
     AGGREGATION_NUNIQUE: _Aggregation.ValueType  # 9
-    """Distinct count."""
+    """Distinct non-null values."""
     AGGREGATION_MODE: _Aggregation.ValueType  # 10
-    """Most frequent value."""
+    """Most frequent non-null value (the smallest among ties)."""
     AGGREGATION_QUANTILES: _Aggregation.ValueType  # 11
     """Quantiles (see AggregateQuery.quantiles)."""
 
@@ -110,7 +114,7 @@ class Aggregation(_Aggregation, metaclass=_AggregationEnumTypeWrapper):
 AGGREGATION_UNSPECIFIED: Aggregation.ValueType  # 0
 """Not set."""
 AGGREGATION_COUNT: Aggregation.ValueType  # 1
-"""Row count."""
+"""Non-null values of the column; with no columns, the number of rows."""
 AGGREGATION_SUM: Aggregation.ValueType  # 2
 """Sum."""
 AGGREGATION_MEAN: Aggregation.ValueType  # 3
@@ -122,13 +126,13 @@ AGGREGATION_MIN: Aggregation.ValueType  # 5
 AGGREGATION_MAX: Aggregation.ValueType  # 6
 """Maximum."""
 AGGREGATION_STD: Aggregation.ValueType  # 7
-"""Sample standard deviation."""
+"""Sample standard deviation (ddof 1)."""
 AGGREGATION_VAR: Aggregation.ValueType  # 8
-"""Sample variance."""
+"""Sample variance (ddof 1)."""
 AGGREGATION_NUNIQUE: Aggregation.ValueType  # 9
-"""Distinct count."""
+"""Distinct non-null values."""
 AGGREGATION_MODE: Aggregation.ValueType  # 10
-"""Most frequent value."""
+"""Most frequent non-null value (the smallest among ties)."""
 AGGREGATION_QUANTILES: Aggregation.ValueType  # 11
 """Quantiles (see AggregateQuery.quantiles)."""
 Global___Aggregation: _TypeAlias = Aggregation  # noqa: Y015
@@ -309,7 +313,9 @@ Global___ScanRequest: _TypeAlias = ScanRequest  # noqa: Y015
 
 @_typing.final
 class ScanResponse(_message.Message):
-    """One message of a Scan stream (at most 1 MiB)."""
+    """One message of a Scan stream. The concatenated chunks form one Arrow IPC stream; every
+    chunk is at most 1 MiB.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -426,18 +432,24 @@ class DescribeRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
     data_collection_id: _builtins.str
     """Data collection id."""
+    version: _builtins.int
+    """Table version; unset means latest."""
     def __init__(
         self,
         *,
         data_collection_id: _builtins.str = ...,
+        version: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_version", b"_version", "version", b"version"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_collection_id", b"data_collection_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_version", b"_version", "data_collection_id", b"data_collection_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__version: _TypeAlias = _typing.Literal["version"]  # noqa: Y015
+    _WhichOneofArgType__version: _TypeAlias = _typing.Literal["_version", b"_version"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__version) -> _WhichOneofReturnType__version | None: ...
 
 Global___DescribeRequest: _TypeAlias = DescribeRequest  # noqa: Y015
 
@@ -563,7 +575,13 @@ Global___HistoryResponse: _TypeAlias = HistoryResponse  # noqa: Y015
 
 @_typing.final
 class AggregateQuery(_message.Message):
-    """Aggregations of columns, optionally grouped."""
+    """Aggregations of columns, optionally grouped. Nulls are ignored.
+    Result: the group_by columns, then one column per (column, aggregation) in request order,
+    named "<aggregation>(<column>)" (e.g. "mean(score)", "count(*)" without columns) or
+    "quantile(<column>, <q>)"; one row, or one row per group sorted by the group keys
+    (null groups last). COUNT and NUNIQUE are int64; SUM, MIN, MAX and MODE keep the
+    column's type; the others are double.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -605,7 +623,10 @@ Global___AggregateQuery: _TypeAlias = AggregateQuery  # noqa: Y015
 
 @_typing.final
 class HistogramQuery(_message.Message):
-    """Histogram of a numeric column."""
+    """Histogram of a numeric column: equal-width bins between its minimum and maximum (as
+    numpy.histogram: every bin half-open but the last). Result: bin_start, bin_end (double),
+    count (int64), one row per bin; no rows when the column has no non-null value.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -614,7 +635,7 @@ class HistogramQuery(_message.Message):
     column: _builtins.str
     """Column."""
     bins: _builtins.int
-    """Number of bins."""
+    """Number of bins, 1–1000; 0 means 20."""
     def __init__(
         self,
         *,
@@ -631,7 +652,10 @@ Global___HistogramQuery: _TypeAlias = HistogramQuery  # noqa: Y015
 
 @_typing.final
 class BoxQuery(_message.Message):
-    """Box statistics of a column, optionally grouped."""
+    """Box statistics of a numeric column, optionally grouped. Result: the group_by columns, then
+    count (int64), min, q1, median, q3, max, lower_whisker, upper_whisker, mean (double);
+    quartiles interpolate linearly, whiskers are the extreme values within 1.5 IQR of the box.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -659,7 +683,9 @@ Global___BoxQuery: _TypeAlias = BoxQuery  # noqa: Y015
 
 @_typing.final
 class DistinctQuery(_message.Message):
-    """Distinct values with counts."""
+    """Distinct non-null values with their counts. Result: value (the column's type), count
+    (int64), by count descending then value; `truncated` says when the limit cut the list.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -668,7 +694,7 @@ class DistinctQuery(_message.Message):
     column: _builtins.str
     """Column."""
     limit: _builtins.int
-    """Maximum values returned."""
+    """Maximum values returned, 1–100000; 0 means 1000."""
     def __init__(
         self,
         *,
@@ -685,7 +711,9 @@ Global___DistinctQuery: _TypeAlias = DistinctQuery  # noqa: Y015
 
 @_typing.final
 class TopNQuery(_message.Message):
-    """Top-n rows by a column."""
+    """The n rows with the largest (or smallest) non-null values of a column. Result: the
+    requested columns of those rows, ranked.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -696,12 +724,12 @@ class TopNQuery(_message.Message):
     column: _builtins.str
     """Column to rank by."""
     n: _builtins.int
-    """Rows."""
+    """Rows, 1–10000; 0 means 10."""
     order: Global___SortOrder.ValueType
-    """Order."""
+    """DESCENDING (the default) for the largest values, ASCENDING for the smallest."""
     @_builtins.property
     def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Columns to return."""
+        """Columns to return; empty returns all."""
 
     def __init__(
         self,
@@ -721,7 +749,9 @@ Global___TopNQuery: _TypeAlias = TopNQuery  # noqa: Y015
 
 @_typing.final
 class RowsQuery(_message.Message):
-    """A page of rows with the total count."""
+    """A page of rows; total_rows gives the rows matching the filter. Result: the requested
+    columns of the page, sorted (nulls last); `truncated` says when rows follow the page.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -730,16 +760,16 @@ class RowsQuery(_message.Message):
     LIMIT_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
     limit: _builtins.int
-    """Page size."""
+    """Page size, 1–10000; 0 means 100."""
     offset: _builtins.int
-    """Offset."""
+    """Rows skipped before the page."""
     @_builtins.property
     def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Columns."""
+        """Columns; empty returns all."""
 
     @_builtins.property
     def sort(self) -> _containers.RepeatedCompositeFieldContainer[Global___SortKey]:
-        """Sort."""
+        """Sort keys."""
 
     def __init__(
         self,
@@ -759,17 +789,19 @@ Global___RowsQuery: _TypeAlias = RowsQuery  # noqa: Y015
 
 @_typing.final
 class SampleQuery(_message.Message):
-    """A bounded sample of points."""
+    """At most max_points rows: all matching rows when they fit, else a uniform random sample
+    (reproducible) in table order, with `sampled` set. Result: the requested columns.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     COLUMNS_FIELD_NUMBER: _builtins.int
     MAX_POINTS_FIELD_NUMBER: _builtins.int
     max_points: _builtins.int
-    """Maximum points."""
+    """Maximum points, 1–100000; 0 means 10000."""
     @_builtins.property
     def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Columns."""
+        """Columns; empty returns all."""
 
     def __init__(
         self,
@@ -889,11 +921,14 @@ class QueryRequest(_message.Message):
     """Default data collection id."""
     @_builtins.property
     def filters(self) -> _containers.MessageMap[_builtins.str, _common_pb2.Filter]:
-        """Filters by data collection id; reach others through joins and links."""
+        """Filters by data collection id. A query on table T applies T's filter and, through the
+        project's links (source column → T column, up to 3 hops), the filters of other data
+        collections: the source column's values under its filter become an `in` filter on T.
+        """
 
     @_builtins.property
     def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComponentQuery]:
-        """Queries."""
+        """Queries, answered together from one lazy scan per table."""
 
     def __init__(
         self,
@@ -920,14 +955,20 @@ class ComponentResult(_message.Message):
     ARROW_IPC_FIELD_NUMBER: _builtins.int
     TOTAL_ROWS_FIELD_NUMBER: _builtins.int
     SAMPLED_FIELD_NUMBER: _builtins.int
+    TRUNCATED_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The query's id."""
     arrow_ipc: _builtins.bytes
-    """Result table as Arrow IPC."""
+    """Result table as one Arrow IPC stream; its schema depends on the query kind (see each)."""
     total_rows: _builtins.int
-    """Rows matching the filter (before limits)."""
+    """Rows of the table matching the filters (before any limit)."""
     sampled: _builtins.bool
-    """True when the result is a sample."""
+    """True when the result is a sample of the matching rows (SampleQuery)."""
+    truncated: _builtins.bool
+    """True when a limit left values or rows out (DistinctQuery, RowsQuery, TopNQuery)."""
+    version: _builtins.int
+    """Table version the result was computed from."""
     def __init__(
         self,
         *,
@@ -935,10 +976,12 @@ class ComponentResult(_message.Message):
         arrow_ipc: _builtins.bytes = ...,
         total_rows: _builtins.int = ...,
         sampled: _builtins.bool = ...,
+        truncated: _builtins.bool = ...,
+        version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrow_ipc", b"arrow_ipc", "id", b"id", "sampled", b"sampled", "total_rows", b"total_rows"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrow_ipc", b"arrow_ipc", "id", b"id", "sampled", b"sampled", "total_rows", b"total_rows", "truncated", b"truncated", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1027,7 +1070,9 @@ class VacuumRequest(_message.Message):
     data_collection_id: _builtins.str
     """Data collection id."""
     retention_hours: _builtins.int
-    """Retention in hours."""
+    """Files unreferenced for at least this many hours are deleted; versions older than that
+    can no longer be read or restored.
+    """
     def __init__(
         self,
         *,

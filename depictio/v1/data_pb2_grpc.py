@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class DataServiceStub:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
-    First cut: the data issue builds it; until then every RPC answers UNIMPLEMENTED.
+    Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
     """
 
     def __init__(self, channel):
@@ -80,11 +81,15 @@ class DataServiceStub:
 
 class DataServiceServicer:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
-    First cut: the data issue builds it; until then every RPC answers UNIMPLEMENTED.
+    Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
     """
 
     def WriteTable(self, request_iterator, context):
-        """Streams Arrow IPC into one atomic Delta commit (editors).
+        """Streams Arrow IPC into one atomic Delta commit (editors). Rows get depictio_run_id and
+        depictio_file. A new column is added; a column whose type conflicts with the table's is
+        refused (FAILED_PRECONDITION naming the column, both types and the file), as is a broken
+        or cancelled stream (INVALID_ARGUMENT / CANCELLED): the table is then left unchanged.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -192,7 +197,8 @@ def add_DataServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class DataService:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
-    First cut: the data issue builds it; until then every RPC answers UNIMPLEMENTED.
+    Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
     """
 
     @staticmethod

@@ -28,7 +28,8 @@ GRPC_VERSION: str
 
 class DataServiceStub:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
-    First cut: the data issue builds it; until then every RPC answers UNIMPLEMENTED.
+    Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
     """
 
     @_typing.overload
@@ -36,7 +37,11 @@ class DataServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> DataServiceAsyncStub: ...
     WriteTable: _grpc.StreamUnaryMultiCallable[_data_pb2.WriteTableRequest, _data_pb2.WriteTableResponse]
-    """Streams Arrow IPC into one atomic Delta commit (editors)."""
+    """Streams Arrow IPC into one atomic Delta commit (editors). Rows get depictio_run_id and
+    depictio_file. A new column is added; a column whose type conflicts with the table's is
+    refused (FAILED_PRECONDITION naming the column, both types and the file), as is a broken
+    or cancelled stream (INVALID_ARGUMENT / CANCELLED): the table is then left unchanged.
+    """
     Scan: _grpc.UnaryStreamMultiCallable[_data_pb2.ScanRequest, _data_pb2.ScanResponse]
     """Streams a table (or a projection, filter, sort, slice, version of it) as Arrow IPC."""
     Describe: _grpc.UnaryUnaryMultiCallable[_data_pb2.DescribeRequest, _data_pb2.DescribeResponse]
@@ -55,12 +60,17 @@ class DataServiceStub:
 @_typing.type_check_only
 class DataServiceAsyncStub(DataServiceStub):
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
-    First cut: the data issue builds it; until then every RPC answers UNIMPLEMENTED.
+    Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     WriteTable: _aio.StreamUnaryMultiCallable[_data_pb2.WriteTableRequest, _data_pb2.WriteTableResponse]  # type: ignore[assignment]
-    """Streams Arrow IPC into one atomic Delta commit (editors)."""
+    """Streams Arrow IPC into one atomic Delta commit (editors). Rows get depictio_run_id and
+    depictio_file. A new column is added; a column whose type conflicts with the table's is
+    refused (FAILED_PRECONDITION naming the column, both types and the file), as is a broken
+    or cancelled stream (INVALID_ARGUMENT / CANCELLED): the table is then left unchanged.
+    """
     Scan: _aio.UnaryStreamMultiCallable[_data_pb2.ScanRequest, _data_pb2.ScanResponse]  # type: ignore[assignment]
     """Streams a table (or a projection, filter, sort, slice, version of it) as Arrow IPC."""
     Describe: _aio.UnaryUnaryMultiCallable[_data_pb2.DescribeRequest, _data_pb2.DescribeResponse]  # type: ignore[assignment]
@@ -78,7 +88,8 @@ class DataServiceAsyncStub(DataServiceStub):
 
 class DataServiceServicer(metaclass=_abc_1.ABCMeta):
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
-    First cut: the data issue builds it; until then every RPC answers UNIMPLEMENTED.
+    Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
     """
 
     @_abc_1.abstractmethod
@@ -87,7 +98,11 @@ class DataServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_data_pb2.WriteTableRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_data_pb2.WriteTableResponse, _abc.Awaitable[_data_pb2.WriteTableResponse]]:
-        """Streams Arrow IPC into one atomic Delta commit (editors)."""
+        """Streams Arrow IPC into one atomic Delta commit (editors). Rows get depictio_run_id and
+        depictio_file. A new column is added; a column whose type conflicts with the table's is
+        refused (FAILED_PRECONDITION naming the column, both types and the file), as is a broken
+        or cancelled stream (INVALID_ARGUMENT / CANCELLED): the table is then left unchanged.
+        """
 
     @_abc_1.abstractmethod
     def Scan(

@@ -79,11 +79,11 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     ACTION_UNSPECIFIED: _Action.ValueType  # 0
     """Not set."""
     ACTION_READ: _Action.ValueType  # 1
-    """Read data and dashboards."""
+    """Read data and dashboards (viewers; everyone on public projects)."""
     ACTION_WRITE: _Action.ValueType  # 2
-    """Ingest data, create and change dashboards."""
+    """Ingest data, create and change dashboards (editors)."""
     ACTION_MANAGE: _Action.ValueType  # 3
-    """Manage members, delete, maintain tables."""
+    """Manage members, delete, maintain tables (owners)."""
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """Action a caller wants to perform, for CheckAccess."""
@@ -91,12 +91,36 @@ class Action(_Action, metaclass=_ActionEnumTypeWrapper):
 ACTION_UNSPECIFIED: Action.ValueType  # 0
 """Not set."""
 ACTION_READ: Action.ValueType  # 1
-"""Read data and dashboards."""
+"""Read data and dashboards (viewers; everyone on public projects)."""
 ACTION_WRITE: Action.ValueType  # 2
-"""Ingest data, create and change dashboards."""
+"""Ingest data, create and change dashboards (editors)."""
 ACTION_MANAGE: Action.ValueType  # 3
-"""Manage members, delete, maintain tables."""
+"""Manage members, delete, maintain tables (owners)."""
 Global___Action: _TypeAlias = Action  # noqa: Y015
+
+class _ConfigFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConfigFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConfigFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONFIG_FORMAT_UNSPECIFIED: _ConfigFormat.ValueType  # 0
+    """Not set: YAML (a superset of JSON)."""
+    CONFIG_FORMAT_YAML: _ConfigFormat.ValueType  # 1
+    """YAML."""
+    CONFIG_FORMAT_JSON: _ConfigFormat.ValueType  # 2
+    """JSON."""
+
+class ConfigFormat(_ConfigFormat, metaclass=_ConfigFormatEnumTypeWrapper):
+    """Format of a project config text."""
+
+CONFIG_FORMAT_UNSPECIFIED: ConfigFormat.ValueType  # 0
+"""Not set: YAML (a superset of JSON)."""
+CONFIG_FORMAT_YAML: ConfigFormat.ValueType  # 1
+"""YAML."""
+CONFIG_FORMAT_JSON: ConfigFormat.ValueType  # 2
+"""JSON."""
+Global___ConfigFormat: _TypeAlias = ConfigFormat  # noqa: Y015
 
 @_typing.final
 class DataLocation(_message.Message):
@@ -157,8 +181,34 @@ class Wildcard(_message.Message):
 Global___Wildcard: _TypeAlias = Wildcard  # noqa: Y015
 
 @_typing.final
+class ColumnSchema(_message.Message):
+    """A column of a table: its name and its (Arrow) type name."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Column name."""
+    type: _builtins.str
+    """Type name as data_svc reports it, e.g. "int64", "string", "timestamp[us]"."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ColumnSchema: _TypeAlias = ColumnSchema  # noqa: Y015
+
+@_typing.final
 class DataCollection(_message.Message):
-    """One table-like output of a workflow."""
+    """One table-like output of a workflow (or of a basic project)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -195,16 +245,23 @@ class DataCollection(_message.Message):
     POLARS_KWARGS_FIELD_NUMBER: _builtins.int
     COLUMNS_DESCRIPTION_FIELD_NUMBER: _builtins.int
     KEEP_COLUMNS_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    DECLARED_COLUMNS_FIELD_NUMBER: _builtins.int
+    OBSERVED_COLUMNS_FIELD_NUMBER: _builtins.int
+    OBSERVED_VERSION_FIELD_NUMBER: _builtins.int
+    MAX_DEPTH_FIELD_NUMBER: _builtins.int
+    IGNORE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable identifier."""
     data_collection_tag: _builtins.str
-    """Tag unique within its workflow or project."""
+    """Tag unique within its workflow (or within a basic project)."""
     description: _builtins.str
     """Free text."""
     type: _builtins.str
-    """"table" (later "multiqc", "image", "geojson")."""
+    """"table" (later "multiqc", "image", "geojson"), lower-cased."""
     metatype: _builtins.str
-    """"metadata" or "aggregate"."""
+    """"metadata" or "aggregate", lower-cased; empty when not given."""
     scan_mode: _builtins.str
     """"single" or "recursive"."""
     filename: _builtins.str
@@ -212,7 +269,15 @@ class DataCollection(_message.Message):
     regex_pattern: _builtins.str
     """File pattern for recursive scans."""
     format: _builtins.str
-    """csv, tsv, parquet, feather, xls or xlsx."""
+    """csv, tsv, parquet, feather, xls or xlsx, lower-cased."""
+    project_id: _builtins.str
+    """Project id."""
+    workflow_id: _builtins.str
+    """Workflow id; empty for a basic project's data collection."""
+    observed_version: _builtins.int
+    """Table version of observed_columns; 0 before any write."""
+    max_depth: _builtins.int
+    """Maximum folder depth of a recursive scan; 0 means unlimited."""
     @_builtins.property
     def wildcards(self) -> _containers.RepeatedCompositeFieldContainer[Global___Wildcard]:
         """Named captures of the pattern."""
@@ -228,6 +293,18 @@ class DataCollection(_message.Message):
     @_builtins.property
     def keep_columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Columns kept on ingestion; empty keeps all."""
+
+    @_builtins.property
+    def declared_columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Columns the config declares (keep_columns, else columns_description; plus wildcards)."""
+
+    @_builtins.property
+    def observed_columns(self) -> _containers.RepeatedCompositeFieldContainer[Global___ColumnSchema]:
+        """The table schema data_svc last recorded (RecordTableSchema); empty before any write."""
+
+    @_builtins.property
+    def ignore(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Glob patterns a recursive scan skips."""
 
     def __init__(
         self,
@@ -245,10 +322,17 @@ class DataCollection(_message.Message):
         polars_kwargs: _struct_pb2.Struct | None = ...,
         columns_description: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         keep_columns: _abc.Iterable[_builtins.str] | None = ...,
+        project_id: _builtins.str = ...,
+        workflow_id: _builtins.str = ...,
+        declared_columns: _abc.Iterable[_builtins.str] | None = ...,
+        observed_columns: _abc.Iterable[Global___ColumnSchema] | None = ...,
+        observed_version: _builtins.int = ...,
+        max_depth: _builtins.int = ...,
+        ignore: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["polars_kwargs", b"polars_kwargs"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_description", b"columns_description", "data_collection_tag", b"data_collection_tag", "description", b"description", "filename", b"filename", "format", b"format", "id", b"id", "keep_columns", b"keep_columns", "metatype", b"metatype", "polars_kwargs", b"polars_kwargs", "regex_pattern", b"regex_pattern", "scan_mode", b"scan_mode", "type", b"type", "wildcards", b"wildcards"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_description", b"columns_description", "data_collection_tag", b"data_collection_tag", "declared_columns", b"declared_columns", "description", b"description", "filename", b"filename", "format", b"format", "id", b"id", "ignore", b"ignore", "keep_columns", b"keep_columns", "max_depth", b"max_depth", "metatype", b"metatype", "observed_columns", b"observed_columns", "observed_version", b"observed_version", "polars_kwargs", b"polars_kwargs", "project_id", b"project_id", "regex_pattern", b"regex_pattern", "scan_mode", b"scan_mode", "type", b"type", "wildcards", b"wildcards", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -268,18 +352,30 @@ class Workflow(_message.Message):
     CATALOG_FIELD_NUMBER: _builtins.int
     DATA_LOCATION_FIELD_NUMBER: _builtins.int
     DATA_COLLECTIONS_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    CATALOG_URL_FIELD_NUMBER: _builtins.int
+    REPOSITORY_URL_FIELD_NUMBER: _builtins.int
+    WORKFLOW_TAG_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable identifier."""
     name: _builtins.str
     """Name unique within the project."""
     engine_name: _builtins.str
-    """Engine name (nextflow, snakemake, ...)."""
+    """Engine name (nextflow, snakemake, python, ...)."""
     engine_version: _builtins.str
     """Engine version."""
     version: _builtins.str
     """Workflow version."""
     catalog: _builtins.str
-    """Catalog (nf-core, workflowhub, ...)."""
+    """Catalog name (nf-core, workflowhub, smk-wf-catalog)."""
+    description: _builtins.str
+    """Free text."""
+    catalog_url: _builtins.str
+    """Catalog URL."""
+    repository_url: _builtins.str
+    """Source repository URL."""
+    workflow_tag: _builtins.str
+    """"engine/name" (or "nf-core/name"), derived unless given."""
     @_builtins.property
     def data_location(self) -> Global___DataLocation:
         """Where its runs are."""
@@ -299,10 +395,14 @@ class Workflow(_message.Message):
         catalog: _builtins.str = ...,
         data_location: Global___DataLocation | None = ...,
         data_collections: _abc.Iterable[Global___DataCollection] | None = ...,
+        description: _builtins.str = ...,
+        catalog_url: _builtins.str = ...,
+        repository_url: _builtins.str = ...,
+        workflow_tag: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["data_location", b"data_location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog", b"catalog", "data_collections", b"data_collections", "data_location", b"data_location", "engine_name", b"engine_name", "engine_version", b"engine_version", "id", b"id", "name", b"name", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog", b"catalog", "catalog_url", b"catalog_url", "data_collections", b"data_collections", "data_location", b"data_location", "description", b"description", "engine_name", b"engine_name", "engine_version", b"engine_version", "id", b"id", "name", b"name", "repository_url", b"repository_url", "version", b"version", "workflow_tag", b"workflow_tag"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -310,23 +410,35 @@ Global___Workflow: _TypeAlias = Workflow  # noqa: Y015
 
 @_typing.final
 class Join(_message.Message):
-    """A join of two data collections into a new one."""
+    """A join of two data collections into a new table."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
-    LEFT_DATA_COLLECTION_FIELD_NUMBER: _builtins.int
-    RIGHT_DATA_COLLECTION_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    LEFT_DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    RIGHT_DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
     ON_COLUMNS_FIELD_NUMBER: _builtins.int
     HOW_FIELD_NUMBER: _builtins.int
+    PERSIST_FIELD_NUMBER: _builtins.int
+    WORKFLOW_NAME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Stable identifier."""
     name: _builtins.str
-    """Name of the joined data collection."""
-    left_data_collection: _builtins.str
-    """Left data collection tag."""
-    right_data_collection: _builtins.str
-    """Right data collection tag."""
+    """Name unique within the project."""
+    description: _builtins.str
+    """Free text."""
+    left_data_collection_id: _builtins.str
+    """Left data collection id."""
+    right_data_collection_id: _builtins.str
+    """Right data collection id."""
     how: _builtins.str
     """inner, left, right or outer."""
+    persist: _builtins.bool
+    """Whether the joined table is stored."""
+    workflow_name: _builtins.str
+    """Workflow the tags were resolved in, if the config named one."""
     @_builtins.property
     def on_columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Columns to join on."""
@@ -334,19 +446,47 @@ class Join(_message.Message):
     def __init__(
         self,
         *,
+        id: _builtins.str = ...,
         name: _builtins.str = ...,
-        left_data_collection: _builtins.str = ...,
-        right_data_collection: _builtins.str = ...,
+        description: _builtins.str = ...,
+        left_data_collection_id: _builtins.str = ...,
+        right_data_collection_id: _builtins.str = ...,
         on_columns: _abc.Iterable[_builtins.str] | None = ...,
         how: _builtins.str = ...,
+        persist: _builtins.bool = ...,
+        workflow_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["how", b"how", "left_data_collection", b"left_data_collection", "name", b"name", "on_columns", b"on_columns", "right_data_collection", b"right_data_collection"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "how", b"how", "id", b"id", "left_data_collection_id", b"left_data_collection_id", "name", b"name", "on_columns", b"on_columns", "persist", b"persist", "right_data_collection_id", b"right_data_collection_id", "workflow_name", b"workflow_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Join: _TypeAlias = Join  # noqa: Y015
+
+@_typing.final
+class LinkValues(_message.Message):
+    """Values a sample_mapping link expands one source value into."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The target values."""
+
+    def __init__(
+        self,
+        *,
+        values: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinkValues: _TypeAlias = LinkValues  # noqa: Y015
 
 @_typing.final
 class Link(_message.Message):
@@ -354,33 +494,84 @@ class Link(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    SOURCE_DATA_COLLECTION_FIELD_NUMBER: _builtins.int
+    @_typing.final
+    class MappingsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___LinkValues: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___LinkValues | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ID_FIELD_NUMBER: _builtins.int
+    SOURCE_DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
     SOURCE_COLUMN_FIELD_NUMBER: _builtins.int
-    TARGET_DATA_COLLECTION_FIELD_NUMBER: _builtins.int
-    TARGET_COLUMN_FIELD_NUMBER: _builtins.int
+    TARGET_DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    TARGET_TYPE_FIELD_NUMBER: _builtins.int
     RESOLVER_FIELD_NUMBER: _builtins.int
-    source_data_collection: _builtins.str
-    """Source data collection tag."""
+    TARGET_FIELD_FIELD_NUMBER: _builtins.int
+    MAPPINGS_FIELD_NUMBER: _builtins.int
+    PATTERN_FIELD_NUMBER: _builtins.int
+    CASE_SENSITIVE_FIELD_NUMBER: _builtins.int
+    ENABLED_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Stable identifier."""
+    source_data_collection_id: _builtins.str
+    """Source data collection id."""
     source_column: _builtins.str
     """Source column."""
-    target_data_collection: _builtins.str
-    """Target data collection tag."""
-    target_column: _builtins.str
-    """Target column."""
+    target_data_collection_id: _builtins.str
+    """Target data collection id."""
+    target_type: _builtins.str
+    """Kind of target: table, multiqc or image."""
     resolver: _builtins.str
-    """direct, sample_mapping, pattern or regex."""
+    """direct, sample_mapping, pattern, regex or wildcard."""
+    target_field: _builtins.str
+    """Column of the target matched against resolved values; empty means source_column."""
+    pattern: _builtins.str
+    """pattern: a template with a {sample} placeholder."""
+    case_sensitive: _builtins.bool
+    """Whether matching is case-sensitive."""
+    enabled: _builtins.bool
+    """Disabled links are ignored."""
+    description: _builtins.str
+    """Free text."""
+    @_builtins.property
+    def mappings(self) -> _containers.MessageMap[_builtins.str, Global___LinkValues]:
+        """sample_mapping: source value → target values."""
+
     def __init__(
         self,
         *,
-        source_data_collection: _builtins.str = ...,
+        id: _builtins.str = ...,
+        source_data_collection_id: _builtins.str = ...,
         source_column: _builtins.str = ...,
-        target_data_collection: _builtins.str = ...,
-        target_column: _builtins.str = ...,
+        target_data_collection_id: _builtins.str = ...,
+        target_type: _builtins.str = ...,
         resolver: _builtins.str = ...,
+        target_field: _builtins.str = ...,
+        mappings: _abc.Mapping[_builtins.str, Global___LinkValues] | None = ...,
+        pattern: _builtins.str = ...,
+        case_sensitive: _builtins.bool = ...,
+        enabled: _builtins.bool = ...,
+        description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["resolver", b"resolver", "source_column", b"source_column", "source_data_collection", b"source_data_collection", "target_column", b"target_column", "target_data_collection", b"target_data_collection"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_sensitive", b"case_sensitive", "description", b"description", "enabled", b"enabled", "id", b"id", "mappings", b"mappings", "pattern", b"pattern", "resolver", b"resolver", "source_column", b"source_column", "source_data_collection_id", b"source_data_collection_id", "target_data_collection_id", b"target_data_collection_id", "target_field", b"target_field", "target_type", b"target_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -398,7 +589,7 @@ class Member(_message.Message):
     user_id: _builtins.str
     """User id."""
     email: _builtins.str
-    """User e-mail."""
+    """User e-mail, for display."""
     role: _common_pb2.Role.ValueType
     """Role in the project."""
     def __init__(
@@ -434,16 +625,22 @@ class Project(_message.Message):
     CALLER_ROLE_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    DATA_MANAGEMENT_PLATFORM_PROJECT_URL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable identifier."""
     name: _builtins.str
-    """Name."""
+    """Name, unique."""
     project_type: Global___ProjectType.ValueType
     """Basic or advanced."""
     is_public: _builtins.bool
     """Readable by every signed-in user (and anonymous visitors in public mode)."""
     caller_role: _common_pb2.Role.ValueType
     """The caller's role."""
+    data_management_platform_project_url: _builtins.str
+    """URL of the project in a data management platform."""
+    description: _builtins.str
+    """Free text."""
     @_builtins.property
     def workflows(self) -> _containers.RepeatedCompositeFieldContainer[Global___Workflow]:
         """Workflows (advanced)."""
@@ -487,10 +684,12 @@ class Project(_message.Message):
         caller_role: _common_pb2.Role.ValueType = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        data_management_platform_project_url: _builtins.str = ...,
+        description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller_role", b"caller_role", "created_at", b"created_at", "data_collections", b"data_collections", "id", b"id", "is_public", b"is_public", "joins", b"joins", "links", b"links", "members", b"members", "name", b"name", "project_type", b"project_type", "updated_at", b"updated_at", "workflows", b"workflows"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller_role", b"caller_role", "created_at", b"created_at", "data_collections", b"data_collections", "data_management_platform_project_url", b"data_management_platform_project_url", "description", b"description", "id", b"id", "is_public", b"is_public", "joins", b"joins", "links", b"links", "members", b"members", "name", b"name", "project_type", b"project_type", "updated_at", b"updated_at", "workflows", b"workflows"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -509,14 +708,15 @@ class Run(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     HASH_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Stable identifier."""
+    """Stable identifier (assigned on registration)."""
     project_id: _builtins.str
     """Project id."""
     workflow_id: _builtins.str
-    """Workflow id."""
+    """Workflow id; empty for a basic project."""
     run_tag: _builtins.str
-    """Run tag (folder name)."""
+    """Run tag (folder name), unique within the workflow."""
     location: _builtins.str
     """Run folder."""
     hash: _builtins.str
@@ -524,6 +724,10 @@ class Run(_message.Message):
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp:
         """Registration time."""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """Last registration."""
 
     def __init__(
         self,
@@ -535,10 +739,11 @@ class Run(_message.Message):
         location: _builtins.str = ...,
         hash: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "hash", b"hash", "id", b"id", "location", b"location", "project_id", b"project_id", "run_tag", b"run_tag", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "hash", b"hash", "id", b"id", "location", b"location", "project_id", b"project_id", "run_tag", b"run_tag", "updated_at", b"updated_at", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -557,8 +762,9 @@ class File(_message.Message):
     SIZE_FIELD_NUMBER: _builtins.int
     MTIME_FIELD_NUMBER: _builtins.int
     SHA256_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Stable identifier."""
+    """Stable identifier (assigned on registration)."""
     run_id: _builtins.str
     """Run id."""
     data_collection_id: _builtins.str
@@ -569,6 +775,8 @@ class File(_message.Message):
     """Size in bytes."""
     sha256: _builtins.str
     """SHA-256 of the content."""
+    project_id: _builtins.str
+    """Project id."""
     @_builtins.property
     def mtime(self) -> _timestamp_pb2.Timestamp:
         """Modification time."""
@@ -583,130 +791,21 @@ class File(_message.Message):
         size: _builtins.int = ...,
         mtime: _timestamp_pb2.Timestamp | None = ...,
         sha256: _builtins.str = ...,
+        project_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["mtime", b"mtime"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_collection_id", b"data_collection_id", "id", b"id", "mtime", b"mtime", "path", b"path", "run_id", b"run_id", "sha256", b"sha256", "size", b"size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_collection_id", b"data_collection_id", "id", b"id", "mtime", b"mtime", "path", b"path", "project_id", b"project_id", "run_id", b"run_id", "sha256", b"sha256", "size", b"size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___File: _TypeAlias = File  # noqa: Y015
 
 @_typing.final
-class LayoutItem(_message.Message):
-    """A grid layout item."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    I_FIELD_NUMBER: _builtins.int
-    X_FIELD_NUMBER: _builtins.int
-    Y_FIELD_NUMBER: _builtins.int
-    W_FIELD_NUMBER: _builtins.int
-    H_FIELD_NUMBER: _builtins.int
-    i: _builtins.str
-    """Component id."""
-    x: _builtins.int
-    """Column."""
-    y: _builtins.int
-    """Row."""
-    w: _builtins.int
-    """Width in columns."""
-    h: _builtins.int
-    """Height in rows."""
-    def __init__(
-        self,
-        *,
-        i: _builtins.str = ...,
-        x: _builtins.int = ...,
-        y: _builtins.int = ...,
-        w: _builtins.int = ...,
-        h: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["h", b"h", "i", b"i", "w", b"w", "x", b"x", "y", b"y"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___LayoutItem: _TypeAlias = LayoutItem  # noqa: Y015
-
-@_typing.final
-class Component(_message.Message):
-    """A dashboard component; its configuration is typed by the dashboard schema."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    TYPE_FIELD_NUMBER: _builtins.int
-    DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
-    CONFIG_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Id unique within the dashboard."""
-    type: _builtins.str
-    """figure, card, interactive, table or text."""
-    data_collection_id: _builtins.str
-    """Data collection id, if any."""
-    @_builtins.property
-    def config(self) -> _struct_pb2.Struct:
-        """Type-specific configuration."""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        type: _builtins.str = ...,
-        data_collection_id: _builtins.str = ...,
-        config: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "data_collection_id", b"data_collection_id", "id", b"id", "type", b"type"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Component: _TypeAlias = Component  # noqa: Y015
-
-@_typing.final
-class Tab(_message.Message):
-    """A dashboard tab."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    TITLE_FIELD_NUMBER: _builtins.int
-    COMPONENTS_FIELD_NUMBER: _builtins.int
-    LAYOUT_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Id unique within the dashboard."""
-    title: _builtins.str
-    """Title."""
-    @_builtins.property
-    def components(self) -> _containers.RepeatedCompositeFieldContainer[Global___Component]:
-        """Components."""
-
-    @_builtins.property
-    def layout(self) -> _containers.RepeatedCompositeFieldContainer[Global___LayoutItem]:
-        """Layout of the components."""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        title: _builtins.str = ...,
-        components: _abc.Iterable[Global___Component] | None = ...,
-        layout: _abc.Iterable[Global___LayoutItem] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "id", b"id", "layout", b"layout", "title", b"title"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Tab: _TypeAlias = Tab  # noqa: Y015
-
-@_typing.final
 class Dashboard(_message.Message):
-    """A dashboard."""
+    """A dashboard. Its content is a JSON document of the Depictio dashboard format (the JSON
+    Schema at GET /api/v1/dashboards/schema, pydantic models in depictio.dashboards).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -714,26 +813,32 @@ class Dashboard(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     TITLE_FIELD_NUMBER: _builtins.int
     IS_PUBLIC_FIELD_NUMBER: _builtins.int
-    TABS_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    DOCUMENT_JSON_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable identifier."""
     project_id: _builtins.str
     """Project id."""
     title: _builtins.str
-    """Title."""
+    """Title (mirrors the document's)."""
     is_public: _builtins.bool
-    """Public dashboards of public projects open without sign-in in public mode."""
+    """Public dashboards of public projects are readable by non-members (mirrors the document's)."""
     version: _builtins.int
-    """Current version number."""
-    @_builtins.property
-    def tabs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Tab]:
-        """Tabs."""
-
+    """Current version number, from 1."""
+    document_json: _builtins.str
+    """The dashboard document as JSON: title, description, is_public, tabs."""
+    created_by: _builtins.str
+    """Who created it (user id)."""
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp:
         """Last change."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """Creation time."""
 
     def __init__(
         self,
@@ -742,13 +847,15 @@ class Dashboard(_message.Message):
         project_id: _builtins.str = ...,
         title: _builtins.str = ...,
         is_public: _builtins.bool = ...,
-        tabs: _abc.Iterable[Global___Tab] | None = ...,
         version: _builtins.int = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        document_json: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        created_by: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "is_public", b"is_public", "project_id", b"project_id", "tabs", b"tabs", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "created_by", b"created_by", "document_json", b"document_json", "id", b"id", "is_public", b"is_public", "project_id", b"project_id", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -763,10 +870,13 @@ class DashboardVersion(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     SAVED_AT_FIELD_NUMBER: _builtins.int
     SAVED_BY_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Version number."""
     saved_by: _builtins.str
-    """Who saved it."""
+    """Who saved it (user id)."""
+    title: _builtins.str
+    """Title at that version."""
     @_builtins.property
     def saved_at(self) -> _timestamp_pb2.Timestamp:
         """When it was saved."""
@@ -777,10 +887,11 @@ class DashboardVersion(_message.Message):
         version: _builtins.int = ...,
         saved_at: _timestamp_pb2.Timestamp | None = ...,
         saved_by: _builtins.str = ...,
+        title: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["saved_at", b"saved_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["saved_at", b"saved_at", "saved_by", b"saved_by", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["saved_at", b"saved_at", "saved_by", b"saved_by", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -796,13 +907,13 @@ class CreateProjectRequest(_message.Message):
     CONFIG_FORMAT_FIELD_NUMBER: _builtins.int
     config: _builtins.str
     """Project config text."""
-    config_format: _builtins.str
-    """"yaml" or "json"."""
+    config_format: Global___ConfigFormat.ValueType
+    """Format of the text."""
     def __init__(
         self,
         *,
         config: _builtins.str = ...,
-        config_format: _builtins.str = ...,
+        config_format: Global___ConfigFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -846,13 +957,13 @@ class SyncProjectRequest(_message.Message):
     CONFIG_FORMAT_FIELD_NUMBER: _builtins.int
     config: _builtins.str
     """Project config text."""
-    config_format: _builtins.str
-    """"yaml" or "json"."""
+    config_format: Global___ConfigFormat.ValueType
+    """Format of the text."""
     def __init__(
         self,
         *,
         config: _builtins.str = ...,
-        config_format: _builtins.str = ...,
+        config_format: Global___ConfigFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -870,8 +981,11 @@ class SyncProjectResponse(_message.Message):
 
     PROJECT_FIELD_NUMBER: _builtins.int
     CHANGED_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
     changed: _builtins.bool
     """True if anything changed."""
+    created: _builtins.bool
+    """True if the project was created by this sync."""
     @_builtins.property
     def project(self) -> Global___Project:
         """The project."""
@@ -881,10 +995,11 @@ class SyncProjectResponse(_message.Message):
         *,
         project: Global___Project | None = ...,
         changed: _builtins.bool = ...,
+        created: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed", "project", b"project"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed", "created", b"created", "project", b"project"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1121,7 +1236,7 @@ class ListMembersResponse(_message.Message):
     MEMBERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___Member]:
-        """Members."""
+        """Members, owners first."""
 
     def __init__(
         self,
@@ -1145,22 +1260,26 @@ class SetMemberRequest(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     USER_ID_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """Project id."""
     user_id: _builtins.str
     """User id."""
     role: _common_pb2.Role.ValueType
     """Role to give."""
+    email: _builtins.str
+    """The user's e-mail, kept for display."""
     def __init__(
         self,
         *,
         project_id: _builtins.str = ...,
         user_id: _builtins.str = ...,
         role: _common_pb2.Role.ValueType = ...,
+        email: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id", "role", b"role", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "project_id", b"project_id", "role", b"role", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1278,9 +1397,9 @@ class CheckAccessResponse(_message.Message):
     allowed: _builtins.bool
     """Whether the action is allowed."""
     role: _common_pb2.Role.ValueType
-    """The caller's role."""
+    """The caller's role in the project (ROLE_UNSPECIFIED when not a member)."""
     reason: _builtins.str
-    """Why, when refused."""
+    """Why it is allowed or refused, for logs and error messages."""
     project_id: _builtins.str
     """The project the target belongs to."""
     def __init__(
@@ -1300,6 +1419,64 @@ class CheckAccessResponse(_message.Message):
 Global___CheckAccessResponse: _TypeAlias = CheckAccessResponse  # noqa: Y015
 
 @_typing.final
+class RecordTableSchemaRequest(_message.Message):
+    """Request for RecordTableSchema."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    data_collection_id: _builtins.str
+    """Data collection id."""
+    version: _builtins.int
+    """The table version the columns describe."""
+    @_builtins.property
+    def columns(self) -> _containers.RepeatedCompositeFieldContainer[Global___ColumnSchema]:
+        """The table's columns after the write, in table order."""
+
+    def __init__(
+        self,
+        *,
+        data_collection_id: _builtins.str = ...,
+        columns: _abc.Iterable[Global___ColumnSchema] | None = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "data_collection_id", b"data_collection_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordTableSchemaRequest: _TypeAlias = RecordTableSchemaRequest  # noqa: Y015
+
+@_typing.final
+class RecordTableSchemaResponse(_message.Message):
+    """Response for RecordTableSchema."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    RECORDED_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    """The version now recorded (the request's, or a newer one already recorded)."""
+    recorded: _builtins.bool
+    """Whether this request changed the recorded schema."""
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["recorded", b"recorded", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordTableSchemaResponse: _TypeAlias = RecordTableSchemaResponse  # noqa: Y015
+
+@_typing.final
 class RegisterRunRequest(_message.Message):
     """Request for RegisterRun."""
 
@@ -1309,11 +1486,11 @@ class RegisterRunRequest(_message.Message):
     FILES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def run(self) -> Global___Run:
-        """The run."""
+        """The run (project_id, workflow_id and run_tag identify it; id is assigned)."""
 
     @_builtins.property
     def files(self) -> _containers.RepeatedCompositeFieldContainer[Global___File]:
-        """Its files."""
+        """Its files; a file is identified by its data collection and path within the run."""
 
     def __init__(
         self,
@@ -1336,18 +1513,24 @@ class RegisterRunResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     RUN_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def run(self) -> Global___Run:
         """The stored run."""
+
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[Global___File]:
+        """The stored files."""
 
     def __init__(
         self,
         *,
         run: Global___Run | None = ...,
+        files: _abc.Iterable[Global___File] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "run", b"run"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1419,8 +1602,14 @@ class ListFilesRequest(_message.Message):
 
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    DATA_COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """Project id."""
+    data_collection_id: _builtins.str
+    """Only this data collection's files, when set."""
+    run_id: _builtins.str
+    """Only this run's files, when set."""
     @_builtins.property
     def page(self) -> _common_pb2.PageRequest:
         """Page."""
@@ -1430,10 +1619,12 @@ class ListFilesRequest(_message.Message):
         *,
         project_id: _builtins.str = ...,
         page: _common_pb2.PageRequest | None = ...,
+        data_collection_id: _builtins.str = ...,
+        run_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "project_id", b"project_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_collection_id", b"data_collection_id", "page", b"page", "project_id", b"project_id", "run_id", b"run_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1475,19 +1666,21 @@ class CreateDashboardRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    DASHBOARD_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def dashboard(self) -> Global___Dashboard:
-        """The dashboard (id and version are assigned)."""
-
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_JSON_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """Project id."""
+    document_json: _builtins.str
+    """The dashboard document as JSON."""
     def __init__(
         self,
         *,
-        dashboard: Global___Dashboard | None = ...,
+        project_id: _builtins.str = ...,
+        document_json: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["dashboard", b"dashboard"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard", b"dashboard"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_json", b"document_json", "project_id", b"project_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1627,19 +1820,25 @@ class UpdateDashboardRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    DASHBOARD_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def dashboard(self) -> Global___Dashboard:
-        """The dashboard as it should be."""
-
+    DASHBOARD_ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_JSON_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    dashboard_id: _builtins.str
+    """Dashboard id."""
+    document_json: _builtins.str
+    """The dashboard document as it should be, as JSON."""
+    expected_version: _builtins.int
+    """When non-zero, the save is refused (FAILED_PRECONDITION) unless this is the current version."""
     def __init__(
         self,
         *,
-        dashboard: Global___Dashboard | None = ...,
+        dashboard_id: _builtins.str = ...,
+        document_json: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["dashboard", b"dashboard"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard", b"dashboard"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard_id", b"dashboard_id", "document_json", b"document_json", "expected_version", b"expected_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1719,7 +1918,7 @@ class DuplicateDashboardRequest(_message.Message):
     dashboard_id: _builtins.str
     """Dashboard id."""
     title: _builtins.str
-    """Title of the copy."""
+    """Title of the copy; empty means "<title> (copy)"."""
     def __init__(
         self,
         *,
@@ -1959,7 +2158,7 @@ class ImportDashboardYamlRequest(_message.Message):
     yaml: _builtins.str
     """The YAML text."""
     project_id: _builtins.str
-    """Target project id; empty uses the one named in the YAML."""
+    """Target project id; empty uses the project_id named in the YAML."""
     def __init__(
         self,
         *,

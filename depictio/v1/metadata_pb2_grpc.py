@@ -27,8 +27,9 @@ if _version_not_supported:
 
 class MetadataServiceStub:
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
-    one place where access is decided (CheckAccess). First cut: the metadata issue builds it;
-    until then every RPC answers UNIMPLEMENTED.
+    one place where access is decided (CheckAccess). Owns the metadata collections.
+    Every RPC needs a bearer token, except that in public mode anonymous callers may read
+    public projects and their public dashboards.
     """
 
     def __init__(self, channel):
@@ -86,6 +87,11 @@ class MetadataServiceStub:
                 '/depictio.v1.MetadataService/CheckAccess',
                 request_serializer=depictio_dot_v1_dot_metadata__pb2.CheckAccessRequest.SerializeToString,
                 response_deserializer=depictio_dot_v1_dot_metadata__pb2.CheckAccessResponse.FromString,
+                _registered_method=True)
+        self.RecordTableSchema = channel.unary_unary(
+                '/depictio.v1.MetadataService/RecordTableSchema',
+                request_serializer=depictio_dot_v1_dot_metadata__pb2.RecordTableSchemaRequest.SerializeToString,
+                response_deserializer=depictio_dot_v1_dot_metadata__pb2.RecordTableSchemaResponse.FromString,
                 _registered_method=True)
         self.RegisterRun = channel.unary_unary(
                 '/depictio.v1.MetadataService/RegisterRun',
@@ -161,40 +167,44 @@ class MetadataServiceStub:
 
 class MetadataServiceServicer:
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
-    one place where access is decided (CheckAccess). First cut: the metadata issue builds it;
-    until then every RPC answers UNIMPLEMENTED.
+    one place where access is decided (CheckAccess). Owns the metadata collections.
+    Every RPC needs a bearer token, except that in public mode anonymous callers may read
+    public projects and their public dashboards.
     """
 
     def CreateProject(self, request, context):
-        """Creates a project from a Depictio project config (YAML or JSON).
+        """Creates a project from a Depictio project config (YAML or JSON); the caller becomes its
+        owner. ALREADY_EXISTS when a project has the config's id or name.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SyncProject(self, request, context):
-        """Creates or updates a project from its config; ids are kept, a second identical sync changes nothing.
+        """Creates or updates a project from its config, matching the project, its workflows and data
+        collections by id, else by name or tag, and keeping their ids. A second identical sync
+        changes nothing. Updating needs editor; changing is_public needs owner.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetProject(self, request, context):
-        """Returns one project.
+        """Returns one project (readers).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListProjects(self, request, context):
-        """Lists the projects the caller can read.
+        """Lists the projects the caller can read, oldest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProject(self, request, context):
-        """Changes a project's name or visibility.
+        """Changes a project's name or visibility (owners).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -208,14 +218,14 @@ class MetadataServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListMembers(self, request, context):
-        """Lists a project's members.
+        """Lists a project's members (readers).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SetMember(self, request, context):
-        """Adds a member or changes a member's role (owners).
+        """Adds a member or changes a member's role (owners). The last owner cannot be demoted.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -230,34 +240,43 @@ class MetadataServiceServicer:
 
     def CheckAccess(self, request, context):
         """Decides whether the caller may perform an action on a project or data collection.
+        A refusal is an answer (allowed=false), not an error; an unknown target is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTableSchema(self, request, context):
+        """Records the table schema data_svc observed after a write to a data collection (editors).
+        A version older than the recorded one is ignored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RegisterRun(self, request, context):
-        """Registers a run and its scanned files (editors).
+        """Registers (or updates) a run and its scanned files (editors).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListRuns(self, request, context):
-        """Lists a project's runs.
+        """Lists a project's runs (readers).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListFiles(self, request, context):
-        """Lists a project's files.
+        """Lists a project's files (readers).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateDashboard(self, request, context):
-        """Creates a dashboard (editors).
+        """Creates a dashboard (editors of its project), validated against the live data collections.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -278,28 +297,28 @@ class MetadataServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateDashboard(self, request, context):
-        """Saves a dashboard; each save stores a version.
+        """Saves a dashboard (editors); each save stores a version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteDashboard(self, request, context):
-        """Deletes a dashboard with its tabs and versions.
+        """Deletes a dashboard with its tabs and versions (editors).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DuplicateDashboard(self, request, context):
-        """Copies a dashboard.
+        """Copies a dashboard into the same project (editors).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListDashboardVersions(self, request, context):
-        """Lists a dashboard's saved versions.
+        """Lists a dashboard's saved versions, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -313,7 +332,7 @@ class MetadataServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RestoreDashboardVersion(self, request, context):
-        """Makes a saved version current (as a new version).
+        """Makes a saved version current, as a new version (editors).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -327,7 +346,7 @@ class MetadataServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ImportDashboardYaml(self, request, context):
-        """Imports a dashboard from YAML, validated against the live data collections.
+        """Imports a dashboard from YAML: the schema first, then the live data collections (editors).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -385,6 +404,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.CheckAccess,
                     request_deserializer=depictio_dot_v1_dot_metadata__pb2.CheckAccessRequest.FromString,
                     response_serializer=depictio_dot_v1_dot_metadata__pb2.CheckAccessResponse.SerializeToString,
+            ),
+            'RecordTableSchema': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTableSchema,
+                    request_deserializer=depictio_dot_v1_dot_metadata__pb2.RecordTableSchemaRequest.FromString,
+                    response_serializer=depictio_dot_v1_dot_metadata__pb2.RecordTableSchemaResponse.SerializeToString,
             ),
             'RegisterRun': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterRun,
@@ -466,8 +490,9 @@ def add_MetadataServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class MetadataService:
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
-    one place where access is decided (CheckAccess). First cut: the metadata issue builds it;
-    until then every RPC answers UNIMPLEMENTED.
+    one place where access is decided (CheckAccess). Owns the metadata collections.
+    Every RPC needs a bearer token, except that in public mode anonymous callers may read
+    public projects and their public dashboards.
     """
 
     @staticmethod
@@ -730,6 +755,33 @@ class MetadataService:
             '/depictio.v1.MetadataService/CheckAccess',
             depictio_dot_v1_dot_metadata__pb2.CheckAccessRequest.SerializeToString,
             depictio_dot_v1_dot_metadata__pb2.CheckAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTableSchema(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/depictio.v1.MetadataService/RecordTableSchema',
+            depictio_dot_v1_dot_metadata__pb2.RecordTableSchemaRequest.SerializeToString,
+            depictio_dot_v1_dot_metadata__pb2.RecordTableSchemaResponse.FromString,
             options,
             channel_credentials,
             insecure,

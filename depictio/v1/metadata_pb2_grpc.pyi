@@ -28,8 +28,9 @@ GRPC_VERSION: str
 
 class MetadataServiceStub:
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
-    one place where access is decided (CheckAccess). First cut: the metadata issue builds it;
-    until then every RPC answers UNIMPLEMENTED.
+    one place where access is decided (CheckAccess). Owns the metadata collections.
+    Every RPC needs a bearer token, except that in public mode anonymous callers may read
+    public projects and their public dashboards.
     """
 
     @_typing.overload
@@ -37,115 +38,139 @@ class MetadataServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> MetadataServiceAsyncStub: ...
     CreateProject: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.CreateProjectRequest, _metadata_pb2.CreateProjectResponse]
-    """Creates a project from a Depictio project config (YAML or JSON)."""
+    """Creates a project from a Depictio project config (YAML or JSON); the caller becomes its
+    owner. ALREADY_EXISTS when a project has the config's id or name.
+    """
     SyncProject: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.SyncProjectRequest, _metadata_pb2.SyncProjectResponse]
-    """Creates or updates a project from its config; ids are kept, a second identical sync changes nothing."""
+    """Creates or updates a project from its config, matching the project, its workflows and data
+    collections by id, else by name or tag, and keeping their ids. A second identical sync
+    changes nothing. Updating needs editor; changing is_public needs owner.
+    """
     GetProject: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetProjectRequest, _metadata_pb2.GetProjectResponse]
-    """Returns one project."""
+    """Returns one project (readers)."""
     ListProjects: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ListProjectsRequest, _metadata_pb2.ListProjectsResponse]
-    """Lists the projects the caller can read."""
+    """Lists the projects the caller can read, oldest first."""
     UpdateProject: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.UpdateProjectRequest, _metadata_pb2.UpdateProjectResponse]
-    """Changes a project's name or visibility."""
+    """Changes a project's name or visibility (owners)."""
     DeleteProject: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.DeleteProjectRequest, _metadata_pb2.DeleteProjectResponse]
     """Deletes a project and everything under it (owners)."""
     ListMembers: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ListMembersRequest, _metadata_pb2.ListMembersResponse]
-    """Lists a project's members."""
+    """Lists a project's members (readers)."""
     SetMember: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.SetMemberRequest, _metadata_pb2.SetMemberResponse]
-    """Adds a member or changes a member's role (owners)."""
+    """Adds a member or changes a member's role (owners). The last owner cannot be demoted."""
     RemoveMember: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.RemoveMemberRequest, _metadata_pb2.RemoveMemberResponse]
     """Removes a member (owners); the last owner cannot be removed."""
     CheckAccess: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.CheckAccessRequest, _metadata_pb2.CheckAccessResponse]
-    """Decides whether the caller may perform an action on a project or data collection."""
+    """Decides whether the caller may perform an action on a project or data collection.
+    A refusal is an answer (allowed=false), not an error; an unknown target is NOT_FOUND.
+    """
+    RecordTableSchema: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.RecordTableSchemaRequest, _metadata_pb2.RecordTableSchemaResponse]
+    """Records the table schema data_svc observed after a write to a data collection (editors).
+    A version older than the recorded one is ignored.
+    """
     RegisterRun: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.RegisterRunRequest, _metadata_pb2.RegisterRunResponse]
-    """Registers a run and its scanned files (editors)."""
+    """Registers (or updates) a run and its scanned files (editors)."""
     ListRuns: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ListRunsRequest, _metadata_pb2.ListRunsResponse]
-    """Lists a project's runs."""
+    """Lists a project's runs (readers)."""
     ListFiles: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ListFilesRequest, _metadata_pb2.ListFilesResponse]
-    """Lists a project's files."""
+    """Lists a project's files (readers)."""
     CreateDashboard: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.CreateDashboardRequest, _metadata_pb2.CreateDashboardResponse]
-    """Creates a dashboard (editors)."""
+    """Creates a dashboard (editors of its project), validated against the live data collections."""
     GetDashboard: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetDashboardRequest, _metadata_pb2.GetDashboardResponse]
     """Returns one dashboard."""
     ListDashboards: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ListDashboardsRequest, _metadata_pb2.ListDashboardsResponse]
     """Lists dashboards of a project, or all the caller can read."""
     UpdateDashboard: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.UpdateDashboardRequest, _metadata_pb2.UpdateDashboardResponse]
-    """Saves a dashboard; each save stores a version."""
+    """Saves a dashboard (editors); each save stores a version."""
     DeleteDashboard: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.DeleteDashboardRequest, _metadata_pb2.DeleteDashboardResponse]
-    """Deletes a dashboard with its tabs and versions."""
+    """Deletes a dashboard with its tabs and versions (editors)."""
     DuplicateDashboard: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.DuplicateDashboardRequest, _metadata_pb2.DuplicateDashboardResponse]
-    """Copies a dashboard."""
+    """Copies a dashboard into the same project (editors)."""
     ListDashboardVersions: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ListDashboardVersionsRequest, _metadata_pb2.ListDashboardVersionsResponse]
-    """Lists a dashboard's saved versions."""
+    """Lists a dashboard's saved versions, newest first."""
     GetDashboardVersion: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetDashboardVersionRequest, _metadata_pb2.GetDashboardVersionResponse]
     """Returns one saved version."""
     RestoreDashboardVersion: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.RestoreDashboardVersionRequest, _metadata_pb2.RestoreDashboardVersionResponse]
-    """Makes a saved version current (as a new version)."""
+    """Makes a saved version current, as a new version (editors)."""
     ExportDashboardYaml: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ExportDashboardYamlRequest, _metadata_pb2.ExportDashboardYamlResponse]
     """Exports a dashboard as YAML."""
     ImportDashboardYaml: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportDashboardYamlRequest, _metadata_pb2.ImportDashboardYamlResponse]
-    """Imports a dashboard from YAML, validated against the live data collections."""
+    """Imports a dashboard from YAML: the schema first, then the live data collections (editors)."""
 
 @_typing.type_check_only
 class MetadataServiceAsyncStub(MetadataServiceStub):
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
-    one place where access is decided (CheckAccess). First cut: the metadata issue builds it;
-    until then every RPC answers UNIMPLEMENTED.
+    one place where access is decided (CheckAccess). Owns the metadata collections.
+    Every RPC needs a bearer token, except that in public mode anonymous callers may read
+    public projects and their public dashboards.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateProject: _aio.UnaryUnaryMultiCallable[_metadata_pb2.CreateProjectRequest, _metadata_pb2.CreateProjectResponse]  # type: ignore[assignment]
-    """Creates a project from a Depictio project config (YAML or JSON)."""
+    """Creates a project from a Depictio project config (YAML or JSON); the caller becomes its
+    owner. ALREADY_EXISTS when a project has the config's id or name.
+    """
     SyncProject: _aio.UnaryUnaryMultiCallable[_metadata_pb2.SyncProjectRequest, _metadata_pb2.SyncProjectResponse]  # type: ignore[assignment]
-    """Creates or updates a project from its config; ids are kept, a second identical sync changes nothing."""
+    """Creates or updates a project from its config, matching the project, its workflows and data
+    collections by id, else by name or tag, and keeping their ids. A second identical sync
+    changes nothing. Updating needs editor; changing is_public needs owner.
+    """
     GetProject: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetProjectRequest, _metadata_pb2.GetProjectResponse]  # type: ignore[assignment]
-    """Returns one project."""
+    """Returns one project (readers)."""
     ListProjects: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ListProjectsRequest, _metadata_pb2.ListProjectsResponse]  # type: ignore[assignment]
-    """Lists the projects the caller can read."""
+    """Lists the projects the caller can read, oldest first."""
     UpdateProject: _aio.UnaryUnaryMultiCallable[_metadata_pb2.UpdateProjectRequest, _metadata_pb2.UpdateProjectResponse]  # type: ignore[assignment]
-    """Changes a project's name or visibility."""
+    """Changes a project's name or visibility (owners)."""
     DeleteProject: _aio.UnaryUnaryMultiCallable[_metadata_pb2.DeleteProjectRequest, _metadata_pb2.DeleteProjectResponse]  # type: ignore[assignment]
     """Deletes a project and everything under it (owners)."""
     ListMembers: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ListMembersRequest, _metadata_pb2.ListMembersResponse]  # type: ignore[assignment]
-    """Lists a project's members."""
+    """Lists a project's members (readers)."""
     SetMember: _aio.UnaryUnaryMultiCallable[_metadata_pb2.SetMemberRequest, _metadata_pb2.SetMemberResponse]  # type: ignore[assignment]
-    """Adds a member or changes a member's role (owners)."""
+    """Adds a member or changes a member's role (owners). The last owner cannot be demoted."""
     RemoveMember: _aio.UnaryUnaryMultiCallable[_metadata_pb2.RemoveMemberRequest, _metadata_pb2.RemoveMemberResponse]  # type: ignore[assignment]
     """Removes a member (owners); the last owner cannot be removed."""
     CheckAccess: _aio.UnaryUnaryMultiCallable[_metadata_pb2.CheckAccessRequest, _metadata_pb2.CheckAccessResponse]  # type: ignore[assignment]
-    """Decides whether the caller may perform an action on a project or data collection."""
+    """Decides whether the caller may perform an action on a project or data collection.
+    A refusal is an answer (allowed=false), not an error; an unknown target is NOT_FOUND.
+    """
+    RecordTableSchema: _aio.UnaryUnaryMultiCallable[_metadata_pb2.RecordTableSchemaRequest, _metadata_pb2.RecordTableSchemaResponse]  # type: ignore[assignment]
+    """Records the table schema data_svc observed after a write to a data collection (editors).
+    A version older than the recorded one is ignored.
+    """
     RegisterRun: _aio.UnaryUnaryMultiCallable[_metadata_pb2.RegisterRunRequest, _metadata_pb2.RegisterRunResponse]  # type: ignore[assignment]
-    """Registers a run and its scanned files (editors)."""
+    """Registers (or updates) a run and its scanned files (editors)."""
     ListRuns: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ListRunsRequest, _metadata_pb2.ListRunsResponse]  # type: ignore[assignment]
-    """Lists a project's runs."""
+    """Lists a project's runs (readers)."""
     ListFiles: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ListFilesRequest, _metadata_pb2.ListFilesResponse]  # type: ignore[assignment]
-    """Lists a project's files."""
+    """Lists a project's files (readers)."""
     CreateDashboard: _aio.UnaryUnaryMultiCallable[_metadata_pb2.CreateDashboardRequest, _metadata_pb2.CreateDashboardResponse]  # type: ignore[assignment]
-    """Creates a dashboard (editors)."""
+    """Creates a dashboard (editors of its project), validated against the live data collections."""
     GetDashboard: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetDashboardRequest, _metadata_pb2.GetDashboardResponse]  # type: ignore[assignment]
     """Returns one dashboard."""
     ListDashboards: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ListDashboardsRequest, _metadata_pb2.ListDashboardsResponse]  # type: ignore[assignment]
     """Lists dashboards of a project, or all the caller can read."""
     UpdateDashboard: _aio.UnaryUnaryMultiCallable[_metadata_pb2.UpdateDashboardRequest, _metadata_pb2.UpdateDashboardResponse]  # type: ignore[assignment]
-    """Saves a dashboard; each save stores a version."""
+    """Saves a dashboard (editors); each save stores a version."""
     DeleteDashboard: _aio.UnaryUnaryMultiCallable[_metadata_pb2.DeleteDashboardRequest, _metadata_pb2.DeleteDashboardResponse]  # type: ignore[assignment]
-    """Deletes a dashboard with its tabs and versions."""
+    """Deletes a dashboard with its tabs and versions (editors)."""
     DuplicateDashboard: _aio.UnaryUnaryMultiCallable[_metadata_pb2.DuplicateDashboardRequest, _metadata_pb2.DuplicateDashboardResponse]  # type: ignore[assignment]
-    """Copies a dashboard."""
+    """Copies a dashboard into the same project (editors)."""
     ListDashboardVersions: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ListDashboardVersionsRequest, _metadata_pb2.ListDashboardVersionsResponse]  # type: ignore[assignment]
-    """Lists a dashboard's saved versions."""
+    """Lists a dashboard's saved versions, newest first."""
     GetDashboardVersion: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetDashboardVersionRequest, _metadata_pb2.GetDashboardVersionResponse]  # type: ignore[assignment]
     """Returns one saved version."""
     RestoreDashboardVersion: _aio.UnaryUnaryMultiCallable[_metadata_pb2.RestoreDashboardVersionRequest, _metadata_pb2.RestoreDashboardVersionResponse]  # type: ignore[assignment]
-    """Makes a saved version current (as a new version)."""
+    """Makes a saved version current, as a new version (editors)."""
     ExportDashboardYaml: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ExportDashboardYamlRequest, _metadata_pb2.ExportDashboardYamlResponse]  # type: ignore[assignment]
     """Exports a dashboard as YAML."""
     ImportDashboardYaml: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportDashboardYamlRequest, _metadata_pb2.ImportDashboardYamlResponse]  # type: ignore[assignment]
-    """Imports a dashboard from YAML, validated against the live data collections."""
+    """Imports a dashboard from YAML: the schema first, then the live data collections (editors)."""
 
 class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
-    one place where access is decided (CheckAccess). First cut: the metadata issue builds it;
-    until then every RPC answers UNIMPLEMENTED.
+    one place where access is decided (CheckAccess). Owns the metadata collections.
+    Every RPC needs a bearer token, except that in public mode anonymous callers may read
+    public projects and their public dashboards.
     """
 
     @_abc_1.abstractmethod
@@ -154,7 +179,9 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.CreateProjectRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.CreateProjectResponse, _abc.Awaitable[_metadata_pb2.CreateProjectResponse]]:
-        """Creates a project from a Depictio project config (YAML or JSON)."""
+        """Creates a project from a Depictio project config (YAML or JSON); the caller becomes its
+        owner. ALREADY_EXISTS when a project has the config's id or name.
+        """
 
     @_abc_1.abstractmethod
     def SyncProject(
@@ -162,7 +189,10 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.SyncProjectRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.SyncProjectResponse, _abc.Awaitable[_metadata_pb2.SyncProjectResponse]]:
-        """Creates or updates a project from its config; ids are kept, a second identical sync changes nothing."""
+        """Creates or updates a project from its config, matching the project, its workflows and data
+        collections by id, else by name or tag, and keeping their ids. A second identical sync
+        changes nothing. Updating needs editor; changing is_public needs owner.
+        """
 
     @_abc_1.abstractmethod
     def GetProject(
@@ -170,7 +200,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.GetProjectRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.GetProjectResponse, _abc.Awaitable[_metadata_pb2.GetProjectResponse]]:
-        """Returns one project."""
+        """Returns one project (readers)."""
 
     @_abc_1.abstractmethod
     def ListProjects(
@@ -178,7 +208,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ListProjectsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ListProjectsResponse, _abc.Awaitable[_metadata_pb2.ListProjectsResponse]]:
-        """Lists the projects the caller can read."""
+        """Lists the projects the caller can read, oldest first."""
 
     @_abc_1.abstractmethod
     def UpdateProject(
@@ -186,7 +216,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.UpdateProjectRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.UpdateProjectResponse, _abc.Awaitable[_metadata_pb2.UpdateProjectResponse]]:
-        """Changes a project's name or visibility."""
+        """Changes a project's name or visibility (owners)."""
 
     @_abc_1.abstractmethod
     def DeleteProject(
@@ -202,7 +232,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ListMembersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ListMembersResponse, _abc.Awaitable[_metadata_pb2.ListMembersResponse]]:
-        """Lists a project's members."""
+        """Lists a project's members (readers)."""
 
     @_abc_1.abstractmethod
     def SetMember(
@@ -210,7 +240,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.SetMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.SetMemberResponse, _abc.Awaitable[_metadata_pb2.SetMemberResponse]]:
-        """Adds a member or changes a member's role (owners)."""
+        """Adds a member or changes a member's role (owners). The last owner cannot be demoted."""
 
     @_abc_1.abstractmethod
     def RemoveMember(
@@ -226,7 +256,19 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.CheckAccessRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.CheckAccessResponse, _abc.Awaitable[_metadata_pb2.CheckAccessResponse]]:
-        """Decides whether the caller may perform an action on a project or data collection."""
+        """Decides whether the caller may perform an action on a project or data collection.
+        A refusal is an answer (allowed=false), not an error; an unknown target is NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordTableSchema(
+        self,
+        request: _metadata_pb2.RecordTableSchemaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.RecordTableSchemaResponse, _abc.Awaitable[_metadata_pb2.RecordTableSchemaResponse]]:
+        """Records the table schema data_svc observed after a write to a data collection (editors).
+        A version older than the recorded one is ignored.
+        """
 
     @_abc_1.abstractmethod
     def RegisterRun(
@@ -234,7 +276,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.RegisterRunRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.RegisterRunResponse, _abc.Awaitable[_metadata_pb2.RegisterRunResponse]]:
-        """Registers a run and its scanned files (editors)."""
+        """Registers (or updates) a run and its scanned files (editors)."""
 
     @_abc_1.abstractmethod
     def ListRuns(
@@ -242,7 +284,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ListRunsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ListRunsResponse, _abc.Awaitable[_metadata_pb2.ListRunsResponse]]:
-        """Lists a project's runs."""
+        """Lists a project's runs (readers)."""
 
     @_abc_1.abstractmethod
     def ListFiles(
@@ -250,7 +292,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ListFilesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ListFilesResponse, _abc.Awaitable[_metadata_pb2.ListFilesResponse]]:
-        """Lists a project's files."""
+        """Lists a project's files (readers)."""
 
     @_abc_1.abstractmethod
     def CreateDashboard(
@@ -258,7 +300,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.CreateDashboardRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.CreateDashboardResponse, _abc.Awaitable[_metadata_pb2.CreateDashboardResponse]]:
-        """Creates a dashboard (editors)."""
+        """Creates a dashboard (editors of its project), validated against the live data collections."""
 
     @_abc_1.abstractmethod
     def GetDashboard(
@@ -282,7 +324,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.UpdateDashboardRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.UpdateDashboardResponse, _abc.Awaitable[_metadata_pb2.UpdateDashboardResponse]]:
-        """Saves a dashboard; each save stores a version."""
+        """Saves a dashboard (editors); each save stores a version."""
 
     @_abc_1.abstractmethod
     def DeleteDashboard(
@@ -290,7 +332,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.DeleteDashboardRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.DeleteDashboardResponse, _abc.Awaitable[_metadata_pb2.DeleteDashboardResponse]]:
-        """Deletes a dashboard with its tabs and versions."""
+        """Deletes a dashboard with its tabs and versions (editors)."""
 
     @_abc_1.abstractmethod
     def DuplicateDashboard(
@@ -298,7 +340,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.DuplicateDashboardRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.DuplicateDashboardResponse, _abc.Awaitable[_metadata_pb2.DuplicateDashboardResponse]]:
-        """Copies a dashboard."""
+        """Copies a dashboard into the same project (editors)."""
 
     @_abc_1.abstractmethod
     def ListDashboardVersions(
@@ -306,7 +348,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ListDashboardVersionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ListDashboardVersionsResponse, _abc.Awaitable[_metadata_pb2.ListDashboardVersionsResponse]]:
-        """Lists a dashboard's saved versions."""
+        """Lists a dashboard's saved versions, newest first."""
 
     @_abc_1.abstractmethod
     def GetDashboardVersion(
@@ -322,7 +364,7 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.RestoreDashboardVersionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.RestoreDashboardVersionResponse, _abc.Awaitable[_metadata_pb2.RestoreDashboardVersionResponse]]:
-        """Makes a saved version current (as a new version)."""
+        """Makes a saved version current, as a new version (editors)."""
 
     @_abc_1.abstractmethod
     def ExportDashboardYaml(
@@ -338,6 +380,6 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ImportDashboardYamlRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ImportDashboardYamlResponse, _abc.Awaitable[_metadata_pb2.ImportDashboardYamlResponse]]:
-        """Imports a dashboard from YAML, validated against the live data collections."""
+        """Imports a dashboard from YAML: the schema first, then the live data collections (editors)."""
 
 def add_MetadataServiceServicer_to_server(servicer: MetadataServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

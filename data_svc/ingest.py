@@ -1,0 +1,123 @@
+"""Incoming tables: decoding a spooled IPC stream, provenance columns and the schema rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+
+from depictio.arrow_ipc import batches_from_chunks
+from depictio.errors import FailedPrecondition, InvalidArgument
+
+RUN_ID_COLUMN = "depictio_run_id"
+FILE_COLUMN = "depictio_file"
+RUN_ID = re.compile(r"^[^\x00-\x1f]{1,200}$")
+
+
+class Mode(StrEnum):
+    """How a write combines with the table."""
+
+    APPEND = "append"
+    OVERWRITE = "overwrite"
+    REPLACE_RUN = "replace_run"
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """What a WriteTable header asks for."""
+
+    run_id: str
+    mode: Mode
+    file: str = ""
+
+    def __post_init__(self) -> None:
+        if not RUN_ID.match(self.run_id):
+            raise InvalidArgument(
+                f"header.run_id: expected 1–200 printable characters, got {self.run_id[:50]!r}"
+            )
+
+
+def decode_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.Table:
+    """The table a complete Arrow IPC stream holds; a broken stream is InvalidArgument."""
+    try:
+        return batches_from_chunks(chunks).read_all()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
+        raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
+
+
+def storable_type(dtype: pa.DataType) -> pa.DataType:
+    """The type a column is stored with: one string/binary flavour, dictionaries decoded."""
+    if pa.types.is_dictionary(dtype):
+        return storable_type(dtype.value_type)
+    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
+        return pa.string()
+    if pa.types.is_large_binary(dtype) or pa.types.is_binary_view(dtype):
+        return pa.binary()
+    if pa.types.is_null(dtype):
+        return pa.string()
+    if pa.types.is_timestamp(dtype) and dtype.unit != "us":
+        # Delta stores microseconds.
+        return pa.timestamp("us", tz=dtype.tz)
+    return dtype
+
+
+def widens_to(incoming: pa.DataType, existing: pa.DataType) -> bool:
+    """True when every `incoming` value fits `existing` exactly (int32→int64, int→float64)."""
+    if incoming == existing:
+        return True
+    if pa.types.is_null(incoming):
+        return True
+    if pa.types.is_integer(incoming) and pa.types.is_integer(existing):
+        return existing.bit_width >= incoming.bit_width and (
+            pa.types.is_signed_integer(existing) or pa.types.is_unsigned_integer(incoming)
+        )
+    if pa.types.is_integer(incoming) or pa.types.is_floating(incoming):
+        return pa.types.is_float64(existing) or (
+            pa.types.is_float32(existing) and pa.types.is_float16(incoming)
+        )
+    if pa.types.is_timestamp(incoming) and pa.types.is_timestamp(existing):
+        return incoming.tz == existing.tz
+    return False
+
+
+def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
+    """`table` with depictio_run_id (always the header's) and depictio_file (unless given)."""
+    if table.num_columns == 0:
+        raise InvalidArgument(f"{spec.file or 'the stream'}: the table has no columns")
+    names = table.column_names
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidArgument(f"{spec.file or 'the stream'}: duplicate columns {duplicates}")
+    rows = table.num_rows
+    if RUN_ID_COLUMN in names:
+        table = table.drop_columns([RUN_ID_COLUMN])
+    table = table.append_column(RUN_ID_COLUMN, pa.array([spec.run_id] * rows, pa.string()))
+    if FILE_COLUMN not in names:
+        table = table.append_column(FILE_COLUMN, pa.array([spec.file] * rows, pa.string()))
+    return table
+
+
+def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
+    """`table` cast to the types it is stored with, checked against the table's schema.
+
+    New columns are accepted (they are added to the table); a column whose type cannot be
+    widened to the existing one is refused with the column, both types and the file.
+    """
+    columns = []
+    fields = []
+    for column_field, column in zip(table.schema, table.columns, strict=True):
+        target = storable_type(column_field.type)
+        if existing is not None and column_field.name in existing.names:
+            stored = existing.field(column_field.name).type
+            if not widens_to(target, stored):
+                raise FailedPrecondition(
+                    f"type conflict in column {column_field.name!r}: the table has {stored}, "
+                    f"{file or 'the incoming data'} has {column_field.type}"
+                )
+            target = stored
+        columns.append(column.cast(target) if column.type != target else column)
+        fields.append(pa.field(column_field.name, target))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))

@@ -1,0 +1,77 @@
+"""Answers a batch of component queries on one table from one lazy, filtered scan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from data_svc.query_plans import Outcome, Plan, check_columns, plan_query, query_columns
+from depictio.arrow_ipc import table_to_ipc
+from depictio.filters import filter_columns, filter_expression, is_empty
+from depictio.v1 import common_pb2, data_pb2
+
+
+def filtered(
+    frame: pl.LazyFrame, node: common_pb2.Filter | None, columns: set[str], where: str
+) -> pl.LazyFrame:
+    """`frame` projected on `columns` (plus the filter's), then filtered.
+
+    Every query of a batch derives from this one plan, so polars scans the table once for
+    all of them (common subplan elimination), reading only the projected columns.
+    """
+    schema = frame.collect_schema()
+    needed = set(columns)
+    if node is not None and not is_empty(node):
+        check_columns(sorted(filter_columns(node)), schema, where)
+        needed |= filter_columns(node)
+    projected = frame.select([name for name in schema if name in needed])
+    if node is None or is_empty(node):
+        return projected
+    return projected.filter(filter_expression(node, schema, where))
+
+
+def run_batch(
+    frame: pl.LazyFrame,
+    node: common_pb2.Filter | None,
+    queries: Sequence[tuple[str, data_pb2.ComponentQuery]],
+    version: int,
+) -> list[data_pb2.ComponentResult]:
+    """The results of `queries` (each with its path for error messages), in order."""
+    schema = frame.collect_schema()
+    columns: set[str] = set()
+    for _, query in queries:
+        columns |= query_columns(query, schema)
+    base = filtered(frame, node, columns, "filters")
+    plans: list[Plan] = [plan_query(query, base, schema, where) for where, query in queries]
+    lazy = [base.select(pl.len().alias("rows"))]
+    for plan in plans:
+        lazy += plan.frames
+    collected = pl.collect_all(lazy)
+    total = int(collected[0]["rows"][0])
+    results = []
+    position = 1
+    for (_, query), plan in zip(queries, plans, strict=True):
+        frames = collected[position : position + len(plan.frames)]
+        position += len(plan.frames)
+        outcome: Outcome = plan.finish(frames, total)
+        results.append(
+            data_pb2.ComponentResult(
+                id=query.id,
+                arrow_ipc=table_to_ipc(outcome.table.to_arrow()),
+                total_rows=total,
+                sampled=outcome.sampled,
+                truncated=outcome.truncated,
+                version=version,
+            )
+        )
+    return results
+
+
+def distinct_values(
+    frame: pl.LazyFrame, node: common_pb2.Filter | None, column: str, where: str
+) -> list[object]:
+    """The distinct non-null values of `column` among the rows `node` keeps."""
+    check_columns([column], frame.collect_schema(), where)
+    values = filtered(frame, node, {column}, where).select(pl.col(column).drop_nulls().unique())
+    return values.collect().to_series().to_list()

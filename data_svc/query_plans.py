@@ -1,0 +1,340 @@
+"""One lazy plan per component query kind, and how its collected frames become a result table.
+
+Result schemas are documented on the query messages in data.proto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from depictio.errors import InvalidArgument
+from depictio.v1 import data_pb2
+
+Finish = Callable[[list[pl.DataFrame], int], "Outcome"]
+SAMPLE_SEED = 20240611
+ROW, HASH = "__depictio_row", "__depictio_hash"
+
+
+@dataclass
+class Outcome:
+    """A query's result table and its flags."""
+
+    table: pl.DataFrame
+    sampled: bool = False
+    truncated: bool = False
+
+
+@dataclass
+class Plan:
+    """The lazy frames a query needs, the columns they read and how to finish the result."""
+
+    frames: list[pl.LazyFrame]
+    finish: Finish
+
+
+def bounded(value: int, default: int, maximum: int, where: str) -> int:
+    """`value`, or `default` when 0; InvalidArgument outside 1..maximum."""
+    if value == 0:
+        return default
+    if not 1 <= value <= maximum:
+        raise InvalidArgument(f"{where}: expected 1–{maximum} (0 for {default}), got {value}")
+    return value
+
+
+def query_columns(query: data_pb2.ComponentQuery, schema: Mapping[str, pl.DataType]) -> set[str]:
+    """The columns a query reads (all of them where it returns whole rows by default)."""
+    kind = query.WhichOneof("kind")
+    if kind is None:
+        return set()
+    body: Any = getattr(query, kind)
+    if kind == "aggregate":
+        return {*body.columns, *body.group_by}
+    if kind in ("histogram", "distinct"):
+        return {body.column}
+    if kind == "box":
+        return {body.column, *body.group_by}
+    if kind == "top_n":
+        return {body.column, *(body.columns or schema)}
+    if kind == "rows":
+        return {*(body.columns or schema), *(key.column for key in body.sort)}
+    return set(body.columns or schema)  # sample
+
+
+def check_columns(names: Sequence[str], schema: Mapping[str, pl.DataType], where: str) -> None:
+    """InvalidArgument for the first name that is not a column of the table."""
+    for name in names:
+        if name not in schema:
+            raise InvalidArgument(
+                f"{where}: unknown column {name!r}; the table has {', '.join(sorted(schema))}"
+            )
+
+
+def _numeric(name: str, schema: Mapping[str, pl.DataType], where: str) -> None:
+    dtype = schema[name]
+    if not (dtype.is_numeric() or dtype == pl.Boolean):
+        raise InvalidArgument(f"{where}: column {name!r} is {dtype}; a numeric column is needed")
+
+
+NUMERIC_AGGREGATIONS = {
+    data_pb2.AGGREGATION_SUM,
+    data_pb2.AGGREGATION_MEAN,
+    data_pb2.AGGREGATION_MEDIAN,
+    data_pb2.AGGREGATION_STD,
+    data_pb2.AGGREGATION_VAR,
+    data_pb2.AGGREGATION_QUANTILES,
+}
+
+
+def _aggregation_exprs(
+    name: str, aggregation: data_pb2.Aggregation.ValueType, quantiles: Sequence[float], where: str
+) -> list[pl.Expr]:
+    label = data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_").lower()
+    column = pl.col(name)
+    as_float = column.cast(pl.Float64)
+    if aggregation == data_pb2.AGGREGATION_QUANTILES:
+        if not quantiles or any(not 0 <= q <= 1 for q in quantiles):
+            raise InvalidArgument(f"{where}.quantiles: expected values in [0, 1], got {quantiles}")
+        ordered = as_float.drop_nulls().sort()  # sorted once, shared by every quantile
+        return [
+            ordered.quantile(q, interpolation="linear").alias(f"quantile({name}, {q!r})")
+            for q in quantiles
+        ]
+    expressions: dict[int, pl.Expr] = {
+        data_pb2.AGGREGATION_COUNT: column.count().cast(pl.Int64),
+        data_pb2.AGGREGATION_SUM: column.sum(),
+        data_pb2.AGGREGATION_MEAN: as_float.mean(),
+        data_pb2.AGGREGATION_MEDIAN: as_float.median(),
+        data_pb2.AGGREGATION_MIN: column.min(),
+        data_pb2.AGGREGATION_MAX: column.max(),
+        data_pb2.AGGREGATION_STD: as_float.std(ddof=1),
+        data_pb2.AGGREGATION_VAR: as_float.var(ddof=1),
+        data_pb2.AGGREGATION_NUNIQUE: column.drop_nulls().n_unique().cast(pl.Int64),
+        data_pb2.AGGREGATION_MODE: column.drop_nulls().mode().sort().first(),
+    }
+    if aggregation not in expressions:
+        raise InvalidArgument(f"{where}.aggregations: expected an aggregation, got {aggregation}")
+    return [expressions[aggregation].alias(f"{label}({name})")]
+
+
+def first_rows(limit: int) -> Finish:
+    """A finisher keeping `limit` rows of a frame planned with one more (to tell truncation)."""
+
+    def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
+        return Outcome(frames[0].head(limit), truncated=frames[0].height > limit)
+
+    return finish
+
+
+def _grouped(base: pl.LazyFrame, keys: Sequence[str], exprs: list[pl.Expr]) -> pl.LazyFrame:
+    if not keys:
+        return base.select(exprs)
+    return base.group_by(list(keys)).agg(exprs).sort(list(keys), nulls_last=True)
+
+
+def plan_aggregate(
+    body: data_pb2.AggregateQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """Aggregations of columns, optionally grouped."""
+    check_columns([*body.columns, *body.group_by], schema, where)
+    if not body.aggregations:
+        raise InvalidArgument(f"{where}.aggregations: at least one aggregation is needed")
+    exprs: list[pl.Expr] = []
+    if not body.columns:
+        if list(body.aggregations) != [data_pb2.AGGREGATION_COUNT]:
+            raise InvalidArgument(f"{where}.columns: only COUNT works without columns")
+        exprs.append(pl.len().cast(pl.Int64).alias("count(*)"))
+    for name in body.columns:
+        for aggregation in body.aggregations:
+            if aggregation in NUMERIC_AGGREGATIONS:
+                _numeric(name, schema, where)
+            exprs += _aggregation_exprs(name, aggregation, body.quantiles, where)
+    names = [expr.meta.output_name() for expr in exprs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InvalidArgument(f"{where}: {', '.join(repeated)} asked for more than once")
+    return Plan([_grouped(base, body.group_by, exprs)], lambda frames, _: Outcome(frames[0]))
+
+
+def plan_histogram(
+    body: data_pb2.HistogramQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """Equal-width bins between min and max, assigned exactly as numpy.histogram does."""
+    check_columns([body.column], schema, where)
+    _numeric(body.column, schema, where)
+    bins = bounded(body.bins, 20, 1000, f"{where}.bins")
+    values = base.select(pl.col(body.column).cast(pl.Float64).alias("v")).drop_nulls()
+    values = values.filter(pl.col("v").is_finite())
+    v, lo, hi = pl.col("v"), pl.col("v").min(), pl.col("v").max()
+    # numpy widens an empty range by 0.5 each side. The bounds become columns once, so the
+    # binning below is plain column arithmetic.
+    framed = values.with_columns(
+        first=pl.when(lo == hi).then(lo - 0.5).otherwise(lo),
+        last=pl.when(lo == hi).then(hi + 0.5).otherwise(hi),
+    ).with_columns(step=(pl.col("last") - pl.col("first")) / bins)
+    first, last, step, index = pl.col("first"), pl.col("last"), pl.col("step"), pl.col("bin")
+    guess = ((v - first) / (last - first) * bins).floor().cast(pl.Int64).clip(0, bins - 1)
+    # numpy's correction: compare with the bin edges (edge i = i * step + first, last edge
+    # = last) and move one bin down or up.
+    framed = framed.with_columns(bin=guess)
+    framed = framed.with_columns(bin=index - (v < index * step + first).cast(pl.Int64))
+    upper = pl.when(index + 1 >= bins).then(last).otherwise((index + 1) * step + first)
+    framed = framed.with_columns(bin=index + ((v >= upper) & (index != bins - 1)).cast(pl.Int64))
+    counts = framed.group_by("bin").agg(
+        pl.len().alias("count"), first.first().alias("first"), last.first().alias("last")
+    )
+
+    def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
+        found = frames[0]
+        if found.height == 0:
+            empty = {"bin_start": pl.Float64, "bin_end": pl.Float64, "count": pl.Int64}
+            return Outcome(pl.DataFrame(schema=empty))
+        edges = np.linspace(found["first"][0], found["last"][0], bins + 1)
+        dense = np.zeros(bins, dtype=np.int64)
+        dense[found["bin"].to_numpy()] = found["count"].to_numpy()
+        table = pl.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": dense})
+        return Outcome(table)
+
+    return Plan([counts], finish)
+
+
+def plan_box(
+    body: data_pb2.BoxQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """Quartiles, whiskers, mean and count, optionally grouped."""
+    check_columns([body.column, *body.group_by], schema, where)
+    _numeric(body.column, schema, where)
+    v = pl.col(body.column).cast(pl.Float64)
+    q1 = v.quantile(0.25, interpolation="linear")
+    q3 = v.quantile(0.75, interpolation="linear")
+    iqr = q3 - q1
+    exprs = [
+        v.count().cast(pl.Int64).alias("count"),
+        v.min().alias("min"),
+        q1.alias("q1"),
+        v.median().alias("median"),
+        q3.alias("q3"),
+        v.max().alias("max"),
+        v.filter(v >= q1 - 1.5 * iqr).min().alias("lower_whisker"),
+        v.filter(v <= q3 + 1.5 * iqr).max().alias("upper_whisker"),
+        v.mean().alias("mean"),
+    ]
+    return Plan([_grouped(base, body.group_by, exprs)], lambda frames, _: Outcome(frames[0]))
+
+
+def plan_distinct(
+    body: data_pb2.DistinctQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """Distinct non-null values by count."""
+    check_columns([body.column], schema, where)
+    limit = bounded(body.limit, 1000, 100_000, f"{where}.limit")
+    counted = (
+        base.select(pl.col(body.column).alias("value"))
+        .drop_nulls()
+        .group_by("value")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .sort(["count", "value"], descending=[True, False])
+        .head(limit + 1)
+    )
+
+    return Plan([counted], first_rows(limit))
+
+
+def plan_top_n(
+    body: data_pb2.TopNQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """The n rows with the extreme values of a column."""
+    columns = list(body.columns) or list(schema)
+    check_columns([body.column, *columns], schema, where)
+    n = bounded(body.n, 10, 10_000, f"{where}.n")
+    descending = body.order != data_pb2.SORT_ORDER_ASCENDING
+    ranked = (
+        base.filter(pl.col(body.column).is_not_null())
+        .sort(body.column, descending=descending, maintain_order=True)
+        .head(n + 1)
+        .select(columns)
+    )
+
+    return Plan([ranked], first_rows(n))
+
+
+def plan_rows(
+    body: data_pb2.RowsQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """A sorted page of rows."""
+    columns = list(body.columns) or list(schema)
+    check_columns([*columns, *(key.column for key in body.sort)], schema, where)
+    limit = bounded(body.limit, 100, 10_000, f"{where}.limit")
+    if body.offset < 0:
+        raise InvalidArgument(f"{where}.offset: expected ≥ 0, got {body.offset}")
+    page = sort_frame(base, body.sort).slice(body.offset, limit).select(columns)
+
+    def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
+        return Outcome(frames[0], truncated=body.offset + limit < total)
+
+    return Plan([page], finish)
+
+
+def plan_sample(
+    body: data_pb2.SampleQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+) -> Plan:
+    """At most max_points rows, a reproducible uniform sample when there are more."""
+    columns = list(body.columns) or list(schema)
+    check_columns(columns, schema, where)
+    limit = bounded(body.max_points, 10_000, 100_000, f"{where}.max_points")
+    # The rows with the `limit` smallest hashes of their positions: a reproducible uniform
+    # sample in one pass (a top-k, not a shuffle), then back in table order.
+    sample = (
+        base.select(columns)
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW))
+        .with_columns(pl.col(ROW).hash(SAMPLE_SEED).alias(HASH))
+        .bottom_k(limit, by=HASH)
+        .sort(ROW)
+        .select(columns)
+    )
+
+    def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
+        return Outcome(frames[0], sampled=total > limit)
+
+    return Plan([sample], finish)
+
+
+def sort_frame(frame: pl.LazyFrame, keys: Sequence[data_pb2.SortKey]) -> pl.LazyFrame:
+    """`frame` sorted by the keys (stable, nulls last)."""
+    if not keys:
+        return frame
+    return frame.sort(
+        [key.column for key in keys],
+        descending=[key.order == data_pb2.SORT_ORDER_DESCENDING for key in keys],
+        nulls_last=True,
+        maintain_order=True,
+    )
+
+
+PLANNERS = {
+    "aggregate": plan_aggregate,
+    "histogram": plan_histogram,
+    "box": plan_box,
+    "distinct": plan_distinct,
+    "top_n": plan_top_n,
+    "rows": plan_rows,
+    "sample": plan_sample,
+}
+
+
+def plan_query(
+    query: data_pb2.ComponentQuery,
+    base: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    where: str,
+) -> Plan:
+    """The plan answering one component query over the filtered table `base`."""
+    kind = query.WhichOneof("kind")
+    if kind is None:
+        raise InvalidArgument(f"{where}: the query has no kind (aggregate, histogram, …)")
+    planner = PLANNERS[kind]
+    return planner(getattr(query, kind), base, schema, f"{where}.{kind}")  # type: ignore[operator]

@@ -1,0 +1,105 @@
+"""Scan: a table (projected, filtered, sorted, sliced, at a version) as bounded IPC chunks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import polars as pl
+import pyarrow as pa
+
+from data_svc.query_engine import filtered
+from data_svc.query_plans import check_columns, sort_frame
+from depictio.arrow_ipc import MAX_CHUNK_BYTES, ipc_chunks
+from depictio.errors import InvalidArgument
+from depictio.v1 import data_pb2
+
+# Chunks handed from the worker thread to the event loop at a time, and groups buffered ahead.
+CHUNKS_PER_HOP = 4
+GROUPS_AHEAD = 16
+
+
+def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFrame:
+    """The lazy plan of a Scan request."""
+    schema = frame.collect_schema()
+    columns = list(request.columns) or list(schema)
+    check_columns(columns, schema, "columns")
+    check_columns([key.column for key in request.sort], schema, "sort")
+    if request.limit < 0 or request.offset < 0:
+        raise InvalidArgument(
+            f"limit and offset must be ≥ 0, got limit={request.limit} offset={request.offset}"
+        )
+    needed = {*columns, *(key.column for key in request.sort)}
+    node = request.filter if request.HasField("filter") else None
+    plan = sort_frame(filtered(frame, node, needed, "filter"), request.sort)
+    if request.offset or request.limit:
+        plan = plan.slice(request.offset, request.limit or None)
+    return plan.select(columns)
+
+
+def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:
+    """The plan's rows as one IPC stream, in groups of ≤ 1 MiB chunks."""
+    batches = (
+        batch.to_arrow(compat_level=pl.CompatLevel.oldest()) for batch in plan.collect_batches()
+    )
+    first = next(batches, None)
+    if first is None:
+        schema = plan.clear().collect().to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+        stream = ipc_chunks(schema, [], MAX_CHUNK_BYTES)
+    else:
+        stream = ipc_chunks(first.schema, _chain_batches(first, batches), MAX_CHUNK_BYTES)
+    group: list[bytes] = []
+    for chunk in stream:
+        group.append(chunk)
+        if len(group) >= CHUNKS_PER_HOP:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _chain_batches(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.RecordBatch]:
+    yield from first.to_batches()
+    for table in rest:
+        yield from table.to_batches()
+
+
+async def prefetched(groups: Iterator[list[bytes]]) -> AsyncIterator[list[bytes]]:
+    """`groups`, produced in a worker thread up to GROUPS_AHEAD ahead of the consumer.
+
+    Producing (decoding Parquet, encoding IPC) overlaps with sending. When the consumer stops
+    early (the client cancelled), the producer notices within a second and ends.
+    """
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Queue[list[bytes] | BaseException | None] = asyncio.Queue(GROUPS_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: list[bytes] | BaseException | None) -> None:
+        while not stop.is_set():
+            future = asyncio.run_coroutine_threadsafe(ready.put(item), loop)
+            try:
+                future.result(timeout=1.0)
+                return
+            except TimeoutError:
+                future.cancel()
+
+    def produce() -> None:
+        try:
+            for group in groups:
+                if stop.is_set():
+                    return
+                hand_over(group)
+        except BaseException as exc:  # re-raised in the consumer
+            hand_over(exc)
+            return
+        hand_over(None)
+
+    loop.run_in_executor(None, produce)
+    try:
+        while (item := await ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()

@@ -1,0 +1,205 @@
+"""The DataService servicer: authorization first, then the Delta work in worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc import aio
+
+from data_svc.access import AccessGuard, relayed_error
+from data_svc.ingest import Mode, WriteSpec, decode_stream
+from data_svc.links import LinkSpec, project_links
+from data_svc.querying import QueryRunner
+from data_svc.scanning import prefetched, scan_chunks, scan_frame
+from data_svc.storage import TableRef
+from data_svc.tables import DeltaTables
+from depictio.clients.metadata import ActionName, MetadataClient
+from depictio.errors import InvalidArgument
+from depictio.rpc.context import current_identity, require_identity
+from depictio.tokens import Identity
+from depictio.v1 import data_pb2, data_pb2_grpc
+
+log = logging.getLogger("data_svc")
+
+MODES = {
+    data_pb2.WRITE_MODE_APPEND: Mode.APPEND,
+    data_pb2.WRITE_MODE_OVERWRITE: Mode.OVERWRITE,
+    data_pb2.WRITE_MODE_REPLACE_RUN: Mode.REPLACE_RUN,
+}
+# Largest Arrow stream one WriteTable accepts.
+MAX_WRITE_BYTES = 4 * 1024**3
+
+
+class DataServicer(data_pb2_grpc.DataServiceServicer):
+    """Implements DataService over a DeltaTables store."""
+
+    def __init__(
+        self,
+        tables: DeltaTables,
+        guard: AccessGuard,
+        queries: QueryRunner,
+        metadata_addr: str,
+        timeout: float,
+    ) -> None:
+        self.tables = tables
+        self.guard = guard
+        self.queries = queries
+        self.metadata_addr = metadata_addr
+        self.timeout = timeout
+
+    def metadata(self, identity: Identity) -> MetadataClient:
+        """A metadata_svc client acting as the caller."""
+        return MetadataClient(self.metadata_addr, token=identity.token, timeout=self.timeout)
+
+    async def authorize(self, dc: str, action: ActionName) -> tuple[Identity, TableRef]:
+        """The caller and the table, once CheckAccess allowed `action` on the data collection."""
+        if not dc:
+            raise InvalidArgument("data_collection_id: required")
+        identity = require_identity() if action != "read" else current_identity()
+        grant = await self.guard.require(identity, dc, action)
+        return identity, TableRef(grant.project_id, dc)
+
+    async def record_schema(self, identity: Identity, ref: TableRef, version: int) -> None:
+        """Tells metadata_svc the table's columns at `version`, as the writer."""
+        described = await asyncio.to_thread(self.tables.describe, ref, version)
+        columns = [(column.name, column.type) for column in described.columns]
+        try:
+            await self.metadata(identity).record_table_schema(
+                ref.data_collection_id, columns, version
+            )
+        except aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                log.error(
+                    "metadata_svc does not implement RecordTableSchema",
+                    extra={"data_collection_id": ref.data_collection_id, "version": version},
+                )
+                return
+            raise relayed_error(
+                exc,
+                "RecordTableSchema",
+                f"the table was written (version {version}) but metadata_svc did not record "
+                "its schema: ",
+            ) from exc
+
+    async def WriteTable(
+        self, request_iterator: AsyncIterator[data_pb2.WriteTableRequest], context: Any
+    ) -> data_pb2.WriteTableResponse:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("part") != "header":
+            raise InvalidArgument("the first WriteTableRequest must carry the header")
+        header = first.header
+        identity, ref = await self.authorize(header.data_collection_id, "write")
+        if header.mode not in MODES:
+            raise InvalidArgument("header.mode: expected APPEND, OVERWRITE or REPLACE_RUN")
+        spec = WriteSpec(run_id=header.run_id, mode=MODES[header.mode], file=header.file)
+        # Spooled whole before anything is committed: a broken or cancelled stream commits nothing.
+        chunks: list[bytes] = []
+        received = 0
+        async for message in request_iterator:
+            if message.WhichOneof("part") != "arrow_ipc":
+                raise InvalidArgument(
+                    f"message {len(chunks) + 1}: only the first message may carry a header"
+                )
+            received += len(message.arrow_ipc)
+            if received > MAX_WRITE_BYTES:
+                raise InvalidArgument(f"the stream exceeds {MAX_WRITE_BYTES} bytes")
+            chunks.append(message.arrow_ipc)
+        where = f"{spec.file or 'the stream'} (arrow_ipc)"
+
+        def write() -> Any:
+            return self.tables.write(ref, spec, decode_stream(chunks, where))
+
+        result = await asyncio.to_thread(write)
+        await self.record_schema(identity, ref, result.version)
+        return data_pb2.WriteTableResponse(version=result.version, rows=result.rows, bytes=received)
+
+    async def Scan(
+        self, request: data_pb2.ScanRequest, context: Any
+    ) -> AsyncIterator[data_pb2.ScanResponse]:
+        _, ref = await self.authorize(request.data_collection_id, "read")
+        version = request.version if request.HasField("version") else None
+
+        def plan() -> Any:
+            table = self.tables.open(ref, version)
+            return scan_chunks(scan_frame(self.tables.frame(table), request))
+
+        groups = await asyncio.to_thread(plan)
+        async for group in prefetched(groups):
+            for chunk in group:
+                yield data_pb2.ScanResponse(arrow_ipc=chunk)
+
+    async def Describe(
+        self, request: data_pb2.DescribeRequest, context: Any
+    ) -> data_pb2.DescribeResponse:
+        _, ref = await self.authorize(request.data_collection_id, "read")
+        version = request.version if request.HasField("version") else None
+        return await asyncio.to_thread(self.tables.describe, ref, version)
+
+    async def History(
+        self, request: data_pb2.HistoryRequest, context: Any
+    ) -> data_pb2.HistoryResponse:
+        _, ref = await self.authorize(request.data_collection_id, "read")
+        versions = await asyncio.to_thread(self.tables.history, ref)
+        response = data_pb2.HistoryResponse()
+        for entry in versions:
+            stamp = Timestamp()
+            stamp.FromMilliseconds(entry.timestamp_ms)
+            response.versions.add(
+                version=entry.version,
+                time=stamp,
+                operation=entry.operation,
+                rows=entry.rows,
+                run_ids=entry.run_ids,
+            )
+        return response
+
+    async def Query(self, request: data_pb2.QueryRequest, context: Any) -> data_pb2.QueryResponse:
+        identity = current_identity()
+        involved = {q.data_collection_id or request.data_collection_id for q in request.queries}
+        involved |= set(request.filters)
+        involved.discard("")
+        if not request.queries:
+            raise InvalidArgument("queries: at least one query is needed")
+        # Every table read (queried or filtering through a link) is authorized before the cache.
+        grants = await asyncio.gather(
+            *(self.guard.require(identity, dc, "read") for dc in sorted(involved))
+        )
+        projects = {
+            dc: grant.project_id for dc, grant in zip(sorted(involved), grants, strict=True)
+        }
+
+        async def links_of(project_id: str) -> list[LinkSpec]:
+            try:
+                project = await self.metadata(identity).get_project(project_id)
+            except aio.AioRpcError as exc:
+                raise relayed_error(exc, "GetProject", "cannot read the project's links: ") from exc
+            return project_links(project)
+
+        return await self.queries.answer(request, projects, links_of)
+
+    async def Optimize(
+        self, request: data_pb2.OptimizeRequest, context: Any
+    ) -> data_pb2.OptimizeResponse:
+        _, ref = await self.authorize(request.data_collection_id, "manage")
+        removed, added = await asyncio.to_thread(self.tables.optimize, ref)
+        return data_pb2.OptimizeResponse(files_removed=removed, files_added=added)
+
+    async def Vacuum(
+        self, request: data_pb2.VacuumRequest, context: Any
+    ) -> data_pb2.VacuumResponse:
+        _, ref = await self.authorize(request.data_collection_id, "manage")
+        deleted = await asyncio.to_thread(self.tables.vacuum, ref, request.retention_hours)
+        return data_pb2.VacuumResponse(files_deleted=deleted)
+
+    async def Restore(
+        self, request: data_pb2.RestoreRequest, context: Any
+    ) -> data_pb2.RestoreResponse:
+        identity, ref = await self.authorize(request.data_collection_id, "manage")
+        version = await asyncio.to_thread(self.tables.restore, ref, request.version)
+        await self.record_schema(identity, ref, version)
+        return data_pb2.RestoreResponse(version=version)

@@ -1,0 +1,209 @@
+"""The Delta tables of data collections: atomic writes, versions, specs and maintenance.
+
+Every method blocks (delta-rs, polars): the servicer runs them in a thread pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError, TableNotFoundError
+from google.protobuf.message import DecodeError
+
+from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
+from data_svc.specs import compute_specs
+from data_svc.storage import Storage, TableRef
+from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
+from depictio.v1 import data_pb2
+
+RUN_ID_KEY = "depictio.run_id"
+MODE_KEY = "depictio.mode"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one WriteTable committed."""
+
+    version: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of a table's history."""
+
+    version: int
+    timestamp_ms: int
+    operation: str
+    rows: int
+    run_ids: list[str] = field(default_factory=list)
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal (single quotes doubled) for a delta-rs predicate."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def require_version(ref: TableRef, table: DeltaTable, version: int) -> None:
+    """NotFound unless `version` is one of the table's versions."""
+    if not 0 <= version <= table.version():
+        raise NotFound(
+            f"data collection {ref.data_collection_id!r} has no version {version} "
+            f"(versions 0–{table.version()})"
+        )
+
+
+class DeltaTables:
+    """Reads and writes the tables under one storage root."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, ref: TableRef) -> threading.Lock:
+        """The in-process write lock of a table (other processes are handled by Delta)."""
+        uri = self.storage.uri(ref)
+        with self._locks_guard:
+            return self._locks.setdefault(uri, threading.Lock())
+
+    def open(self, ref: TableRef, version: int | None = None) -> DeltaTable:
+        """The table (at `version`, or the latest); NotFound when it or the version is missing."""
+        uri = self.storage.uri(ref)
+        try:
+            table = DeltaTable(uri, storage_options=self.storage.options or None)
+        except TableNotFoundError as exc:
+            raise NotFound(
+                f"data collection {ref.data_collection_id!r} has no table yet: write to it first"
+            ) from exc
+        if version is not None and version != table.version():
+            require_version(ref, table, version)
+            try:
+                table.load_as_version(version)
+            except DeltaError as exc:
+                raise NotFound(f"version {version} is no longer available: {exc}") from exc
+        return table
+
+    def exists(self, ref: TableRef) -> bool:
+        """True once the table has its first commit."""
+        return DeltaTable.is_deltatable(
+            self.storage.uri(ref), storage_options=self.storage.options or None
+        )
+
+    @staticmethod
+    def frame(table: DeltaTable) -> pl.LazyFrame:
+        """A lazy scan of the table's loaded version (projection and predicates pushed down)."""
+        return pl.scan_delta(table)
+
+    @staticmethod
+    def arrow_schema(table: DeltaTable) -> pa.Schema:
+        """The table's schema as Arrow."""
+        return pa.schema(table.schema().to_arrow())
+
+    def write(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
+        """Commits `data` in one atomic Delta commit; refused data leaves the table unchanged."""
+        uri = self.storage.uri(ref)
+        data = with_provenance(data, spec)
+        properties = CommitProperties(
+            custom_metadata={RUN_ID_KEY: spec.run_id, MODE_KEY: spec.mode}
+        )
+        with self._lock(ref):
+            table = self.open(ref) if self.exists(ref) else None
+            existing = self.arrow_schema(table) if table is not None else None
+            if existing is None:
+                data = conform(data, None, spec.file)
+                options: dict[str, Any] = {"mode": "append"}
+            elif spec.mode is Mode.OVERWRITE:
+                # A whole new table: its schema replaces the old one.
+                data = conform(data, None, spec.file)
+                options = {"mode": "overwrite", "schema_mode": "overwrite"}
+            else:
+                data = conform(data, existing, spec.file)
+                options = {"mode": "append", "schema_mode": "merge"}
+                if spec.mode is Mode.REPLACE_RUN:
+                    options = {
+                        "mode": "overwrite",
+                        "schema_mode": "merge",
+                        "predicate": f"{RUN_ID_COLUMN} = {sql_string(spec.run_id)}",
+                    }
+            try:
+                write_deltalake(
+                    table if table is not None else uri,
+                    data,
+                    storage_options=self.storage.options or None,
+                    commit_properties=properties,
+                    **options,
+                )
+            except DeltaError as exc:
+                raise FailedPrecondition(f"the write was refused by the table: {exc}") from exc
+        # A written DeltaTable is left at the version its own commit created (after any retries).
+        version = table.version() if table is not None else self.open(ref).version()
+        return WriteResult(version=version, rows=data.num_rows)
+
+    def describe(self, ref: TableRef, version: int | None = None) -> data_pb2.DescribeResponse:
+        """Row count and column specs of a version (computed once, then read from storage)."""
+        table = self.open(ref, version)
+        current = table.version()
+        name = f"specs/{current:020d}.pb"
+        stored = self.storage.read_side_file(ref, name)
+        if stored is not None:
+            response = data_pb2.DescribeResponse()
+            try:
+                response.ParseFromString(stored)
+            except DecodeError:
+                response.Clear()  # a torn file is recomputed
+            if response.version == current and response.columns:
+                return response
+        response = compute_specs(self.frame(table), current)
+        self.storage.write_side_file(ref, name, response.SerializeToString())
+        return response
+
+    def history(self, ref: TableRef) -> list[VersionInfo]:
+        """The table's versions, newest first."""
+        versions = []
+        for entry in self.open(ref).history():
+            metrics = entry.get("operationMetrics") or {}
+            rows = metrics.get("num_added_rows", metrics.get("numOutputRows", 0))
+            run_id = entry.get(RUN_ID_KEY)
+            versions.append(
+                VersionInfo(
+                    version=int(entry["version"]),
+                    timestamp_ms=int(entry.get("timestamp", 0)),
+                    operation=str(entry.get("operation", "")),
+                    rows=int(rows or 0),
+                    run_ids=[run_id] if run_id else [],
+                )
+            )
+        return versions
+
+    def optimize(self, ref: TableRef) -> tuple[int, int]:
+        """Compacts small files: (files removed, files added)."""
+        with self._lock(ref):
+            metrics = self.open(ref).optimize.compact()
+        return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
+
+    def vacuum(self, ref: TableRef, retention_hours: int) -> int:
+        """Deletes files unreferenced for `retention_hours`: the number deleted."""
+        if retention_hours < 0:
+            raise InvalidArgument(f"retention_hours must be ≥ 0, got {retention_hours}")
+        with self._lock(ref):
+            deleted = self.open(ref).vacuum(
+                retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
+            )
+        return len(deleted)
+
+    def restore(self, ref: TableRef, version: int) -> int:
+        """Restores the table's content to `version` in a new commit: the new version."""
+        with self._lock(ref):
+            table = self.open(ref)
+            require_version(ref, table, version)
+            try:
+                table.restore(version)
+            except DeltaError as exc:
+                raise FailedPrecondition(f"cannot restore version {version}: {exc}") from exc
+            return self.open(ref).version()

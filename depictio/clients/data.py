@@ -1,0 +1,206 @@
+"""Typed client of data_svc: Arrow in (write_table), Arrow out (scan), queries, maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Literal
+
+import pyarrow as pa
+
+from depictio.arrow_ipc import MAX_CHUNK_BYTES, batches_from_chunks, ipc_chunks, ipc_to_table
+from depictio.clients.base import ServiceClient
+from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
+
+ModeName = Literal["append", "overwrite", "replace_run"]
+WRITE_MODES: dict[str, data_pb2.WriteMode.ValueType] = {
+    "append": data_pb2.WRITE_MODE_APPEND,
+    "overwrite": data_pb2.WRITE_MODE_OVERWRITE,
+    "replace_run": data_pb2.WRITE_MODE_REPLACE_RUN,
+}
+# Writes and scans move whole tables: their deadline is longer than a unary call's.
+STREAM_TIMEOUT_SECONDS = 600.0
+
+
+def result_table(result: data_pb2.ComponentResult) -> pa.Table:
+    """A query result's Arrow table."""
+    return ipc_to_table(result.arrow_ipc)
+
+
+class DataClient(ServiceClient):
+    """DataService RPCs as typed methods."""
+
+    @property
+    def stub(self) -> data_pb2_grpc.DataServiceStub:
+        return data_pb2_grpc.DataServiceStub(self.channel)
+
+    async def write_table(
+        self,
+        data_collection_id: str,
+        batches: Iterable[pa.RecordBatch] | pa.Table,
+        run_id: str,
+        mode: ModeName = "append",
+        file: str = "",
+        schema: pa.Schema | None = None,
+    ) -> data_pb2.WriteTableResponse:
+        """Streams Arrow batches into one commit (`schema` needed for a bare batch iterator)."""
+        if isinstance(batches, pa.Table):
+            schema = batches.schema
+            batches = batches.to_batches()
+        header = data_pb2.WriteHeader(
+            data_collection_id=data_collection_id, run_id=run_id, mode=WRITE_MODES[mode], file=file
+        )
+        batch_iter = iter(batches)
+        if schema is None:
+            first = next(batch_iter, None)
+            if first is None:
+                raise ValueError("an empty batch iterator needs its schema")
+            schema = first.schema
+            batch_iter = _prepend(first, batch_iter)
+        return await self.write_ipc_chunks(header, ipc_chunks(schema, batch_iter))
+
+    async def write_ipc_chunks(
+        self, header: data_pb2.WriteHeader, chunks: Iterable[bytes]
+    ) -> data_pb2.WriteTableResponse:
+        """Sends an Arrow IPC stream, already encoded, in chunks after the header."""
+
+        async def requests() -> AsyncIterator[data_pb2.WriteTableRequest]:
+            yield data_pb2.WriteTableRequest(header=header)
+            for chunk in chunks:
+                for start in range(0, len(chunk), MAX_CHUNK_BYTES):
+                    piece = chunk[start : start + MAX_CHUNK_BYTES]
+                    yield data_pb2.WriteTableRequest(arrow_ipc=piece)
+
+        response: data_pb2.WriteTableResponse = await self.stub.WriteTable(
+            requests(), timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None
+        )
+        return response
+
+    def scan_request(
+        self,
+        data_collection_id: str,
+        columns: Sequence[str] = (),
+        filter: common_pb2.Filter | None = None,
+        sort: Sequence[tuple[str, bool]] = (),
+        limit: int = 0,
+        offset: int = 0,
+        version: int | None = None,
+    ) -> data_pb2.ScanRequest:
+        """A ScanRequest; `sort` holds (column, descending) pairs."""
+        request = data_pb2.ScanRequest(
+            data_collection_id=data_collection_id,
+            columns=list(columns),
+            sort=[
+                data_pb2.SortKey(
+                    column=column,
+                    order=data_pb2.SORT_ORDER_DESCENDING
+                    if descending
+                    else data_pb2.SORT_ORDER_ASCENDING,
+                )
+                for column, descending in sort
+            ],
+            limit=limit,
+            offset=offset,
+        )
+        if filter is not None:
+            request.filter.CopyFrom(filter)
+        if version is not None:
+            request.version = version
+        return request
+
+    async def scan_chunks(self, request: data_pb2.ScanRequest) -> AsyncIterator[bytes]:
+        """The raw IPC stream chunks of a scan."""
+        call = self.stub.Scan(
+            request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None
+        )
+        async for response in call:
+            yield response.arrow_ipc
+
+    async def scan(self, data_collection_id: str, **options: object) -> pa.Table:
+        """The scanned rows as one table (see scan_request for the options)."""
+        request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
+        chunks = [chunk async for chunk in self.scan_chunks(request)]
+        return ipc_to_table(b"".join(chunks))
+
+    async def scan_batches(
+        self, data_collection_id: str, **options: object
+    ) -> AsyncIterator[pa.RecordBatch]:
+        """The scanned rows batch by batch, decoded (in a worker thread) as the chunks arrive."""
+        request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
+        chunks: queue.Queue[bytes | None] = queue.Queue()
+
+        async def feed() -> None:
+            try:
+                async for chunk in self.scan_chunks(request):
+                    chunks.put(chunk)
+            finally:
+                chunks.put(None)
+
+        feeder = asyncio.create_task(feed())
+        try:
+            reader = await asyncio.to_thread(batches_from_chunks, iter(chunks.get, None))
+            while (batch := await asyncio.to_thread(_next_batch, reader)) is not None:
+                yield batch
+            await feeder
+        except (pa.ArrowInvalid, OSError):
+            failure = feeder.exception() if feeder.done() else None
+            if failure is not None:
+                raise failure from None
+            raise
+        finally:
+            feeder.cancel()
+
+    async def describe(
+        self, data_collection_id: str, version: int | None = None
+    ) -> data_pb2.DescribeResponse:
+        request = data_pb2.DescribeRequest(data_collection_id=data_collection_id)
+        if version is not None:
+            request.version = version
+        response: data_pb2.DescribeResponse = await self.call(self.stub.Describe, request)
+        return response
+
+    async def history(self, data_collection_id: str) -> list[data_pb2.TableVersion]:
+        request = data_pb2.HistoryRequest(data_collection_id=data_collection_id)
+        return list((await self.call(self.stub.History, request)).versions)
+
+    async def query(
+        self,
+        queries: Sequence[data_pb2.ComponentQuery],
+        data_collection_id: str = "",
+        filters: Mapping[str, common_pb2.Filter] | None = None,
+    ) -> list[data_pb2.ComponentResult]:
+        """Results of a batch of component queries, in order."""
+        request = data_pb2.QueryRequest(
+            data_collection_id=data_collection_id, queries=list(queries)
+        )
+        for dc, node in (filters or {}).items():
+            request.filters[dc].CopyFrom(node)
+        return list((await self.call(self.stub.Query, request)).results)
+
+    async def optimize(self, data_collection_id: str) -> data_pb2.OptimizeResponse:
+        request = data_pb2.OptimizeRequest(data_collection_id=data_collection_id)
+        response: data_pb2.OptimizeResponse = await self.call(self.stub.Optimize, request)
+        return response
+
+    async def vacuum(self, data_collection_id: str, retention_hours: int) -> int:
+        request = data_pb2.VacuumRequest(
+            data_collection_id=data_collection_id, retention_hours=retention_hours
+        )
+        return int((await self.call(self.stub.Vacuum, request)).files_deleted)
+
+    async def restore(self, data_collection_id: str, version: int) -> int:
+        request = data_pb2.RestoreRequest(data_collection_id=data_collection_id, version=version)
+        return int((await self.call(self.stub.Restore, request)).version)
+
+
+def _next_batch(reader: pa.ipc.RecordBatchStreamReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+
+
+def _prepend(first: pa.RecordBatch, rest: Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
+    yield first
+    yield from rest

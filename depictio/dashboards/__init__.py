@@ -1,0 +1,1 @@
+"""Depictio dashboards: the format (pydantic models, JSON Schema), validation and YAML."""

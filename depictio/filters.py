@@ -1,0 +1,198 @@
+"""The typed filter tree of common.proto: Values ↔ Python scalars and Filters → polars expressions.
+
+Leaf predicates are two-valued: a null never satisfies `in`, `not_in`, `range`, `equals`,
+`contains` or `starts_with`, so that `negate` of a predicate keeps the rows with nulls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from depictio.errors import InvalidArgument
+from depictio.v1 import common_pb2
+
+Scalar = str | int | float | bool | datetime | None
+
+# Maximum depth of a filter tree: deeper trees are refused rather than recursed into.
+MAX_FILTER_DEPTH = 32
+
+
+def value_to_python(value: common_pb2.Value) -> Scalar:
+    """The Python scalar a Value holds (None when unset)."""
+    kind = value.WhichOneof("kind")
+    if kind is None:
+        return None
+    if kind == "timestamp_value":
+        return value.timestamp_value.ToDatetime(tzinfo=UTC)
+    result: Scalar = getattr(value, kind)
+    return result
+
+
+def python_to_value(scalar: Any) -> common_pb2.Value:
+    """A Value holding a Python scalar; dates and datetimes become timestamps (UTC)."""
+    if scalar is None:
+        return common_pb2.Value()
+    if isinstance(scalar, bool):
+        return common_pb2.Value(bool_value=scalar)
+    if isinstance(scalar, int):
+        return common_pb2.Value(int_value=scalar)
+    if isinstance(scalar, float):
+        return common_pb2.Value(double_value=scalar)
+    if isinstance(scalar, datetime | date):
+        moment = scalar if isinstance(scalar, datetime) else datetime(*scalar.timetuple()[:3])
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        stamp = Timestamp()
+        stamp.FromDatetime(moment)
+        return common_pb2.Value(timestamp_value=stamp)
+    return common_pb2.Value(string_value=str(scalar))
+
+
+def filter_columns(node: common_pb2.Filter) -> set[str]:
+    """Every column a filter tree names."""
+    kind = node.WhichOneof("kind")
+    if kind == "column":
+        return {node.column.column}
+    if kind in ("all_of", "any_of"):
+        children = getattr(node, kind).filters
+        return set().union(*(filter_columns(child) for child in children))
+    if kind == "negate":
+        return filter_columns(node.negate)
+    return set()
+
+
+def is_empty(node: common_pb2.Filter | None) -> bool:
+    """True for an unset filter (which keeps every row)."""
+    return node is None or node.WhichOneof("kind") is None
+
+
+def filter_expression(
+    node: common_pb2.Filter, schema: Mapping[str, pl.DataType], where: str = "filter"
+) -> pl.Expr:
+    """The polars expression of a filter tree over a table with `schema`.
+
+    Unknown columns and values of the wrong kind for their column are refused with
+    InvalidArgument naming the path in the tree, the column and what was expected.
+    """
+    return _node(node, schema, where, 0)
+
+
+def _node(
+    node: common_pb2.Filter, schema: Mapping[str, pl.DataType], where: str, depth: int
+) -> pl.Expr:
+    if depth > MAX_FILTER_DEPTH:
+        raise InvalidArgument(f"{where}: filter tree deeper than {MAX_FILTER_DEPTH} levels")
+    kind = node.WhichOneof("kind")
+    if kind is None:
+        return pl.lit(True)
+    if kind == "column":
+        return _predicate(node.column, schema, f"{where}.column")
+    if kind == "negate":
+        return ~_node(node.negate, schema, f"{where}.negate", depth + 1)
+    children = [
+        _node(child, schema, f"{where}.{kind}[{index}]", depth + 1)
+        for index, child in enumerate(getattr(node, kind).filters)
+    ]
+    if kind == "all_of":
+        return pl.all_horizontal(children) if children else pl.lit(True)
+    return pl.any_horizontal(children) if children else pl.lit(False)
+
+
+def _predicate(
+    predicate: common_pb2.ColumnPredicate, schema: Mapping[str, pl.DataType], where: str
+) -> pl.Expr:
+    name = predicate.column
+    if name not in schema:
+        raise InvalidArgument(
+            f"{where}: unknown column {name!r}; the table has {', '.join(sorted(schema))}"
+        )
+    dtype = schema[name]
+    column = pl.col(name)
+    op = predicate.WhichOneof("op")
+    if op == "is_null":
+        return column.is_null() if predicate.is_null else column.is_not_null()
+    if op in ("contains", "starts_with"):
+        if dtype != pl.String:
+            raise InvalidArgument(f"{where}: {op} needs a string column; {name!r} is {dtype}")
+        text = getattr(predicate, op)
+        test = (
+            column.str.contains(text, literal=True)
+            if op == "contains"
+            else (column.str.starts_with(text))
+        )
+        return test.fill_null(False)
+    if op == "equals":
+        return (column == _literal(predicate.equals, dtype, name, where)).fill_null(False)
+    if op in ("in_values", "not_in_values"):
+        values = [_literal(v, dtype, name, where) for v in getattr(predicate, op).values]
+        members = _membership(column, dtype, [v for v in values if v is not None])
+        if op == "in_values":
+            return members.fill_null(False)
+        return (~members).fill_null(False) & column.is_not_null()
+    if op == "range":
+        test = pl.lit(True)
+        if predicate.range.HasField("min"):
+            test = test & (column >= _literal(predicate.range.min, dtype, name, where))
+        if predicate.range.HasField("max"):
+            test = test & (column <= _literal(predicate.range.max, dtype, name, where))
+        return (test & column.is_not_null()).fill_null(False)
+    raise InvalidArgument(f"{where}: predicate on {name!r} has no test")
+
+
+def _membership(column: pl.Expr, dtype: pl.DataType, values: list[Any]) -> pl.Expr:
+    """`column` is one of `values`, compared in one common type (polars does not coerce)."""
+    target: pl.DataType = dtype
+    if dtype.is_numeric():
+        floats = dtype.is_float() or any(isinstance(v, float) for v in values)
+        target = pl.Float64() if floats else pl.Int64()
+    elif dtype == pl.Categorical:
+        target = pl.String()
+    if target != dtype:
+        column = column.cast(target)
+    return column.is_in(pl.Series(values=values, dtype=target).implode())
+
+
+def _literal(value: common_pb2.Value, dtype: pl.DataType, name: str, where: str) -> Any:
+    """A value as a literal comparable with a column of `dtype`, or InvalidArgument."""
+    scalar = value_to_python(value)
+    if scalar is None:
+        return None
+    numeric = dtype.is_numeric()
+    if isinstance(scalar, bool):
+        if dtype == pl.Boolean:
+            return scalar
+    elif isinstance(scalar, int | float):
+        if numeric:
+            return scalar
+    elif isinstance(scalar, datetime):
+        if dtype == pl.Date:
+            return scalar.date()
+        if isinstance(dtype, pl.Datetime):
+            return scalar if dtype.time_zone else scalar.replace(tzinfo=None)
+    elif dtype in (pl.String, pl.Categorical):
+        return scalar
+    raise InvalidArgument(
+        f"{where}: column {name!r} is {dtype}; a {type(scalar).__name__} value "
+        f"({scalar!r}) cannot be compared with it"
+    )
+
+
+def in_filter(column: str, values: Iterable[Any]) -> common_pb2.Filter:
+    """A filter keeping the rows whose `column` is one of `values`."""
+    listed = common_pb2.ValueList(values=[python_to_value(v) for v in values])
+    return common_pb2.Filter(column=common_pb2.ColumnPredicate(column=column, in_values=listed))
+
+
+def all_of(filters: Iterable[common_pb2.Filter]) -> common_pb2.Filter:
+    """The conjunction of the non-empty filters (an empty filter when there are none)."""
+    present = [f for f in filters if not is_empty(f)]
+    if not present:
+        return common_pb2.Filter()
+    if len(present) == 1:
+        return present[0]
+    return common_pb2.Filter(all_of=common_pb2.FilterList(filters=present))

@@ -1,0 +1,1 @@
+"""Depictio project configs: models, parsing with field paths, cross-field checks."""

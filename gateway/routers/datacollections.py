@@ -1,0 +1,282 @@
+"""/api/v1/datacollections/{dc}: rows (Arrow, Parquet, CSV, JSON), queries, uploads, schema.
+
+data_svc decides every access (through metadata_svc); rows stream through without being held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import AsyncIterator
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from grpc import aio
+
+from depictio.arrow_ipc import batches_from_chunks
+from depictio.clients.data import WRITE_MODES, DataClient, ModeName
+from depictio.errors import InvalidArgument
+from depictio.v1 import data_pb2
+from gateway.backends import LabelledCalls
+from gateway.data_models import (
+    QueryCreate,
+    QueryResultsPublic,
+    ResultPublic,
+    SchemaPublic,
+    VersionPublic,
+    WrittenPublic,
+)
+from gateway.errors import ServiceCallError
+from gateway.identity import CurrentUser, Principal, Services
+from gateway.metadata_backend import ERRORS, Caller
+
+router = APIRouter(prefix="/api/v1/datacollections", tags=["data"], responses=ERRORS)
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+PARQUET = "application/vnd.apache.parquet"
+UPLOAD_TYPES = {
+    ARROW_STREAM: "arrow",
+    PARQUET: "parquet",
+    "application/x-parquet": "parquet",
+    "text/csv": "csv",
+}
+
+
+class RowFormat(StrEnum):
+    """Formats of the rows route."""
+
+    ARROW = "arrow"
+    PARQUET = "parquet"
+    CSV = "csv"
+    JSON = "json"
+
+
+class GatewayDataClient(LabelledCalls, DataClient):
+    """DataClient whose unary errors say "data service … at <address>"."""
+
+    service_label = "data"
+
+
+def data_as(services: Any, principal: Principal) -> GatewayDataClient:
+    """A client of data_svc acting as `principal` (anonymous: no token)."""
+    settings = services.settings
+    return GatewayDataClient(
+        settings.data_addr, token=principal.access_token, timeout=settings.rpc_timeout_seconds
+    )
+
+
+async def labelled(stream: AsyncIterator[bytes], client: LabelledCalls) -> AsyncIterator[bytes]:
+    """`stream` whose RPC failure is labelled like the unary calls' (service and address)."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    except aio.AioRpcError as exc:
+        raise ServiceCallError(client.service_label, client.target, exc) from exc
+
+
+async def started(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`stream` with its first item already fetched, so that a refusal is an HTTP error."""
+    first = await anext(stream, None)
+
+    async def rest() -> AsyncIterator[bytes]:
+        if first is not None:
+            yield first
+        async for chunk in stream:
+            yield chunk
+
+    return rest()
+
+
+def csv_bytes(batch: pa.RecordBatch, header: bool) -> bytes:
+    """A batch as CSV (with the header line when asked)."""
+    sink = io.BytesIO()
+    pa_csv.write_csv(batch, sink, pa_csv.WriteOptions(include_header=header))
+    return sink.getvalue()
+
+
+def json_rows(batch: pa.RecordBatch, first: bool) -> bytes:
+    """A batch's rows as members of a JSON array."""
+    rows = [json.dumps(row, default=str) for row in batch.to_pylist()]
+    if not rows:
+        return b""
+    return (("" if first else ",") + ",".join(rows)).encode()
+
+
+async def encoded(chunks: AsyncIterator[bytes], row_format: RowFormat) -> AsyncIterator[bytes]:
+    """IPC chunks re-encoded batch by batch as CSV or JSON (decoding in a worker thread)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+
+    def source() -> Any:
+        while True:
+            item = asyncio.run_coroutine_threadsafe(queue.get(), loop).result()
+            if item is None:
+                return
+            yield item
+
+    async def feed() -> None:
+        try:
+            async for chunk in chunks:
+                await queue.put(chunk)
+        finally:
+            await queue.put(None)
+
+    feeder = asyncio.create_task(feed())
+    reader = await asyncio.to_thread(batches_from_chunks, source())
+    first = True
+    if row_format is RowFormat.JSON:
+        yield b"["
+    while True:
+        batch = await asyncio.to_thread(_next_batch, reader)
+        if batch is None:
+            break
+        if row_format is RowFormat.CSV:
+            yield csv_bytes(batch, header=first)
+            first = False
+        else:
+            yield json_rows(batch, first)
+            first = first and batch.num_rows == 0
+    if row_format is RowFormat.CSV and first:
+        yield csv_bytes(pa.record_batch([], schema=reader.schema), True)
+    if row_format is RowFormat.JSON:
+        yield b"]"
+    await feeder
+
+
+def _next_batch(reader: pa.ipc.RecordBatchStreamReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+
+
+@router.get(
+    "/{dc}/rows",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The rows, streamed.",
+            "content": {ARROW_STREAM: {}, PARQUET: {}, "text/csv": {}, "application/json": {}},
+        }
+    },
+)
+async def read_rows(
+    dc: str,
+    caller: Caller,
+    services: Services,
+    format: Annotated[RowFormat, Query(description="arrow, parquet, csv or json.")] = (
+        RowFormat.ARROW
+    ),
+    columns: Annotated[str, Query(description="Comma-separated columns; empty: all.")] = "",
+    limit: Annotated[int, Query(ge=0, description="0: all rows.")] = 0,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    version: Annotated[int | None, Query(ge=0, description="Time travel.")] = None,
+) -> Response:
+    """A data collection's rows as an Arrow IPC stream, Parquet, CSV or a JSON array."""
+    client = data_as(services, caller)
+    names = [name.strip() for name in columns.split(",") if name.strip()]
+    request = client.scan_request(dc, columns=names, limit=limit, offset=offset, version=version)
+    chunks = await started(labelled(client.scan_chunks(request), client))
+    if format is RowFormat.ARROW:
+        return StreamingResponse(chunks, media_type=ARROW_STREAM)
+    if format is RowFormat.PARQUET:
+        collected = [chunk async for chunk in chunks]
+        table = await asyncio.to_thread(lambda: batches_from_chunks(collected).read_all())
+        sink = io.BytesIO()
+        await asyncio.to_thread(pq.write_table, table, sink)
+        return Response(sink.getvalue(), media_type=PARQUET)
+    media_type = "text/csv" if format is RowFormat.CSV else "application/json"
+    return StreamingResponse(encoded(chunks, format), media_type=media_type)
+
+
+@router.post("/{dc}/query", response_model=QueryResultsPublic)
+async def query(
+    dc: str, body: QueryCreate, caller: Caller, services: Services
+) -> QueryResultsPublic:
+    """Answers a batch of component queries (see depictio.v1.QueryRequest) in one request."""
+    request = body.to_pb(dc)
+    client = data_as(services, caller)
+    response: data_pb2.QueryResponse = await client.call(client.stub.Query, request)
+    return QueryResultsPublic(results=[ResultPublic.from_pb(r) for r in response.results])
+
+
+@router.post(
+    "/{dc}/upload",
+    response_model=WrittenPublic,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "An Arrow IPC stream, a Parquet file or CSV (by Content-Type).",
+            "content": {ARROW_STREAM: {}, PARQUET: {}, "text/csv": {}},
+        }
+    },
+)
+async def upload(
+    dc: str,
+    request: Request,
+    user: CurrentUser,
+    services: Services,
+    run_id: Annotated[str, Query(min_length=1, max_length=200)],
+    mode: Annotated[ModeName, Query(description="append, overwrite or replace_run.")] = "append",
+    file: Annotated[str, Query(max_length=500, description="Source file name.")] = "",
+) -> WrittenPublic:
+    """Writes the body into the data collection's table in one commit (editors)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = UPLOAD_TYPES.get(media_type)
+    if kind is None:
+        expected = ", ".join(sorted(UPLOAD_TYPES))
+        raise InvalidArgument(f"content-type: expected one of {expected}, got {media_type!r}")
+    client = data_as(services, user)
+    header = data_pb2.WriteHeader(
+        data_collection_id=dc, run_id=run_id, mode=WRITE_MODES[mode], file=file
+    )
+    if kind == "arrow":
+        body = [chunk async for chunk in request.stream() if chunk]
+        written = await _labelled_write(client, client.write_ipc_chunks(header, body))
+    else:
+        table = await asyncio.to_thread(_read_table, await request.body(), kind, file)
+        written = await _labelled_write(
+            client, client.write_table(dc, table, run_id=run_id, mode=mode, file=file)
+        )
+    return WrittenPublic(version=written.version, rows=written.rows, bytes=written.bytes)
+
+
+async def _labelled_write(client: LabelledCalls, call: Any) -> data_pb2.WriteTableResponse:
+    try:
+        response: data_pb2.WriteTableResponse = await call
+    except aio.AioRpcError as exc:
+        raise ServiceCallError(client.service_label, client.target, exc) from exc
+    return response
+
+
+def _read_table(body: bytes, kind: str, file: str) -> pa.Table:
+    """The table a Parquet or CSV body holds; unreadable bodies are refused naming the file."""
+    try:
+        if kind == "parquet":
+            return pq.read_table(pa.BufferReader(body))
+        return pa_csv.read_csv(pa.BufferReader(body))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidArgument(f"{file or 'body'}: not a readable {kind} file ({exc})") from exc
+
+
+@router.get("/{dc}/schema", response_model=SchemaPublic)
+async def schema(
+    dc: str,
+    caller: Caller,
+    services: Services,
+    version: Annotated[int | None, Query(ge=0)] = None,
+) -> SchemaPublic:
+    """The table's columns with their precomputed statistics."""
+    return SchemaPublic.from_pb(await data_as(services, caller).describe(dc, version))
+
+
+@router.get("/{dc}/versions", response_model=list[VersionPublic])
+async def versions(dc: str, caller: Caller, services: Services) -> list[VersionPublic]:
+    """The table's versions, newest first."""
+    return [VersionPublic.from_pb(v) for v in await data_as(services, caller).history(dc)]

@@ -1,0 +1,135 @@
+"""/api/v1/dashboards: versions, restore, duplicate, delete, YAML round trip, live validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from metadata_support import metadata, run
+
+from .gateway_client import Account, MakeStack, bearer, client_for, sign_up
+from .metadata_api import DASHBOARDS, YAML, card_document, create_dashboard, create_project
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def env(make_stack: MakeStack) -> Iterator[tuple[Any, httpx.Client, Account, dict[str, Any]]]:
+    with make_stack() as stack, client_for(stack) as client:
+        owner = sign_up(client, "owner")
+        project = create_project(client, owner.access_token, "basic_single_csv.yaml")
+        yield stack, client, owner, project
+
+
+def test_saves_are_versions_that_can_be_read_and_restored(env: Any) -> None:
+    _, client, owner, project = env
+    headers = bearer(owner.access_token)
+    dashboard = create_dashboard(client, owner.access_token, project["id"], title="First")
+    assert dashboard["version"] == 1
+    url = f"{DASHBOARDS}/{dashboard['id']}"
+    saved = client.put(url, json={"document": card_document("Second")}, headers=headers)
+    assert saved.status_code == 200 and saved.json()["version"] == 2
+    stale = client.put(
+        url, json={"document": card_document("Third"), "expected_version": 1}, headers=headers
+    )
+    assert stale.status_code == 409
+
+    versions = client.get(f"{url}/versions", headers=headers).json()["items"]
+    assert [(v["version"], v["title"]) for v in versions] == [(2, "Second"), (1, "First")]
+    assert client.get(f"{url}/versions/1", headers=headers).json()["document"]["title"] == "First"
+    restored = client.post(f"{url}/versions/1/restore", headers=headers).json()
+    assert (restored["version"], restored["title"]) == (3, "First")
+    assert client.get(url, headers=headers).json()["document"] == restored["document"]
+
+
+def test_duplicate_and_delete_with_versions(env: Any) -> None:
+    _, client, owner, project = env
+    headers = bearer(owner.access_token)
+    dashboard = create_dashboard(client, owner.access_token, project["id"], title="Original")
+    copy = client.post(f"{DASHBOARDS}/{dashboard['id']}/duplicate", json={}, headers=headers)
+    assert copy.status_code == 201
+    assert copy.json()["title"] == "Original (copy)" and copy.json()["id"] != dashboard["id"]
+    assert copy.json()["document"]["tabs"] == dashboard["document"]["tabs"]
+    listed = client.get(DASHBOARDS, params={"project_id": project["id"]}, headers=headers).json()
+    assert {dashboard["id"], copy.json()["id"]} <= {d["id"] for d in listed["items"]}
+
+    assert client.delete(f"{DASHBOARDS}/{dashboard['id']}", headers=headers).status_code == 204
+    assert client.get(f"{DASHBOARDS}/{dashboard['id']}", headers=headers).status_code == 404
+    versions = client.get(f"{DASHBOARDS}/{dashboard['id']}/versions", headers=headers)
+    assert versions.status_code == 404
+
+
+def test_yaml_export_import_export_is_identical(env: Any) -> None:
+    _, client, owner, project = env
+    headers = bearer(owner.access_token)
+    dashboard = create_dashboard(client, owner.access_token, project["id"], title="Round trip")
+    first = client.get(f"{DASHBOARDS}/{dashboard['id']}/yaml", headers=headers)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("text/plain")
+    imported = client.post(f"{DASHBOARDS}/import", content=first.text, headers={**headers, **YAML})
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["id"] != dashboard["id"]
+    second = client.get(f"{DASHBOARDS}/{imported.json()['id']}/yaml", headers=headers)
+    assert second.text == first.text
+
+
+@pytest.mark.parametrize(
+    ("edit", "detail"),
+    [
+        (
+            lambda d: d["tabs"][0]["components"][0]["data"].update(data_collection="seedlings"),
+            "tabs[0].components[0].data.data_collection: unknown data collection 'seedlings'",
+        ),
+        (
+            lambda d: d["tabs"][0]["components"][0].update(column="leaf_area"),
+            "tabs[0].components[0].column: unknown column 'leaf_area' in data collection 'plants'",
+        ),
+    ],
+)
+def test_an_import_naming_unknown_data_is_refused_with_name_and_path(
+    env: Any, edit: Any, detail: str
+) -> None:
+    _, client, owner, project = env
+    data = {"depictio_dashboard": 1, "project_id": project["id"], **card_document("Bad")}
+    edit(data)
+    response = client.post(
+        f"{DASHBOARDS}/import",
+        content=yaml.safe_dump(data),
+        headers={**bearer(owner.access_token), **YAML},
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_the_observed_schema_replaces_the_declared_columns(env: Any) -> None:
+    stack, client, owner, project = env
+    dc_id = project["data_collections"][0]["id"]
+    columns = [("plant.id", "string"), ("cultivar", "string"), ("brix", "double")]
+
+    async def record() -> None:
+        await metadata(stack, owner.access_token).record_table_schema(dc_id, columns, 1)
+
+    run(record)
+    headers = bearer(owner.access_token)
+    observed = client.post(
+        DASHBOARDS,
+        json={"project_id": project["id"], "document": card_document(column="brix")},
+        headers=headers,
+    )
+    assert observed.status_code == 201, observed.text
+    declared_only = client.post(
+        DASHBOARDS,
+        json={"project_id": project["id"], "document": card_document(column="fruit_count")},
+        headers=headers,
+    )
+    assert declared_only.status_code == 400
+    assert "observed columns: plant.id, cultivar, brix" in declared_only.json()["detail"]
+
+
+def test_the_schema_is_served_without_sign_in(env: Any) -> None:
+    _, client, _, _ = env
+    schema = client.get(f"{DASHBOARDS}/schema")
+    assert schema.status_code == 200
+    assert {"FigureComponent", "TextComponent", "LayoutItem"} <= set(schema.json()["$defs"])

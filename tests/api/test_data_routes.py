@@ -1,0 +1,223 @@
+"""/api/v1/datacollections: rows in four formats, uploads, queries, schema, versions, refusals."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from conftest import MakeStack
+from data_support import ABUNDANCE, SAMPLES, LinkedProject, linked_project
+from metadata_support import FIXTURE_ENV
+
+from depictio.arrow_ipc import table_to_ipc
+
+from .gateway_client import bearer
+
+pytestmark = pytest.mark.timeout(180)
+BASE = "/api/v1/datacollections"
+ARROW = {"content-type": "application/vnd.apache.arrow.stream"}
+
+
+@pytest.fixture(scope="module")
+def data_api_stack(make_stack: MakeStack) -> Iterator[Any]:
+    with make_stack(DEPICTIO_AUTH_MODE="public", **FIXTURE_ENV) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def gateway(data_api_stack: Any) -> Iterator[httpx.Client]:
+    """An HTTP client of the stack's gateway process."""
+    with httpx.Client(base_url=data_api_stack.gateway_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def project(data_api_stack: Any, gateway: httpx.Client) -> LinkedProject:
+    linked = linked_project(data_api_stack)
+    editor = bearer(linked.people.editor)
+    for dc, table in ((linked.samples, SAMPLES), (linked.abundance, ABUNDANCE)):
+        response = gateway.post(
+            f"{BASE}/{dc}/upload",
+            params={"run_id": "run-1", "file": "first.arrow"},
+            content=table_to_ipc(table),
+            headers={**editor, **ARROW},
+        )
+        assert response.status_code == 200, response.text
+    return linked
+
+
+def test_rows_in_every_format_equal_the_table(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    viewer = bearer(project.people.viewer)
+    url = f"{BASE}/{project.samples}/rows"
+    expected = pl.from_arrow(SAMPLES)
+    arrow = gateway.get(url, params={"format": "arrow"}, headers=viewer)
+    assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    from_pyarrow = pa.ipc.open_stream(arrow.content).read_all()
+    assert pl.from_arrow(from_pyarrow.select(SAMPLES.column_names)).equals(expected)
+    assert (
+        pl.read_ipc_stream(io.BytesIO(arrow.content)).select(SAMPLES.column_names).equals(expected)
+    )
+    parquet = gateway.get(url, params={"format": "parquet", "columns": "sample,ph"}, headers=viewer)
+    assert (
+        pq.read_table(io.BytesIO(parquet.content)).to_pydict()
+        == SAMPLES.select(["sample", "ph"]).to_pydict()
+    )
+    csv = gateway.get(url, params={"format": "csv", "limit": 2, "offset": 1}, headers=viewer)
+    assert csv.headers["content-type"].startswith("text/csv")
+    frame = pd.read_csv(io.BytesIO(csv.content))
+    assert frame["sample"].tolist() == ["s2", "s3"]
+    rows = gateway.get(url, params={"format": "json", "columns": "sample"}, headers=viewer)
+    assert rows.json() == [{"sample": s} for s in SAMPLES["sample"].to_pylist()]
+
+
+def test_upload_parquet_and_csv_then_versions_and_time_travel(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    editor = bearer(project.people.editor)
+    dc = project.samples
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"sample": ["s5"], "site": ["west"], "ph": [7.7]}), sink)
+    parquet = gateway.post(
+        f"{BASE}/{dc}/upload",
+        params={"run_id": "run-2", "file": "more.parquet"},
+        content=sink.getvalue(),
+        headers={**editor, "content-type": "application/vnd.apache.parquet"},
+    )
+    assert parquet.status_code == 200, parquet.text
+    assert parquet.json()["rows"] == 1
+    out = io.BytesIO()
+    pa_csv.write_csv(pa.table({"sample": ["s6"], "site": ["west"], "ph": [6.0]}), out)
+    csv = gateway.post(
+        f"{BASE}/{dc}/upload",
+        params={"run_id": "run-2", "mode": "replace_run", "file": "more.csv"},
+        content=out.getvalue(),
+        headers={**editor, "content-type": "text/csv"},
+    )
+    assert csv.status_code == 200, csv.text
+    versions = gateway.get(f"{BASE}/{dc}/versions", headers=editor).json()
+    assert [v["version"] for v in versions][:2] == [
+        csv.json()["version"],
+        parquet.json()["version"],
+    ]
+    assert versions[0]["run_ids"] == ["run-2"]
+    old = gateway.get(
+        f"{BASE}/{dc}/rows",
+        params={"format": "json", "columns": "sample", "version": parquet.json()["version"]},
+        headers=editor,
+    ).json()
+    assert sorted(r["sample"] for r in old) == ["s1", "s2", "s3", "s4", "s5"]
+    now = gateway.get(f"{BASE}/{dc}/rows", params={"format": "json"}, headers=editor).json()
+    assert sorted(r["sample"] for r in now) == ["s1", "s2", "s3", "s4", "s6"]
+
+
+def test_schema_and_query(gateway: httpx.Client, project: LinkedProject) -> None:
+    viewer = bearer(project.people.viewer)
+    schema = gateway.get(f"{BASE}/{project.abundance}/schema", headers=viewer)
+    assert schema.status_code == 200, schema.text
+    columns = {c["name"]: c for c in schema.json()["columns"]}
+    assert columns["abundance"]["type"] == "double"
+    assert columns["abundance"]["max"] == max(ABUNDANCE["abundance"].to_pylist())
+    assert columns["taxon"]["nunique"] == 2
+    body = {
+        "filters": {
+            project.samples: {
+                "column": {"column": "site", "in_values": {"values": [{"string_value": "north"}]}}
+            }
+        },
+        "queries": [
+            {
+                "id": "sum",
+                "aggregate": {"columns": ["abundance"], "aggregations": ["AGGREGATION_SUM"]},
+            },
+            {"id": "top", "top_n": {"column": "abundance", "n": 1, "columns": ["sample"]}},
+        ],
+    }
+    answer = gateway.post(f"{BASE}/{project.abundance}/query", json=body, headers=viewer)
+    assert answer.status_code == 200, answer.text
+    summed, top = answer.json()["results"]
+    north = {"s1", "s2"}
+    expected = [
+        a
+        for s, a in zip(
+            ABUNDANCE["sample"].to_pylist(), ABUNDANCE["abundance"].to_pylist(), strict=True
+        )
+        if s in north
+    ]  # noqa: E501
+    assert summed["rows"] == [{"sum(abundance)": pytest.approx(sum(expected))}]
+    assert summed["total_rows"] == len(expected)
+    assert top["rows"] == [{"sample": "s2"}]
+    bad = gateway.post(
+        f"{BASE}/{project.abundance}/query",
+        json={"queries": [{"histogram": {"column": "taxon"}}]},
+        headers=viewer,
+    )
+    assert bad.status_code == 400 and "numeric" in bad.json()["detail"]
+    unknown = gateway.post(
+        f"{BASE}/{project.abundance}/query", json={"queries": [{"nope": {}}]}, headers=viewer
+    )
+    assert unknown.status_code == 400 and "queries[0]" in unknown.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    [
+        ("rows", "get"),
+        ("schema", "get"),
+        ("versions", "get"),
+        ("query", "post"),
+        ("upload", "post"),
+    ],
+)
+def test_refusals_per_route(
+    gateway: httpx.Client, project: LinkedProject, route: str, method: str
+) -> None:
+    url = f"{BASE}/{project.samples}/{route}"
+    options: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    if route == "query":
+        options["json"] = {"queries": [{"distinct": {"column": "site"}}]}
+    if route == "upload":
+        options = {"params": {"run_id": "r"}, "content": table_to_ipc(SAMPLES)}
+        extra = ARROW
+    send = getattr(gateway, method)
+    outsider = send(url, headers={**bearer(project.people.outsider), **extra}, **options)
+    assert outsider.status_code == 403, outsider.text
+    anonymous = send(url, headers=extra, **options)
+    assert anonymous.status_code == 401, anonymous.text
+    if route == "upload":
+        viewer = send(url, headers={**bearer(project.people.viewer), **extra}, **options)
+        assert viewer.status_code == 403, viewer.text
+    owner = {**bearer(project.people.owner), **extra}
+    missing = send(f"{BASE}/no-such-dc/{route}", headers=owner, **options)
+    assert missing.status_code == 404, missing.text
+
+
+def test_a_conflicting_upload_names_the_column_and_file(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    response = gateway.post(
+        f"{BASE}/{project.samples}/upload",
+        params={"run_id": "r", "file": "wrong.csv"},
+        content=b"sample,ph\ns7,acid\n",
+        headers={**bearer(project.people.editor), "content-type": "text/csv"},
+    )
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "'ph'" in detail and "wrong.csv" in detail
+    unsupported = gateway.post(
+        f"{BASE}/{project.samples}/upload",
+        params={"run_id": "r"},
+        content=b"{}",
+        headers={**bearer(project.people.editor), "content-type": "application/json"},
+    )
+    assert unsupported.status_code == 400 and "content-type" in unsupported.json()["detail"]

@@ -1,0 +1,227 @@
+"""Benchmarks of data_svc (`make bench`), side by side in one run on the same tables:
+
+- Scan of a 10 M-row × 5-column table vs pyarrow.flight do_get of it (budget ≥ 0.8×),
+  and a local Parquet read of it;
+- a 16-query Query batch on a 12 M-row table (budget ≤ 300 ms median).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.flight as flight
+import pyarrow.parquet as pq
+import pytest
+from conftest import MakeStack, background_process, free_port
+from data_support import LinkedProject, data, linked_project
+from metadata_support import FIXTURE_ENV, run
+
+from depictio.filters import python_to_value
+from depictio.v1 import common_pb2, data_pb2
+
+pytestmark = pytest.mark.timeout(900)
+SCAN_ROWS = 10_000_000
+QUERY_ROWS = 12_000_000
+REPEATS = 5
+QUERY_REPEATS = 15
+
+
+def scan_table() -> pa.Table:
+    """10 M rows × 5 numeric columns."""
+    rng = np.random.default_rng(7)
+    return pa.table(
+        {
+            "id": np.arange(SCAN_ROWS, dtype=np.int64),
+            "x": rng.random(SCAN_ROWS),
+            "y": rng.normal(size=SCAN_ROWS),
+            "count": rng.integers(0, 1_000, SCAN_ROWS),
+            "flag": rng.integers(0, 2, SCAN_ROWS).astype(np.int32),
+        }
+    )
+
+
+def query_table() -> pa.Table:
+    """12 M rows: a sample id, a taxon among 50, an abundance, a depth and a score."""
+    rng = np.random.default_rng(11)
+    taxa = np.array([f"taxon_{i:02d}" for i in range(50)])
+    return pa.table(
+        {
+            "sample": pa.array(rng.integers(0, 5_000, QUERY_ROWS)).cast(pa.string()),
+            "taxon": pa.DictionaryArray.from_arrays(
+                rng.integers(0, 50, QUERY_ROWS).astype(np.int32), taxa
+            ).cast(pa.string()),
+            "abundance": rng.random(QUERY_ROWS),
+            "depth": rng.integers(1_000, 100_000, QUERY_ROWS),
+            "score": rng.normal(size=QUERY_ROWS),
+        }
+    )
+
+
+def timed(action: Callable[[], Any], repeats: int) -> list[float]:
+    """Wall-clock seconds of each of `repeats` runs of `action`."""
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+@pytest.fixture(scope="module")
+def parquet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bench") / "scan.parquet"
+    pq.write_table(scan_table(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def flight_port(parquet_file: Path) -> Iterator[int]:
+    port = free_port()
+    server = Path(__file__).with_name("flight_server.py")
+    argv = [sys.executable, str(server), str(port), str(parquet_file)]
+    with background_process(argv, port, parquet_file.with_suffix(".flight.log")):
+        yield port
+
+
+@pytest.fixture(scope="module")
+def bench_stack(make_stack: MakeStack) -> Iterator[Any]:
+    with make_stack(DEPICTIO_LOG_LEVEL="WARNING", **FIXTURE_ENV) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def project(bench_stack: Any, parquet_file: Path) -> LinkedProject:
+    """Both tables written through WriteTable (the 10 M one read back from the Parquet file)."""
+    linked = linked_project(bench_stack)
+    editor = data(bench_stack, linked.people.editor)
+    source = pq.read_table(parquet_file)
+    run(lambda: editor.write_table(linked.samples, source, run_id="bench", file="scan.parquet"))
+    big = query_table()
+    run(lambda: editor.write_table(linked.abundance, big, run_id="bench", file="query.parquet"))
+    return linked
+
+
+def batch_of_sixteen() -> list[data_pb2.ComponentQuery]:
+    """A dashboard's worth of queries: cards, figures, a filter's options, a table."""
+    agg = data_pb2.AggregateQuery
+    q = data_pb2.ComponentQuery
+    cards = [
+        q(id=f"card-{name}", aggregate=agg(columns=[column], aggregations=[kind]))
+        for name, column, kind in (
+            ("mean", "abundance", data_pb2.AGGREGATION_MEAN),
+            ("sum", "depth", data_pb2.AGGREGATION_SUM),
+            ("max", "score", data_pb2.AGGREGATION_MAX),
+            ("min", "score", data_pb2.AGGREGATION_MIN),
+            ("std", "abundance", data_pb2.AGGREGATION_STD),
+            ("nunique", "sample", data_pb2.AGGREGATION_NUNIQUE),
+            ("median", "depth", data_pb2.AGGREGATION_MEDIAN),
+        )
+    ]
+    return [
+        *cards,
+        q(id="count", aggregate=agg(aggregations=[data_pb2.AGGREGATION_COUNT])),
+        q(
+            id="by-taxon",
+            aggregate=agg(
+                columns=["abundance"], group_by=["taxon"], aggregations=[data_pb2.AGGREGATION_MEAN]
+            ),
+        ),
+        q(id="hist", histogram=data_pb2.HistogramQuery(column="score", bins=50)),
+        q(id="box", box=data_pb2.BoxQuery(column="abundance", group_by=["taxon"])),
+        q(id="options", distinct=data_pb2.DistinctQuery(column="taxon")),
+        q(id="top", top_n=data_pb2.TopNQuery(column="depth", n=10)),
+        q(
+            id="table",
+            rows=data_pb2.RowsQuery(
+                sort=[data_pb2.SortKey(column="score", order=data_pb2.SORT_ORDER_DESCENDING)],
+                limit=50,
+            ),
+        ),
+        q(
+            id="scatter",
+            sample=data_pb2.SampleQuery(columns=["abundance", "score"], max_points=10_000),
+        ),
+        q(
+            id="quantiles",
+            aggregate=agg(
+                columns=["depth"],
+                quantiles=[0.1, 0.5, 0.9],
+                aggregations=[data_pb2.AGGREGATION_QUANTILES],
+            ),
+        ),
+    ]
+
+
+def test_scan_throughput_and_query_latency(
+    bench_stack: Any, project: LinkedProject, parquet_file: Path, flight_port: int
+) -> None:
+    client = data(bench_stack, project.people.viewer)
+    nbytes = pq.read_table(parquet_file).nbytes
+
+    async def scan_once() -> pa.Table:
+        return await client.scan(project.samples, columns=["id", "x", "y", "count", "flag"])
+
+    scanned = run(scan_once)
+    assert scanned.num_rows == SCAN_ROWS
+    scan_seconds = timed(lambda: run(scan_once), REPEATS)
+
+    connection = flight.connect(f"grpc://127.0.0.1:{flight_port}")
+    baseline = connection.do_get(flight.Ticket(b"scan")).read_all()
+    assert baseline.num_rows == SCAN_ROWS
+    flight_seconds = timed(lambda: connection.do_get(flight.Ticket(b"scan")).read_all(), REPEATS)
+    parquet_seconds = timed(lambda: pq.read_table(parquet_file), REPEATS)
+
+    filters = {
+        project.abundance: common_pb2.Filter(
+            column=common_pb2.ColumnPredicate(
+                column="abundance",
+                range=common_pb2.Range(min=python_to_value(0.1), max=python_to_value(0.9)),
+            )
+        )
+    }
+    queries = batch_of_sixteen()
+    assert len(queries) == 16
+
+    async def query_once() -> list[data_pb2.ComponentResult]:
+        return await client.query(queries, project.abundance, filters)
+
+    results = run(query_once)
+    assert [r.id for r in results] == [q.id for q in queries]
+    query_seconds = timed(lambda: run(query_once), QUERY_REPEATS)
+
+    mb = nbytes / 1e6
+    scan_rate = mb / statistics.median(scan_seconds)
+    flight_rate = mb / statistics.median(flight_seconds)
+    parquet_rate = mb / statistics.median(parquet_seconds)
+    query_ms = statistics.median(query_seconds) * 1000
+    ratio = scan_rate / flight_rate
+    print()
+    print(f"data_svc benchmarks ({SCAN_ROWS:,} rows × 5 columns, {mb:,.0f} MB in memory)")
+    print(f"  {'what':<42}{'median':>12}{'throughput':>16}")
+    print(
+        f"  {'Scan (gRPC, Arrow IPC ≤ 1 MiB messages)':<42}"
+        f"{statistics.median(scan_seconds):>11.3f}s{scan_rate:>11,.0f} MB/s"
+    )
+    print(
+        f"  {'pyarrow.flight do_get (baseline)':<42}"
+        f"{statistics.median(flight_seconds):>11.3f}s{flight_rate:>11,.0f} MB/s"
+    )
+    print(
+        f"  {'local Parquet read (pyarrow)':<42}"
+        f"{statistics.median(parquet_seconds):>11.3f}s{parquet_rate:>11,.0f} MB/s"
+    )
+    print(f"  Scan / Flight = {ratio:.2f}  (budget ≥ 0.80)")
+    print(
+        f"  Query: 16 queries on {QUERY_ROWS:,} rows, median {query_ms:.0f} ms "
+        f"(budget ≤ 300 ms; min {min(query_seconds) * 1000:.0f}, "
+        f"max {max(query_seconds) * 1000:.0f})"
+    )
+    assert ratio >= 0.8, f"Scan is {ratio:.2f} × Flight"
+    assert query_ms <= 300, f"Query batch median {query_ms:.0f} ms"

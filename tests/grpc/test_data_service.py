@@ -1,0 +1,297 @@
+"""data_svc over gRPC with real auth_svc, metadata_svc and Redis: roles, streams, refused writes."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import grpc
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest import MakeStack
+from data_support import ABUNDANCE, SAMPLES, LinkedProject, data, linked_project
+from grpc import aio
+from metadata_support import FIXTURE_ENV, metadata, run
+
+from depictio.arrow_ipc import table_to_ipc
+from depictio.clients.data import result_table
+from depictio.filters import in_filter, python_to_value
+from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module", params=["file", "s3"])
+def data_stack(
+    request: pytest.FixtureRequest, make_stack: MakeStack, redis_url: str
+) -> Iterator[Any]:
+    """A public-mode stack whose data_svc caches query results in Redis, with its tables on
+    local disk, then in a bucket of a moto S3 server."""
+    storage = {}
+    if request.param == "s3":
+        storage = request.getfixturevalue("s3_server").env(f"grpc-{secrets.token_hex(4)}")
+    with make_stack(
+        DEPICTIO_AUTH_MODE="public", DEPICTIO_REDIS_URL=redis_url, **FIXTURE_ENV, **storage
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def project(data_stack: Any) -> LinkedProject:
+    """The linked project, its two tables written by the editor."""
+    linked = linked_project(data_stack)
+
+    async def fill() -> None:
+        client = data(data_stack, linked.people.editor)
+        await client.write_table(linked.samples, SAMPLES, run_id="run-1", file="samples.tsv")
+        await client.write_table(linked.abundance, ABUNDANCE, run_id="run-1", file="abund.tsv")
+
+    run(fill)
+    return linked
+
+
+def code_of(call: Any) -> grpc.StatusCode:
+    """The status code a coroutine factory's call fails with."""
+    with pytest.raises(aio.AioRpcError) as caught:
+        run(call)
+    return caught.value.code()
+
+
+def test_viewer_reads_but_cannot_write_and_outsiders_get_nothing(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    viewer = data(data_stack, project.people.viewer)
+    table = run(lambda: viewer.scan(project.samples, columns=["sample", "ph"]))
+    assert table.to_pydict() == SAMPLES.select(["sample", "ph"]).to_pydict()
+    refused = code_of(lambda: viewer.write_table(project.samples, SAMPLES, run_id="r9"))
+    assert refused == grpc.StatusCode.PERMISSION_DENIED
+    for token, expected in (
+        (project.people.outsider, grpc.StatusCode.PERMISSION_DENIED),
+        ("", grpc.StatusCode.UNAUTHENTICATED),
+    ):
+        outsider = data(data_stack, token)
+        assert code_of(lambda c=outsider: c.scan(project.samples)) == expected
+        assert code_of(lambda c=outsider: c.describe(project.samples)) == expected
+        assert code_of(lambda c=outsider: c.history(project.samples)) == expected
+    maintenance = data(data_stack, project.people.editor)
+    assert code_of(lambda: maintenance.optimize(project.samples)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert code_of(lambda: data(data_stack, project.people.owner).scan("no-such-dc")) == (
+        grpc.StatusCode.NOT_FOUND
+    )
+
+
+def distinct_taxa() -> data_pb2.ComponentQuery:
+    return data_pb2.ComponentQuery(id="taxa", distinct=data_pb2.DistinctQuery(column="taxon"))
+
+
+def test_a_cached_result_is_never_served_to_a_non_member(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    queries = [distinct_taxa()]
+    member = data(data_stack, project.people.viewer)
+    first = run(lambda: member.query(queries, project.abundance))
+    again = run(lambda: member.query(queries, project.abundance))
+    assert first == again
+    outsider = data(data_stack, project.people.outsider)
+    assert code_of(lambda: outsider.query(queries, project.abundance)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert code_of(lambda: data(data_stack).query(queries, project.abundance)) == (
+        grpc.StatusCode.UNAUTHENTICATED
+    )
+    # A filter on a table the caller may not read is refused too.
+    filters = {project.samples: in_filter("site", ["north"])}
+    assert code_of(lambda: outsider.query(queries, project.abundance, filters)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+
+
+def test_query_follows_links_and_matches_polars(data_stack: Any, project: LinkedProject) -> None:
+    client = data(data_stack, project.people.viewer)
+    queries = [
+        data_pb2.ComponentQuery(
+            id="mean",
+            aggregate=data_pb2.AggregateQuery(
+                columns=["abundance"],
+                aggregations=[data_pb2.AGGREGATION_MEAN, data_pb2.AGGREGATION_COUNT],
+                group_by=["taxon"],
+            ),
+        ),
+        data_pb2.ComponentQuery(
+            id="ph",
+            data_collection_id=project.samples,
+            aggregate=data_pb2.AggregateQuery(
+                columns=["ph"], aggregations=[data_pb2.AGGREGATION_MAX]
+            ),
+        ),
+    ]
+    filters = {project.samples: in_filter("site", ["north"])}
+    results = run(lambda: client.query(queries, project.abundance, filters))
+    north = pl.from_arrow(SAMPLES).filter(pl.col("site") == "north")
+    expected = (
+        pl.from_arrow(ABUNDANCE)
+        .filter(pl.col("sample").is_in(north["sample"].implode()))
+        .group_by("taxon")
+        .agg(pl.col("abundance").mean().alias("mean(abundance)"), pl.len().alias("count"))
+        .sort("taxon")
+    )
+    got = pl.from_arrow(result_table(results[0]))
+    assert got["taxon"].to_list() == expected["taxon"].to_list()
+    assert got["mean(abundance)"].to_list() == pytest.approx(expected["mean(abundance)"].to_list())
+    assert results[0].total_rows == 3
+    assert result_table(results[1]).to_pydict() == {"max(ph)": [north["ph"].max()]}
+
+
+def test_scan_streams_bounded_messages_with_filter_sort_slice_and_version(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    editor = data(data_stack, project.people.editor)
+    rows = 300_000
+    big = pa.table({"k": pa.array(range(rows), pa.int64()), "v": pa.array([0.5] * rows)})
+    dc = project.abundance
+    big = big.append_column("sample", pa.array(["s9"] * rows))
+    big = big.append_column("taxon", pa.array(["X"] * rows))
+    big = big.append_column("abundance", pa.array([1.0] * rows))
+    written = run(lambda: editor.write_table(dc, big, run_id="big", file="big.tsv"))
+    request = editor.scan_request(dc, columns=["k"])
+
+    async def sizes() -> list[int]:
+        return [len(chunk) async for chunk in editor.scan_chunks(request)]
+
+    chunk_sizes = run(sizes)
+    assert len(chunk_sizes) > 2 and max(chunk_sizes) <= 1024 * 1024
+    wanted = common_pb2.Filter(
+        column=common_pb2.ColumnPredicate(
+            column="k",
+            range=common_pb2.Range(min=python_to_value(10), max=python_to_value(19)),
+        )
+    )
+    page = run(
+        lambda: editor.scan(dc, columns=["k"], filter=wanted, sort=[("k", True)], limit=3, offset=2)
+    )
+    assert page.column("k").to_pylist() == [17, 16, 15]
+
+    async def batches() -> int:
+        return sum([b.num_rows async for b in editor.scan_batches(dc, columns=["k"])])
+
+    assert run(batches) == rows + ABUNDANCE.num_rows
+    before = run(lambda: editor.scan(dc, version=written.version - 1))
+    assert before.num_rows == ABUNDANCE.num_rows
+    history = run(lambda: editor.history(dc))
+    assert history[0].version == written.version and history[0].run_ids == ["big"]
+    assert history[0].rows == rows
+    run(lambda: editor.write_table(dc, ABUNDANCE, run_id="big", mode="replace_run"))
+    assert run(lambda: editor.scan(dc)).num_rows == 2 * ABUNDANCE.num_rows
+
+
+def table_state(stack: Any, token: str, dc: str) -> tuple[int, int]:
+    client = data(stack, token)
+    return run(lambda: client.history(dc))[0].version, run(lambda: client.scan(dc)).num_rows
+
+
+def test_refused_writes_leave_the_table_as_it_was(data_stack: Any, project: LinkedProject) -> None:
+    editor = data(data_stack, project.people.editor)
+    dc = project.samples
+    before = table_state(data_stack, project.people.editor, dc)
+    bad = pa.table({"sample": ["s5"], "ph": ["acidic"]})
+    with pytest.raises(aio.AioRpcError) as conflict:
+        run(lambda: editor.write_table(dc, bad, run_id="r2", file="bad.tsv"))
+    assert conflict.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    details = conflict.value.details() or ""
+    assert "'ph'" in details and "double" in details and "string" in details
+    assert "bad.tsv" in details
+    header = data_pb2.WriteHeader(
+        data_collection_id=dc, run_id="r3", mode=data_pb2.WRITE_MODE_APPEND, file="cut.arrow"
+    )
+    payload = table_to_ipc(SAMPLES)
+    with pytest.raises(aio.AioRpcError) as broken:
+        run(lambda: editor.write_ipc_chunks(header, [payload[: len(payload) - 20]]))
+    assert broken.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "cut.arrow" in (broken.value.details() or "")
+    assert table_state(data_stack, project.people.editor, dc) == before
+
+
+def test_a_write_cancelled_mid_stream_commits_nothing(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    dc = project.samples
+    before = table_state(data_stack, project.people.editor, dc)
+    payload = table_to_ipc(SAMPLES)
+
+    async def cancel_midway() -> None:
+        sent = asyncio.Event()
+
+        async def requests() -> AsyncIterator[data_pb2.WriteTableRequest]:
+            yield data_pb2.WriteTableRequest(
+                header=data_pb2.WriteHeader(
+                    data_collection_id=dc, run_id="r4", mode=data_pb2.WRITE_MODE_APPEND
+                )
+            )
+            yield data_pb2.WriteTableRequest(arrow_ipc=payload[:100])
+            sent.set()
+            await asyncio.sleep(30)
+
+        async with aio.insecure_channel(data_stack.data_addr) as channel:
+            stub = data_pb2_grpc.DataServiceStub(channel)
+            metadata = (("authorization", f"Bearer {project.people.editor}"),)
+            call = stub.WriteTable(requests(), timeout=30, metadata=metadata)
+            await sent.wait()
+            await asyncio.sleep(0.3)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+
+    asyncio.run(cancel_midway())
+    assert table_state(data_stack, project.people.editor, dc) == before
+
+
+def test_eight_concurrent_appends_over_grpc(data_stack: Any, project: LinkedProject) -> None:
+    dc = project.samples
+    start, rows = table_state(data_stack, project.people.editor, dc)
+    editor = data(data_stack, project.people.editor)
+
+    async def appends() -> list[int]:
+        calls = [
+            editor.write_table(dc, SAMPLES, run_id=f"par-{i}", file=f"f{i}.tsv") for i in range(8)
+        ]
+        return sorted(r.version for r in await asyncio.gather(*calls))
+
+    assert run(appends) == list(range(start + 1, start + 9))
+    assert table_state(data_stack, project.people.editor, dc) == (
+        start + 8,
+        rows + 8 * SAMPLES.num_rows,
+    )
+
+
+def test_owner_maintenance_and_schema_recorded_in_metadata(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    owner = data(data_stack, project.people.owner)
+    dc = project.abundance
+    described = run(lambda: owner.describe(dc))
+    names = [column.name for column in described.columns]
+    assert names[:3] == ["sample", "taxon", "abundance"]
+    assert {"depictio_run_id", "depictio_file"} <= set(names)
+
+    async def observed() -> list[tuple[str, str]]:
+        stored = await metadata(data_stack, project.people.owner).get_project(project.id)
+        for workflow in stored.workflows:
+            for collection in workflow.data_collections:
+                if collection.id == dc:
+                    return [(c.name, c.type) for c in collection.observed_columns]
+        return []
+
+    assert ("abundance", "double") in run(observed)
+    run(lambda: owner.write_table(dc, ABUNDANCE, run_id="extra"))
+    optimized = run(lambda: owner.optimize(dc))
+    assert optimized.files_added == 1 and optimized.files_removed >= 2
+    restored = run(lambda: owner.restore(dc, 0))
+    assert restored == run(lambda: owner.history(dc))[0].version
+    assert run(lambda: owner.scan(dc)).num_rows == ABUNDANCE.num_rows
+    assert run(lambda: owner.vacuum(dc, 0)) >= 1
+    assert run(lambda: owner.scan(dc)).num_rows == ABUNDANCE.num_rows

@@ -1,0 +1,361 @@
+"""Every query kind equals an independent pandas/numpy computation on random tables/filters."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data_svc.query_engine import run_batch
+from depictio.arrow_ipc import ipc_to_table
+from depictio.filters import python_to_value
+from depictio.v1 import common_pb2, data_pb2
+
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GROUPS = ["a", "b", "ab", "c"]
+
+ints = st.one_of(st.none(), st.integers(-50, 50))
+floats = st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False))
+strings = st.one_of(st.none(), st.sampled_from(GROUPS))
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> pd.DataFrame:
+    """A table of 0–40 rows: g (string), i (int), f (float), each with nulls."""
+    n = draw(st.integers(0, 40))
+    return pd.DataFrame(
+        {
+            "g": draw(st.lists(strings, min_size=n, max_size=n)),
+            "i": draw(st.lists(ints, min_size=n, max_size=n)),
+            "f": draw(st.lists(floats, min_size=n, max_size=n)),
+        }
+    ).astype({"i": "float64", "f": "float64", "g": "object"})
+
+
+def polars_frame(frame: pd.DataFrame) -> pl.LazyFrame:
+    """The same table in polars (pandas holds missing numbers as NaN; polars as null)."""
+    return pl.DataFrame(
+        {
+            "g": pl.Series([None if pd.isna(v) else v for v in frame["g"]], dtype=pl.String),
+            "i": pl.Series([None if pd.isna(v) else int(v) for v in frame["i"]], dtype=pl.Int64),
+            "f": pl.Series([None if pd.isna(v) else v for v in frame["f"]], dtype=pl.Float64),
+        }
+    ).lazy()
+
+
+def leaf(column: str, **op: Any) -> common_pb2.Filter:
+    return common_pb2.Filter(column=common_pb2.ColumnPredicate(column=column, **op))
+
+
+def values(items: list[Any]) -> common_pb2.ValueList:
+    return common_pb2.ValueList(values=[python_to_value(v) for v in items])
+
+
+@st.composite
+def leaves(draw: st.DrawFn) -> common_pb2.Filter:
+    kind = draw(st.sampled_from(["in", "not_in", "range", "equals", "null", "text"]))
+    if kind in ("in", "not_in"):
+        column = draw(st.sampled_from(["g", "i"]))
+        pool = st.sampled_from(GROUPS) if column == "g" else st.integers(-50, 50)
+        listed = values(draw(st.lists(pool, max_size=4)))
+        return leaf(column, **{"in_values" if kind == "in" else "not_in_values": listed})
+    if kind == "range":
+        column = draw(st.sampled_from(["i", "f"]))
+        bound = st.one_of(st.none(), st.integers(-60, 60))
+        low, high = draw(bound), draw(bound)
+        limits = common_pb2.Range()
+        if low is not None:
+            limits.min.CopyFrom(python_to_value(low))
+        if high is not None:
+            limits.max.CopyFrom(python_to_value(high))
+        return leaf(column, range=limits)
+    if kind == "equals":
+        column = draw(st.sampled_from(["g", "i"]))
+        value = draw(st.sampled_from(GROUPS) if column == "g" else st.integers(-50, 50))
+        return leaf(column, equals=python_to_value(value))
+    if kind == "null":
+        return leaf(draw(st.sampled_from(["g", "i", "f"])), is_null=draw(st.booleans()))
+    op = draw(st.sampled_from(["contains", "starts_with"]))
+    return leaf("g", **{op: draw(st.sampled_from(["a", "b", "x", ""]))})
+
+
+filters = st.recursive(
+    leaves(),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3).map(
+            lambda fs: common_pb2.Filter(all_of=common_pb2.FilterList(filters=fs))
+        ),
+        st.lists(children, max_size=3).map(
+            lambda fs: common_pb2.Filter(any_of=common_pb2.FilterList(filters=fs))
+        ),
+        children.map(lambda f: common_pb2.Filter(negate=f)),
+    ),
+    max_leaves=5,
+)
+
+
+def expected_mask(frame: pd.DataFrame, node: common_pb2.Filter) -> pd.Series:
+    """The rows a filter keeps, evaluated by pandas (leaves never keep a null)."""
+    kind = node.WhichOneof("kind")
+    if kind == "all_of":
+        masks = [expected_mask(frame, child) for child in node.all_of.filters]
+        return pd.concat(masks, axis=1).all(axis=1) if masks else pd.Series(True, frame.index)
+    if kind == "any_of":
+        masks = [expected_mask(frame, child) for child in node.any_of.filters]
+        return pd.concat(masks, axis=1).any(axis=1) if masks else pd.Series(False, frame.index)
+    if kind == "negate":
+        return ~expected_mask(frame, node.negate)
+    predicate = node.column
+    column = frame[predicate.column]
+    present = column.notna()
+    op = predicate.WhichOneof("op")
+    if op == "is_null":
+        return ~present if predicate.is_null else present
+    if op in ("in_values", "not_in_values"):
+        members = {
+            v.WhichOneof("kind") and getattr(v, v.WhichOneof("kind"))
+            for v in getattr(predicate, op).values
+        }
+        inside = column.map(lambda v: v in members)
+        return (inside if op == "in_values" else ~inside) & present
+    if op == "range":
+        keep = present.copy()
+        if predicate.range.HasField("min"):
+            keep &= column >= predicate.range.min.int_value
+        if predicate.range.HasField("max"):
+            keep &= column <= predicate.range.max.int_value
+        return keep & present
+    if op == "equals":
+        target = predicate.equals
+        return (column == getattr(target, target.WhichOneof("kind"))) & present
+    text = getattr(predicate, op)
+    test = (lambda v: text in v) if op == "contains" else (lambda v: v.startswith(text))
+    return column.map(lambda v: isinstance(v, str) and test(v)).astype(bool)
+
+
+def one(
+    frame: pl.LazyFrame, node: common_pb2.Filter, query: data_pb2.ComponentQuery
+) -> tuple[pl.DataFrame, data_pb2.ComponentResult]:
+    [result] = run_batch(frame, node, [("queries[0]", query)], 0)
+    return pl.from_arrow(ipc_to_table(result.arrow_ipc)), result  # type: ignore[return-value]
+
+
+def same(actual: Any, expected: Any) -> bool:
+    """Equal scalars, treating None and NaN alike and floats approximately."""
+    missing = lambda v: v is None or (isinstance(v, float) and math.isnan(v))  # noqa: E731
+    if missing(actual) or missing(expected):
+        return missing(actual) and missing(expected)
+    if isinstance(actual, str) or isinstance(expected, str):
+        return bool(actual == expected)
+    return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+
+
+AGGREGATIONS = {
+    "count": lambda s: s.count(),
+    "sum": lambda s: s.sum(),
+    "mean": lambda s: s.mean(),
+    "median": lambda s: s.median(),
+    "min": lambda s: s.min(),
+    "max": lambda s: s.max(),
+    "std": lambda s: s.std(ddof=1),
+    "var": lambda s: s.var(ddof=1),
+    "nunique": lambda s: s.nunique(),
+    "mode": lambda s: s.mode().sort_values().iloc[0] if s.count() else None,
+}
+
+
+@PROPERTY
+@given(
+    tables(), filters, st.booleans(), st.lists(st.floats(0, 1), min_size=1, max_size=3, unique=True)
+)
+def test_aggregations_match_pandas(
+    frame: pd.DataFrame, node: common_pb2.Filter, grouped: bool, quantiles: list[float]
+) -> None:
+    aggregations = [getattr(data_pb2, f"AGGREGATION_{name.upper()}") for name in AGGREGATIONS]
+    query = data_pb2.ComponentQuery(
+        aggregate=data_pb2.AggregateQuery(
+            columns=["i", "f"],
+            aggregations=[*aggregations, data_pb2.AGGREGATION_QUANTILES],
+            group_by=["g"] if grouped else [],
+            quantiles=quantiles,
+        )
+    )
+    actual, result = one(polars_frame(frame), node, query)
+    kept = frame[expected_mask(frame, node)]
+    assert result.total_rows == len(kept)
+    groups = list(kept.groupby("g", dropna=False, sort=True)) if grouped else [(None, kept)]
+    if grouped:
+        named = sorted({g for g in kept["g"] if isinstance(g, str)})
+        assert actual["g"].to_list() == named + ([None] if kept["g"].isna().any() else [])
+    assert actual.height == len(groups)
+    rows = actual.to_dicts()
+    for (_, part), row in zip(groups, rows, strict=True):
+        for column in ("i", "f"):
+            series = part[column].astype(float)
+            for name, compute in AGGREGATIONS.items():
+                expected = compute(series)
+                if name == "sum" and series.count() == 0:
+                    expected = 0
+                assert same(row[f"{name}({column})"], expected), (name, column, row, part)
+            for q in quantiles:
+                assert same(row[f"quantile({column}, {q!r})"], series.quantile(q))
+
+
+@PROPERTY
+@given(tables(), filters, st.integers(1, 12))
+def test_histogram_matches_numpy(frame: pd.DataFrame, node: common_pb2.Filter, bins: int) -> None:
+    query = data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="f", bins=bins))
+    actual, _ = one(polars_frame(frame), node, query)
+    kept = frame[expected_mask(frame, node)]["f"].dropna().to_numpy(dtype=float)
+    if kept.size == 0:
+        assert actual.height == 0
+        return
+    counts, edges = np.histogram(kept, bins=bins)
+    assert actual["count"].to_list() == counts.tolist()
+    assert np.allclose(actual["bin_start"].to_numpy(), edges[:-1])
+    assert np.allclose(actual["bin_end"].to_numpy(), edges[1:])
+
+
+@PROPERTY
+@given(tables(), filters, st.booleans())
+def test_box_statistics_match_pandas(
+    frame: pd.DataFrame, node: common_pb2.Filter, grouped: bool
+) -> None:
+    query = data_pb2.ComponentQuery(
+        box=data_pb2.BoxQuery(column="i", group_by=["g"] if grouped else [])
+    )
+    actual, _ = one(polars_frame(frame), node, query)
+    kept = frame[expected_mask(frame, node)]
+    groups = list(kept.groupby("g", dropna=False, sort=True)) if grouped else [(None, kept)]
+    assert actual.height == len(groups)
+    for (_, part), row in zip(groups, actual.to_dicts(), strict=True):
+        series = part["i"].dropna().astype(float)
+        q1, q3 = series.quantile(0.25), series.quantile(0.75)
+        inside_low = series[series >= q1 - 1.5 * (q3 - q1)]
+        inside_high = series[series <= q3 + 1.5 * (q3 - q1)]
+        expected = {
+            "count": series.count(),
+            "min": series.min(),
+            "q1": q1,
+            "median": series.median(),
+            "q3": q3,
+            "max": series.max(),
+            "lower_whisker": inside_low.min() if len(inside_low) else None,
+            "upper_whisker": inside_high.max() if len(inside_high) else None,
+            "mean": series.mean(),
+        }
+        for key, value in expected.items():
+            assert same(row[key], value), (key, row, expected)
+
+
+@PROPERTY
+@given(tables(), filters, st.integers(1, 5))
+def test_distinct_values_match_pandas(
+    frame: pd.DataFrame, node: common_pb2.Filter, limit: int
+) -> None:
+    query = data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="g", limit=limit))
+    actual, result = one(polars_frame(frame), node, query)
+    counts = frame[expected_mask(frame, node)]["g"].dropna().value_counts()
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    assert actual.rows() == ordered[:limit]
+    assert result.truncated == (len(ordered) > limit)
+
+
+@PROPERTY
+@given(tables(), filters, st.integers(1, 8), st.booleans())
+def test_top_n_matches_pandas(
+    frame: pd.DataFrame, node: common_pb2.Filter, n: int, largest: bool
+) -> None:
+    order = data_pb2.SORT_ORDER_DESCENDING if largest else data_pb2.SORT_ORDER_ASCENDING
+    query = data_pb2.ComponentQuery(
+        top_n=data_pb2.TopNQuery(column="f", n=n, order=order, columns=["f", "g"])
+    )
+    actual, _ = one(polars_frame(frame), node, query)
+    kept = frame[expected_mask(frame, node)]["f"].dropna()
+    expected = kept.nlargest(n) if largest else kept.nsmallest(n)
+    assert actual.columns == ["f", "g"]
+    assert actual["f"].to_list() == expected.tolist()
+
+
+@PROPERTY
+@given(tables(), filters, st.integers(1, 10), st.integers(0, 15), st.booleans())
+def test_rows_page_matches_pandas(
+    frame: pd.DataFrame, node: common_pb2.Filter, limit: int, offset: int, descending: bool
+) -> None:
+    order = data_pb2.SORT_ORDER_DESCENDING if descending else data_pb2.SORT_ORDER_ASCENDING
+    query = data_pb2.ComponentQuery(
+        rows=data_pb2.RowsQuery(
+            columns=["i", "g"],
+            sort=[data_pb2.SortKey(column="i", order=order)],
+            limit=limit,
+            offset=offset,
+        )
+    )
+    actual, result = one(polars_frame(frame), node, query)
+    kept = frame[expected_mask(frame, node)]
+    ordered = kept.sort_values("i", ascending=not descending, na_position="last", kind="stable")
+    page = ordered.iloc[offset : offset + limit]
+    assert result.total_rows == len(kept)
+    assert result.truncated == (offset + limit < len(kept))
+    assert all(same(a, b) for a, b in zip(actual["i"].to_list(), page["i"].tolist(), strict=True))
+    assert all(same(a, b) for a, b in zip(actual["g"].to_list(), page["g"].tolist(), strict=True))
+
+
+@PROPERTY
+@given(tables(), filters, st.integers(1, 30))
+def test_sample_is_bounded_and_says_when_it_sampled(
+    frame: pd.DataFrame, node: common_pb2.Filter, max_points: int
+) -> None:
+    frame = frame.assign(row=range(len(frame)))
+    lazy = polars_frame(frame).with_columns(pl.int_range(pl.len()).alias("row"))
+    query = data_pb2.ComponentQuery(
+        sample=data_pb2.SampleQuery(columns=["row", "g"], max_points=max_points)
+    )
+    actual, result = one(lazy, node, query)
+    kept = frame[expected_mask(frame, node)]
+    assert actual.height == min(len(kept), max_points)
+    assert result.sampled == (len(kept) > max_points)
+    assert set(actual["row"].to_list()) <= set(kept["row"].tolist())
+    assert actual["row"].to_list() == sorted(actual["row"].to_list())
+    for row, group in actual.iter_rows():
+        assert same(group, kept.set_index("row").loc[row, "g"])
+
+
+def test_count_without_columns_and_batch_order() -> None:
+    frame = pd.DataFrame({"g": ["a", "b", None], "i": [1, 2, 3], "f": [0.5, None, 1.0]})
+    count = data_pb2.AggregateQuery(aggregations=[data_pb2.AGGREGATION_COUNT])
+    queries = [
+        ("queries[0]", data_pb2.ComponentQuery(id="n", aggregate=count)),
+        (
+            "queries[1]",
+            data_pb2.ComponentQuery(id="d", distinct=data_pb2.DistinctQuery(column="g")),
+        ),
+    ]
+    results = run_batch(polars_frame(frame), None, queries, 7)
+    assert [r.id for r in results] == ["n", "d"]
+    assert [r.version for r in results] == [7, 7]
+    assert ipc_to_table(results[0].arrow_ipc).to_pydict() == {"count(*)": [3]}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="g")), "numeric"),
+        (data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="nope")), "'nope'"),
+        (data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="g", limit=-1)), "limit"),
+        (data_pb2.ComponentQuery(), "no kind"),
+    ],
+)
+def test_bad_queries_name_the_field(query: data_pb2.ComponentQuery, message: str) -> None:
+    from depictio.errors import InvalidArgument
+
+    frame = pd.DataFrame({"g": ["a"], "i": [1], "f": [0.5]})
+    with pytest.raises(InvalidArgument, match=message) as refused:
+        run_batch(polars_frame(frame), None, [("queries[3]", query)], 0)
+    assert "queries[3]" in refused.value.message

@@ -1,0 +1,194 @@
+"""Delta tables on local disk and on moto S3: writes, schema rules, time travel, maintenance."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest import settings_from_env
+
+from data_svc.ingest import Mode, WriteSpec, decode_stream
+from data_svc.storage import Storage, TableRef
+from data_svc.tables import DeltaTables
+from depictio.arrow_ipc import ipc_chunks, table_to_ipc
+from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
+
+REF = TableRef("project-1", "dc-1")
+
+
+@pytest.fixture
+def tables(delta_storage: tuple[str, dict[str, str]]) -> DeltaTables:
+    """A store on a fresh root (local directory, then S3 bucket created with minio)."""
+    _, env = delta_storage
+    storage = Storage.from_settings(settings_from_env(env))
+    storage.prepare()
+    return DeltaTables(storage)
+
+
+def rows(tables: DeltaTables, version: int | None = None) -> pl.DataFrame:
+    return pl.from_arrow(tables.open(REF, version).to_pyarrow_table())  # type: ignore[return-value]
+
+
+def test_write_modes_and_provenance(tables: DeltaTables) -> None:
+    first = tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"x": [1, 2]}))
+    second = tables.write(REF, WriteSpec("r2", Mode.APPEND, "b.csv"), pa.table({"x": [3]}))
+    assert (first.version, first.rows, second.version) == (0, 2, 1)
+    frame = rows(tables).sort("x")
+    assert frame["depictio_run_id"].to_list() == ["r1", "r1", "r2"]
+    assert frame["depictio_file"].to_list() == ["a.csv", "a.csv", "b.csv"]
+
+    replaced = tables.write(REF, WriteSpec("r1", Mode.REPLACE_RUN, "a2.csv"), pa.table({"x": [9]}))
+    assert replaced.version == 2
+    frame = rows(tables).sort("x")
+    assert frame.select("x", "depictio_run_id").rows() == [(3, "r2"), (9, "r1")]
+
+    overwritten = tables.write(
+        REF, WriteSpec("r3", Mode.OVERWRITE, "c.csv"), pa.table({"y": ["only"]})
+    )
+    assert overwritten.version == 3
+    assert rows(tables).columns == ["y", "depictio_run_id", "depictio_file"]
+    assert rows(tables, 1)["x"].sort().to_list() == [1, 2, 3]
+
+
+def test_new_column_is_added_and_a_type_conflict_leaves_the_table_unchanged(
+    tables: DeltaTables,
+) -> None:
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"x": [1], "s": ["a"]}))
+    tables.write(REF, WriteSpec("r2", Mode.APPEND, "b.csv"), pa.table({"x": [2], "z": [0.5]}))
+    before = rows(tables)
+    assert before.sort("x")["z"].to_list() == [None, 0.5]
+
+    with pytest.raises(FailedPrecondition) as refused:
+        tables.write(REF, WriteSpec("r3", Mode.APPEND, "bad.csv"), pa.table({"x": ["text"]}))
+    message = refused.value.message
+    assert "'x'" in message and "int64" in message and "string" in message
+    assert "bad.csv" in message
+    assert tables.open(REF).version() == 1
+    assert rows(tables).sort("x").equals(before.sort("x"))
+
+
+def test_narrower_integers_are_widened(tables: DeltaTables) -> None:
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": pa.array([1], pa.int64())}))
+    tables.write(REF, WriteSpec("r2", Mode.APPEND), pa.table({"x": pa.array([2], pa.int32())}))
+    assert rows(tables)["x"].dtype == pl.Int64
+
+
+def test_a_broken_stream_is_refused_before_any_commit(tables: DeltaTables) -> None:
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": [1]}))
+    payload = table_to_ipc(pa.table({"x": list(range(1000))}))
+    with pytest.raises(InvalidArgument, match="not a complete Arrow IPC stream"):
+        decode_stream([payload[: len(payload) // 2]], "half.arrow")
+    with pytest.raises(InvalidArgument):
+        decode_stream([b"not arrow at all"], "junk")
+    assert tables.open(REF).version() == 0
+    assert rows(tables)["x"].to_list() == [1]
+
+
+def test_run_ids_must_be_printable() -> None:
+    with pytest.raises(InvalidArgument, match="run_id"):
+        WriteSpec("", Mode.APPEND)
+    with pytest.raises(InvalidArgument, match="run_id"):
+        WriteSpec("a\nb", Mode.APPEND)
+
+
+def test_a_run_id_with_quotes_replaces_only_its_rows(tables: DeltaTables) -> None:
+    tables.write(REF, WriteSpec("it's", Mode.APPEND), pa.table({"x": [1]}))
+    tables.write(REF, WriteSpec("other", Mode.APPEND), pa.table({"x": [2]}))
+    tables.write(REF, WriteSpec("it's", Mode.REPLACE_RUN), pa.table({"x": [3]}))
+    assert sorted(rows(tables)["x"].to_list()) == [2, 3]
+
+
+def test_time_travel_history_and_missing_versions(tables: DeltaTables) -> None:
+    with pytest.raises(NotFound, match="no table yet"):
+        tables.open(REF)
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": [1]}))
+    tables.write(REF, WriteSpec("r2", Mode.APPEND), pa.table({"x": [2, 3]}))
+    assert rows(tables, 0)["x"].to_list() == [1]
+    with pytest.raises(NotFound, match="no version 5"):
+        tables.open(REF, 5)
+    history = tables.history(REF)
+    assert [(h.version, h.operation, h.rows, h.run_ids) for h in history] == [
+        (1, "WRITE", 2, ["r2"]),
+        (0, "WRITE", 1, ["r1"]),
+    ]
+    assert history[0].timestamp_ms >= history[1].timestamp_ms > 0
+
+
+def test_describe_matches_polars(tables: DeltaTables) -> None:
+    data = pa.table(
+        {
+            "n": [3, 1, None, 3, 7],
+            "f": [0.5, None, 2.5, 0.5, 4.0],
+            "s": ["b", "a", "b", None, "b"],
+        }
+    )
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), data)
+    described = tables.describe(REF)
+    frame = pl.from_arrow(data)
+    assert described.rows == 5 and described.version == 0
+    specs = {spec.name: spec for spec in described.columns}
+    assert [spec.name for spec in described.columns] == [
+        *data.column_names,
+        "depictio_run_id",
+        "depictio_file",
+    ]
+    for name in data.column_names:
+        column = frame[name]
+        spec = specs[name]
+        assert spec.count == column.count()
+        assert spec.nulls == column.null_count()
+        assert spec.nunique == column.drop_nulls().n_unique()
+    assert specs["n"].type == "int64" and specs["s"].type == "string"
+    assert (specs["n"].min.int_value, specs["n"].max.int_value) == (1, 7)
+    assert specs["f"].mean == pytest.approx(frame["f"].mean())
+    assert [(v.value.string_value, v.count) for v in specs["s"].top_values] == [("b", 3), ("a", 1)]
+    assert not specs["s"].HasField("mean")
+    # The specs are stored beside the table and read back unchanged.
+    assert tables.describe(REF) == described
+
+
+def test_optimize_vacuum_restore(tables: DeltaTables) -> None:
+    for run in range(4):
+        tables.write(REF, WriteSpec(f"r{run}", Mode.APPEND), pa.table({"x": [run]}))
+    removed, added = tables.optimize(REF)
+    assert (removed, added) == (4, 1)
+    assert sorted(rows(tables)["x"].to_list()) == [0, 1, 2, 3]
+    restored = tables.restore(REF, 1)
+    assert restored == 5
+    assert sorted(rows(tables)["x"].to_list()) == [0, 1]
+    with pytest.raises(InvalidArgument):
+        tables.vacuum(REF, -1)
+    assert tables.vacuum(REF, 0) >= 1
+    assert sorted(rows(tables)["x"].to_list()) == [0, 1]
+    with pytest.raises(NotFound):
+        tables.restore(REF, 99)
+
+
+@pytest.mark.parametrize("shared_lock", [True, False], ids=["one-store", "eight-stores"])
+def test_eight_concurrent_appends_make_contiguous_versions(
+    tables: DeltaTables, shared_lock: bool
+) -> None:
+    """Appends from 8 threads; with eight stores nothing in-process serialises them."""
+    tables.write(REF, WriteSpec("seed", Mode.APPEND), pa.table({"x": [0]}))
+    stores = [tables if shared_lock else DeltaTables(tables.storage) for _ in range(8)]
+
+    def append(index: int) -> int:
+        data = pa.table({"x": list(range(1, 11))})
+        return stores[index].write(REF, WriteSpec(f"run-{index}", Mode.APPEND), data).version
+
+    with ThreadPoolExecutor(8) as pool:
+        versions = sorted(pool.map(append, range(8)))
+    assert versions == list(range(1, 9))
+    assert tables.open(REF).version() == 8
+    frame = rows(tables)
+    assert frame.height == 81
+    assert frame.group_by("depictio_run_id").len().filter(pl.col("len") == 10).height == 8
+
+
+def test_ipc_chunks_round_trip_in_bounded_messages() -> None:
+    table = pa.table({"a": list(range(50_000)), "s": [str(i) for i in range(50_000)]})
+    chunks = list(ipc_chunks(table.schema, table.to_batches(max_chunksize=7_000), 4096))
+    assert max(len(chunk) for chunk in chunks) <= 4096
+    assert decode_stream(chunks).equals(table)
