@@ -5,12 +5,14 @@ from __future__ import annotations
 from grpc import aio
 
 from data_svc.access import AccessGuard, metadata_access_check
+from data_svc.hot_tables import HotTables
 from data_svc.querying import QueryRunner
 from data_svc.result_cache import ResultCache
 from data_svc.servicer import DataServicer
 from data_svc.storage import Storage
 from data_svc.tables import DeltaTables
 from depictio.config import Settings, get_settings
+from depictio.rpc.raw_messages import add_servicer_with_framed_responses
 from depictio.service_main import run_service
 from depictio.v1 import data_pb2_grpc
 
@@ -21,7 +23,7 @@ def build_servicer(settings: Settings) -> DataServicer:
     """The servicer over the storage, metadata_svc and (optional) Redis `settings` name."""
     storage = Storage.from_settings(settings)
     storage.prepare()
-    tables = DeltaTables(storage)
+    tables = DeltaTables(storage, HotTables(settings.data_memory_mb * 1024 * 1024))
     cache = (
         ResultCache(settings.redis_url, settings.query_cache_ttl_seconds)
         if settings.redis_url
@@ -42,7 +44,10 @@ def main() -> None:
     servicer = build_servicer(settings)
 
     def register(server: aio.Server) -> None:
-        data_pb2_grpc.add_DataServiceServicer_to_server(servicer, server)
+        # Scan yields pre-framed ScanResponse bytes (see depictio.rpc.raw_messages).
+        add_servicer_with_framed_responses(
+            data_pb2_grpc.add_DataServiceServicer_to_server, servicer, server, ["Scan"]
+        )
 
     run_service("data_svc", settings.data_addr, [SERVICE], register)
 

@@ -6,6 +6,8 @@ rows S's (effective) filter keeps become an `in` filter on T.column.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -14,7 +16,10 @@ from depictio.filters import all_of, in_filter, is_empty
 from depictio.v1 import common_pb2, metadata_pb2
 
 MAX_HOPS = 3
-SUPPORTED_RESOLVERS = ("direct", "sample_mapping", "pattern")
+SUPPORTED_RESOLVERS = ("direct", "sample_mapping", "pattern", "regex", "wildcard")
+# Resolvers that match the target column's own values against patterns made from each
+# source value (its `{sample}` placeholder replaced by the value).
+MATCHING_RESOLVERS = ("regex", "wildcard")
 
 # (data collection id, column, filter) → the distinct values of the column under the filter.
 ValuesOf = Callable[[str, str, common_pb2.Filter], list[object]]
@@ -45,19 +50,59 @@ class LinkSpec:
             pattern=link.pattern,
         )
 
-    def translate(self, values: Iterable[object]) -> Sequence[object]:
-        """The target values matching the source values."""
+    def translate(
+        self, values: Iterable[object], target_values: Callable[[], list[object]]
+    ) -> Sequence[object]:
+        """The target values matching the source values.
+
+        `regex`: target values that fully match the pattern with `{sample}` replaced by a
+        source value (escaped); `wildcard`: the same with a shell-style pattern (`*`, `?`,
+        `[…]`). Both ask for the target column's distinct values (`target_values`).
+        """
         if self.resolver == "direct":
             return list(values)
         if self.resolver == "sample_mapping":
             return sorted({t for v in values for t in self.mappings.get(str(v), (str(v),))})
-        if self.resolver == "pattern" and "{sample}" in self.pattern:
+        if self.resolver in ("pattern", *MATCHING_RESOLVERS) and "{sample}" not in self.pattern:
+            raise FailedPrecondition(
+                f"{self.describe()}: resolver {self.resolver!r} needs a pattern with "
+                f"{{sample}}, got {self.pattern!r}"
+            )
+        if self.resolver == "pattern":
             return sorted({self.pattern.replace("{sample}", str(v)) for v in values})
+        if self.resolver in MATCHING_RESOLVERS:
+            matcher = self._matcher([str(v) for v in values])
+            if matcher is None:
+                return []
+            return [t for t in target_values() if matcher.fullmatch(str(t))]
         raise FailedPrecondition(
-            f"link {self.source}.{self.source_column} → {self.target}.{self.target_column}: "
-            f"resolver {self.resolver!r} is not supported (supported: "
+            f"{self.describe()}: resolver {self.resolver!r} is not supported (supported: "
             f"{', '.join(SUPPORTED_RESOLVERS)})"
         )
+
+    def describe(self) -> str:
+        return f"link {self.source}.{self.source_column} → {self.target}.{self.target_column}"
+
+    def _matcher(self, values: list[str]) -> re.Pattern[str] | None:
+        """One regular expression matching what any source value's pattern matches."""
+        head, _, tail = self.pattern.partition("{sample}")
+        if self.resolver == "wildcard":
+            # fnmatch.translate anchors with \Z; the parts are joined around the value.
+            def part(text: str) -> str:
+                return fnmatch.translate(text).removeprefix("(?s:").removesuffix(")\\Z")
+
+            alternatives = [part(head) + re.escape(v) + part(tail) for v in values]
+        else:
+            alternatives = [head + re.escape(v) + tail for v in values]
+        if not alternatives:
+            return None
+        try:
+            return re.compile("|".join(f"(?:{a})" for a in alternatives))
+        except re.error as exc:
+            raise FailedPrecondition(
+                f"{self.describe()}: pattern {self.pattern!r} is not a valid regular "
+                f"expression: {exc}"
+            ) from exc
 
 
 def project_links(project: metadata_pb2.Project) -> list[LinkSpec]:
@@ -92,6 +137,10 @@ class _Resolver:
         self.values_of = values_of
         self.values: dict[tuple[str, str, bytes], list[object]] = {}
 
+    def _all_values_of(self, link: LinkSpec) -> Callable[[], list[object]]:
+        """Asks for the distinct values of a link's target column (all rows) when called."""
+        return lambda: self.values_of(link.target, link.target_column, common_pb2.Filter())
+
     def resolve(self, dc: str, hops: int, visited: frozenset[str]) -> common_pb2.Filter:
         parts = [self.filters.get(dc, common_pb2.Filter())]
         if hops > 0:
@@ -108,5 +157,6 @@ class _Resolver:
                 )
                 if key not in self.values:
                     self.values[key] = self.values_of(link.source, link.source_column, upstream)
-                parts.append(in_filter(link.target_column, link.translate(self.values[key])))
+                translated = link.translate(self.values[key], self._all_values_of(link))
+                parts.append(in_filter(link.target_column, translated))
         return all_of(parts)

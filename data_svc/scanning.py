@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
 
 from data_svc.query_engine import filtered
 from data_svc.query_plans import check_columns, sort_frame
-from depictio.arrow_ipc import MAX_CHUNK_BYTES, ipc_chunks
+from depictio.arrow_ipc import END_OF_STREAM, MAX_CHUNK_BYTES
 from depictio.errors import InvalidArgument
+from depictio.rpc.raw_messages import frame_field_one
 from depictio.v1 import data_pb2
 
 # Chunks handed from the worker thread to the event loop at a time, and groups buffered ahead.
 CHUNKS_PER_HOP = 4
 GROUPS_AHEAD = 16
+# Target size of one record batch message: a little under a gRPC message's 1 MiB.
+MESSAGE_BYTES = 960 * 1024
 
 
 def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFrame:
@@ -39,24 +42,62 @@ def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFra
 
 
 def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:
-    """The plan's rows as one IPC stream, in groups of ≤ 1 MiB chunks."""
+    """The plan's rows as one IPC stream cut into serialized ScanResponse messages carrying
+    ≤ 1 MiB each, in groups.
+
+    Batches are sliced so that each IPC message fits one gRPC message, which is then framed
+    straight from Arrow's buffers (one copy, see depictio.rpc.raw_messages).
+    """
     batches = (
         batch.to_arrow(compat_level=pl.CompatLevel.oldest()) for batch in plan.collect_batches()
     )
     first = next(batches, None)
     if first is None:
         schema = plan.clear().collect().to_arrow(compat_level=pl.CompatLevel.oldest()).schema
-        stream = ipc_chunks(schema, [], MAX_CHUNK_BYTES)
+        messages = ipc_messages(schema, [])
     else:
-        stream = ipc_chunks(first.schema, _chain_batches(first, batches), MAX_CHUNK_BYTES)
+        messages = ipc_messages(first.schema, _chain_batches(first, batches))
     group: list[bytes] = []
-    for chunk in stream:
-        group.append(chunk)
+    for parts in packed(messages, MAX_CHUNK_BYTES):
+        group.append(frame_field_one(parts))
         if len(group) >= CHUNKS_PER_HOP:
             yield group
             group = []
     if group:
         yield group
+
+
+def ipc_messages(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Buffer]:
+    """The IPC stream of `batches` as its messages, batches sliced to about MESSAGE_BYTES."""
+    yield schema.serialize()
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        row_bytes = max(1, batch.nbytes // batch.num_rows)
+        rows = max(1, MESSAGE_BYTES // row_bytes)
+        for start in range(0, batch.num_rows, rows):
+            yield batch.slice(start, rows).serialize()
+    yield pa.py_buffer(END_OF_STREAM)
+
+
+def packed(messages: Iterable[pa.Buffer], max_bytes: int) -> Iterator[list[memoryview]]:
+    """`messages` in order, as payloads of ≤ `max_bytes`: whole messages packed together
+    while they fit, a message larger than `max_bytes` cut in pieces."""
+    pending: list[memoryview] = []
+    size = 0
+    for message in messages:
+        view = memoryview(message)
+        if size + len(view) > max_bytes and pending:
+            yield pending
+            pending, size = [], 0
+        while len(view) > max_bytes:
+            yield [view[:max_bytes]]
+            view = view[max_bytes:]
+        if view:
+            pending.append(view)
+            size += len(view)
+    if pending:
+        yield pending
 
 
 def _chain_batches(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.RecordBatch]:

@@ -118,9 +118,11 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         await self.record_schema(identity, ref, result.version)
         return data_pb2.WriteTableResponse(version=result.version, rows=result.rows, bytes=received)
 
-    async def Scan(
+    # Yields serialized ScanResponse messages: the handler is registered with a serializer
+    # that passes them through (depictio.rpc.raw_messages).
+    async def Scan(  # type: ignore[override]
         self, request: data_pb2.ScanRequest, context: Any
-    ) -> AsyncIterator[data_pb2.ScanResponse]:
+    ) -> AsyncIterator[bytes]:
         _, ref = await self.authorize(request.data_collection_id, "read")
         version = request.version if request.HasField("version") else None
 
@@ -130,8 +132,8 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
 
         groups = await asyncio.to_thread(plan)
         async for group in prefetched(groups):
-            for chunk in group:
-                yield data_pb2.ScanResponse(arrow_ipc=chunk)
+            for message in group:
+                yield message
 
     async def Describe(
         self, request: data_pb2.DescribeRequest, context: Any

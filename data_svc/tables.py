@@ -11,10 +11,12 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 from google.protobuf.message import DecodeError
 
+from data_svc.hot_tables import HotTables
 from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
 from data_svc.specs import compute_specs
 from data_svc.storage import Storage, TableRef
@@ -61,8 +63,9 @@ def require_version(ref: TableRef, table: DeltaTable, version: int) -> None:
 class DeltaTables:
     """Reads and writes the tables under one storage root."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, hot: HotTables | None = None) -> None:
         self.storage = storage
+        self.hot = hot
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -95,9 +98,17 @@ class DeltaTables:
             self.storage.uri(ref), storage_options=self.storage.options or None
         )
 
-    @staticmethod
-    def frame(table: DeltaTable) -> pl.LazyFrame:
-        """A lazy scan of the table's loaded version (projection and predicates pushed down)."""
+    def frame(self, table: DeltaTable) -> pl.LazyFrame:
+        """The table's loaded version, lazily: from memory when it is hot (or fits the hot
+        budget and is loaded now), else a scan of storage with projection and predicates
+        pushed down."""
+        if self.hot is not None:
+            actions = pa.table(table.get_add_actions(flatten=True))
+            stored = int(pc.sum(actions.column("size_bytes")).as_py() or 0)
+            key = (table.table_uri, table.version())
+            found = self.hot.get(key, stored, lambda: pl.scan_delta(table).collect())
+            if found is not None:
+                return found.lazy()
         return pl.scan_delta(table)
 
     @staticmethod

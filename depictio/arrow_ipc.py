@@ -60,7 +60,7 @@ def ipc_chunks(
 class ChunkReader(io.RawIOBase):
     """A readable binary stream over an iterator of byte chunks (an IPC stream in pieces)."""
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes | memoryview]) -> None:
         self._chunks = iter(chunks)
         self._current = memoryview(b"")
 
@@ -79,8 +79,66 @@ class ChunkReader(io.RawIOBase):
         return size
 
 
-def batches_from_chunks(chunks: Iterable[bytes]) -> pa.ipc.RecordBatchStreamReader:
+def batches_from_chunks(chunks: Iterable[bytes | memoryview]) -> pa.ipc.RecordBatchStreamReader:
     """A record batch reader over an IPC stream delivered in chunks."""
     # BufferedReader.read(n) returns n bytes unless the stream ends, as Arrow expects.
     stream = io.BufferedReader(ChunkReader(chunks), buffer_size=MAX_CHUNK_BYTES)
     return pa.ipc.open_stream(pa.PythonFile(stream, mode="r"))
+
+
+def table_from_chunks(chunks: Iterable[bytes | memoryview]) -> pa.Table:
+    """The table of an IPC stream delivered in chunks.
+
+    Chunks holding whole IPC messages (as data_svc sends them) are decoded in place, without
+    copying; from the first message cut across chunks on, the rest is read as a byte stream.
+    """
+    schema: pa.Schema | None = None
+    batches: list[pa.RecordBatch] = []
+    remaining = iter(chunks)
+    for chunk in remaining:
+        data = pa.py_buffer(chunk)
+        reader = pa.BufferReader(data)
+        while (position := reader.tell()) < data.size:
+            try:
+                message = pa.ipc.read_message(reader)
+            except (pa.ArrowInvalid, EOFError, OSError):
+                rest = data.slice(position)
+                if rest.to_pybytes()[:8] == END_OF_STREAM:
+                    break
+                rest_stream = pa.ipc.MessageReader.open_stream(
+                    pa.PythonFile(
+                        io.BufferedReader(
+                            ChunkReader(chain([memoryview(rest).cast("B")], remaining))
+                        ),
+                        mode="r",
+                    )
+                )
+                return _finish_table(schema, batches, rest_stream)
+            schema = _add_message(message, schema, batches)
+    return _finish_table(schema, batches, None)
+
+
+def _add_message(
+    message: pa.ipc.Message, schema: pa.Schema | None, batches: list[pa.RecordBatch]
+) -> pa.Schema:
+    """Decodes one IPC message: the schema, or a batch appended to `batches`."""
+    if message.type == "schema":
+        return pa.ipc.read_schema(message)
+    if schema is None:
+        raise pa.ArrowInvalid(f"IPC stream: a {message.type} message before the schema")
+    batches.append(pa.ipc.read_record_batch(message, schema))
+    return schema
+
+
+def _finish_table(
+    schema: pa.Schema | None, batches: list[pa.RecordBatch], rest: pa.ipc.MessageReader | None
+) -> pa.Table:
+    while rest is not None:
+        try:
+            message = rest.read_next_message()
+        except StopIteration:
+            break
+        schema = _add_message(message, schema, batches)
+    if schema is None:
+        raise pa.ArrowInvalid("IPC stream: no schema message")
+    return pa.Table.from_batches(batches, schema)

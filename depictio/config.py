@@ -70,9 +70,25 @@ class Settings(BaseSettings):
     s3_access_key: str = Field("", description="S3 access key id.")
     s3_secret_key: str = Field("", description="S3 secret access key.")
     s3_region: str = Field("us-east-1", description="S3 region.")
-    redis_url: str = Field("", description="redis://… for the query result cache; empty: none.")
+    redis_url: str = Field(
+        "",
+        description="redis://… for the query result cache; empty: none (`depictio up` then "
+        "starts a private redis-server and points the services at it).",
+    )
+    embedded_redis_port: int = Field(
+        6390, description="Port of the redis-server `depictio up` starts when redis_url is empty."
+    )
+    embedded_redis_max_memory_mb: int = Field(
+        256, ge=8, description="Memory bound of that redis-server (LRU eviction beyond it)."
+    )
     query_cache_ttl_seconds: int = Field(
         300, ge=0, description="How long a cached query result is kept."
+    )
+    data_memory_mb: int = Field(
+        1024,
+        ge=0,
+        description="Memory data_svc keeps recently read table versions in (decoded, LRU); "
+        "0 reads every request from storage.",
     )
 
     rpc_timeout_seconds: float = Field(10.0, gt=0, description="Default deadline of an RPC.")

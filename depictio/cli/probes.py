@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+import redis
 
 from depictio.clients.base import check_health
 from depictio.rpc.channels import close_channels
@@ -38,7 +39,17 @@ class HttpHealth:
         return f"GET {self.url}"
 
 
-HealthProbe = GrpcHealth | HttpHealth
+@dataclass(frozen=True)
+class RedisHealth:
+    """Healthy when the Redis server at `url` answers PING."""
+
+    url: str
+
+    def describe(self) -> str:
+        return f"PING {self.url}"
+
+
+HealthProbe = GrpcHealth | HttpHealth | RedisHealth
 
 
 class HealthProber:
@@ -60,6 +71,14 @@ class HealthProber:
             except httpx.HTTPError as exc:
                 return False, f"{type(exc).__name__}: {exc}"
             return response.status_code == 200, f"HTTP {response.status_code}"
+        if isinstance(probe, RedisHealth):
+            client = redis.Redis.from_url(probe.url, socket_timeout=PROBE_TIMEOUT_SECONDS)
+            try:
+                return bool(client.ping()), "PONG"
+            except redis.RedisError as exc:
+                return False, f"{type(exc).__name__}: {exc}"
+            finally:
+                client.close()
         try:
             status = self._run(check_health(probe.target, timeout=PROBE_TIMEOUT_SECONDS))
         except Exception as exc:  # a probe that cannot run is an unhealthy answer

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from depictio.cli.probes import GrpcHealth, HealthProbe, HealthProber, HttpHealth
+from depictio.cli.probes import GrpcHealth, HealthProbe, HealthProber, HttpHealth, RedisHealth
 from depictio.config import Settings
+from depictio.embedded_redis import redis_server_argv
 
 LOG_TAIL_LINES = 20
 # Children run under this wrapper so that they die with the supervisor, even a SIGKILLed one.
@@ -306,6 +307,21 @@ def _probe_host(host: str) -> str:
 def gateway_url(settings: Settings) -> str:
     """The gateway's base URL as seen from this machine."""
     return f"http://{_probe_host(settings.gateway_host)}:{settings.gateway_port}"
+
+
+def embedded_redis_url(settings: Settings) -> str:
+    """The URL of the redis-server `depictio up` starts when DEPICTIO_REDIS_URL is empty."""
+    return f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+
+
+def embedded_redis_child(settings: Settings) -> ChildSpec:
+    """A private redis-server (query cache; memory-bounded, LRU) started before the services."""
+    workdir = settings.data_dir / "redis"
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = redis_server_argv(
+        settings.embedded_redis_port, workdir, settings.embedded_redis_max_memory_mb
+    )
+    return ChildSpec("redis", argv, RedisHealth(embedded_redis_url(settings)), 0)
 
 
 def default_children(settings: Settings) -> list[ChildSpec]:

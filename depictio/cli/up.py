@@ -23,6 +23,8 @@ from depictio.cli.supervisor import (
     StartInterrupted,
     default_children,
     describe_exit,
+    embedded_redis_child,
+    embedded_redis_url,
     gateway_url,
 )
 from depictio.config import AuthMode, Settings
@@ -85,6 +87,7 @@ def print_addresses(settings: Settings) -> None:
         ("auth_svc", f"{settings.auth_addr} (gRPC)"),
         ("metadata_svc", f"{settings.metadata_addr} (gRPC)"),
         ("data_svc", f"{settings.data_addr} (gRPC)"),
+        ("Redis", settings.redis_url),
         ("Auth mode", settings.auth_mode.value),
         ("Data", str(settings.data_dir)),
     ]
@@ -151,6 +154,11 @@ def run_up(data_dir: Path | None = None) -> int:
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DEPICTIO_DATA_DIR": str(settings.data_dir)}
-    group = ProcessGroup(default_children(settings), env, settings.data_dir / "logs")
+    children = default_children(settings)
+    if not settings.redis_url:
+        children.insert(0, embedded_redis_child(settings))
+        env["DEPICTIO_REDIS_URL"] = embedded_redis_url(settings)
+        settings = settings.model_copy(update={"redis_url": env["DEPICTIO_REDIS_URL"]})
+    group = ProcessGroup(children, env, settings.data_dir / "logs")
     with stop_requested_on_signals() as stop:
         return supervise(group, settings, stop)

@@ -9,8 +9,15 @@ from typing import Literal
 
 import pyarrow as pa
 
-from depictio.arrow_ipc import MAX_CHUNK_BYTES, batches_from_chunks, ipc_chunks, ipc_to_table
+from depictio.arrow_ipc import (
+    MAX_CHUNK_BYTES,
+    batches_from_chunks,
+    ipc_chunks,
+    ipc_to_table,
+    table_from_chunks,
+)
 from depictio.clients.base import ServiceClient
+from depictio.rpc.raw_messages import field_one_view
 from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
 
 ModeName = Literal["append", "overwrite", "replace_run"]
@@ -21,6 +28,9 @@ WRITE_MODES: dict[str, data_pb2.WriteMode.ValueType] = {
 }
 # Writes and scans move whole tables: their deadline is longer than a unary call's.
 STREAM_TIMEOUT_SECONDS = 600.0
+
+
+SCAN_METHOD = "/depictio.v1.DataService/Scan"
 
 
 def result_table(result: data_pb2.ComponentResult) -> pa.Table:
@@ -109,26 +119,29 @@ class DataClient(ServiceClient):
             request.version = version
         return request
 
-    async def scan_chunks(self, request: data_pb2.ScanRequest) -> AsyncIterator[bytes]:
-        """The raw IPC stream chunks of a scan."""
-        call = self.stub.Scan(
-            request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None
+    async def scan_chunks(self, request: data_pb2.ScanRequest) -> AsyncIterator[memoryview]:
+        """The raw IPC stream chunks of a scan (views of the received messages, no copies)."""
+        scan = self.channel.unary_stream(
+            SCAN_METHOD,
+            request_serializer=data_pb2.ScanRequest.SerializeToString,
+            response_deserializer=lambda data: field_one_view(data, data_pb2.ScanResponse),
         )
-        async for response in call:
-            yield response.arrow_ipc
+        call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None)
+        async for chunk in call:
+            yield chunk
 
     async def scan(self, data_collection_id: str, **options: object) -> pa.Table:
         """The scanned rows as one table (see scan_request for the options)."""
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
         chunks = [chunk async for chunk in self.scan_chunks(request)]
-        return ipc_to_table(b"".join(chunks))
+        return table_from_chunks(chunks)
 
     async def scan_batches(
         self, data_collection_id: str, **options: object
     ) -> AsyncIterator[pa.RecordBatch]:
         """The scanned rows batch by batch, decoded (in a worker thread) as the chunks arrive."""
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
-        chunks: queue.Queue[bytes | None] = queue.Queue()
+        chunks: queue.Queue[memoryview | None] = queue.Queue()
 
         async def feed() -> None:
             try:

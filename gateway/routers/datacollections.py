@@ -71,7 +71,9 @@ def data_as(services: Any, principal: Principal) -> GatewayDataClient:
     )
 
 
-async def labelled(stream: AsyncIterator[bytes], client: LabelledCalls) -> AsyncIterator[bytes]:
+async def labelled(
+    stream: AsyncIterator[memoryview], client: LabelledCalls
+) -> AsyncIterator[memoryview]:
     """`stream` whose RPC failure is labelled like the unary calls' (service and address)."""
     try:
         async for chunk in stream:
@@ -80,11 +82,11 @@ async def labelled(stream: AsyncIterator[bytes], client: LabelledCalls) -> Async
         raise ServiceCallError(client.service_label, client.target, exc) from exc
 
 
-async def started(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def started(stream: AsyncIterator[memoryview]) -> AsyncIterator[memoryview]:
     """`stream` with its first item already fetched, so that a refusal is an HTTP error."""
     first = await anext(stream, None)
 
-    async def rest() -> AsyncIterator[bytes]:
+    async def rest() -> AsyncIterator[memoryview]:
         if first is not None:
             yield first
         async for chunk in stream:
@@ -108,10 +110,10 @@ def json_rows(batch: pa.RecordBatch, first: bool) -> bytes:
     return (("" if first else ",") + ",".join(rows)).encode()
 
 
-async def encoded(chunks: AsyncIterator[bytes], row_format: RowFormat) -> AsyncIterator[bytes]:
+async def encoded(chunks: AsyncIterator[memoryview], row_format: RowFormat) -> AsyncIterator[bytes]:
     """IPC chunks re-encoded batch by batch as CSV or JSON (decoding in a worker thread)."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+    queue: asyncio.Queue[memoryview | None] = asyncio.Queue(maxsize=64)
 
     def source() -> Any:
         while True:

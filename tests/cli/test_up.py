@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from conftest import free_port
 
 from depictio.cli.up import PIDS_FILE, READY_LINE
@@ -23,7 +24,7 @@ from depictio.cli.up import PIDS_FILE, READY_LINE
 pytestmark = pytest.mark.timeout(180)
 
 SCRIPT = Path(sys.executable).parent / "depictio"
-CHILDREN = {"auth_svc", "metadata_svc", "data_svc", "gateway"}
+CHILDREN = {"redis", "auth_svc", "metadata_svc", "data_svc", "gateway"}
 READY_TIMEOUT = 90.0
 
 
@@ -147,6 +148,7 @@ def start_up(tmp_path: Path) -> Iterator[UpLauncher]:
             "DEPICTIO_METADATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_DATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_GATEWAY_PORT": str(free_port()),
+            "DEPICTIO_EMBEDDED_REDIS_PORT": str(free_port()),
             "DEPICTIO_ADMIN_EMAIL": "first.admin@example.org",
             "PYTHONUNBUFFERED": "1",
         }
@@ -201,6 +203,13 @@ def test_up_serves_prints_generated_admin_once_and_stops_cleanly_on_sigterm(
             json={"email": "new.user@example.org", "password": "a long enough passphrase 42"},
         )
         assert login.status_code == 200, login.text
+
+    # The private Redis of the embedded defaults: memory-bounded with LRU eviction.
+    cache = redis.Redis(port=int(start_up.env["DEPICTIO_EMBEDDED_REDIS_PORT"]))
+    assert cache.config_get("maxmemory")["maxmemory"] == str(256 * 1024 * 1024)
+    assert cache.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
+    cache.close()
+    assert f"redis://127.0.0.1:{start_up.env['DEPICTIO_EMBEDDED_REDIS_PORT']}/0" in up.output
 
     up.process.send_signal(signal.SIGTERM)
     assert up.wait_exit() == 0, up.output

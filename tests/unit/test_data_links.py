@@ -80,12 +80,50 @@ def test_unfiltered_sources_cost_nothing() -> None:
     assert rows_of("metrics", node)["reads"].tolist() == [10]
 
 
-def test_sample_mapping_translates_values_and_unknown_resolvers_are_refused() -> None:
+def test_sample_mapping_and_pattern_translate_values() -> None:
     mapped = LinkSpec("samples", "sample", "metrics", "sample", "sample_mapping", {"s3": ("s1",)})
     node = effective_filter("metrics", {"samples": equals("tissue", "skin")}, [mapped], values_of)
     assert sorted(rows_of("metrics", node)["reads"]) == [10, 50]
     patterned = LinkSpec("samples", "sample", "runs", "run", "pattern", pattern="{sample}_R1")
-    assert patterned.translate(["s2", "s1"]) == ["s1_R1", "s2_R1"]
-    regex = LinkSpec("samples", "sample", "metrics", "sample", "regex")
-    with pytest.raises(FailedPrecondition, match="resolver 'regex' is not supported"):
-        effective_filter("metrics", {"samples": equals("tissue", "gut")}, [regex], values_of)
+    assert patterned.translate(["s2", "s1"], list) == ["s1_R1", "s2_R1"]
+
+
+FILES = pd.DataFrame(
+    {
+        "file": ["s1_R1.fq", "s1_R2.fq", "s2_R1.fq", "s10_R1.fq", "s3.bam", "xs1_R1.fq"],
+        "size": [1, 2, 3, 4, 5, 6],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("resolver", "pattern"),
+    [("regex", r"{sample}_R[12]\.fq"), ("wildcard", "{sample}_R?.fq")],
+)
+def test_regex_and_wildcard_links_match_the_target_values(resolver: str, pattern: str) -> None:
+    TABLES["files"] = FILES
+    try:
+        link = LinkSpec("samples", "sample", "files", "file", resolver, pattern=pattern)
+        node = effective_filter("files", {"samples": equals("tissue", "gut")}, [link], values_of)
+        got = sorted(rows_of("files", node)["file"])
+    finally:
+        del TABLES["files"]
+    gut = SAMPLES[SAMPLES["tissue"] == "gut"]["sample"]
+    # Independently: a file belongs to a gut sample when it is "<sample>_R<digit>.fq".
+    expected = sorted(
+        f for f in FILES["file"] if any(f in (f"{g}_R1.fq", f"{g}_R2.fq") for g in gut)
+    )
+    assert got == expected == ["s1_R1.fq", "s1_R2.fq", "s2_R1.fq"]
+
+
+def test_links_without_a_sample_placeholder_or_with_a_broken_regex_are_refused() -> None:
+    for resolver, pattern in (("regex", "R1"), ("wildcard", ""), ("pattern", "x")):
+        link = LinkSpec("samples", "sample", "metrics", "sample", resolver, pattern=pattern)
+        with pytest.raises(FailedPrecondition, match="needs a pattern with {sample}"):
+            effective_filter("metrics", {"samples": equals("tissue", "gut")}, [link], values_of)
+    broken = LinkSpec("samples", "sample", "metrics", "sample", "regex", pattern="({sample}")
+    with pytest.raises(FailedPrecondition, match="not a valid regular expression"):
+        effective_filter("metrics", {"samples": equals("tissue", "gut")}, [broken], values_of)
+    unknown = LinkSpec("samples", "sample", "metrics", "sample", "fuzzy")
+    with pytest.raises(FailedPrecondition, match="resolver 'fuzzy' is not supported"):
+        effective_filter("metrics", {"samples": equals("tissue", "gut")}, [unknown], values_of)

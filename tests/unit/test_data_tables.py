@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -12,7 +13,7 @@ from conftest import settings_from_env
 from data_svc.ingest import Mode, WriteSpec, decode_stream
 from data_svc.storage import Storage, TableRef
 from data_svc.tables import DeltaTables
-from depictio.arrow_ipc import ipc_chunks, table_to_ipc
+from depictio.arrow_ipc import END_OF_STREAM, ipc_chunks, table_from_chunks, table_to_ipc
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 
 REF = TableRef("project-1", "dc-1")
@@ -192,3 +193,28 @@ def test_ipc_chunks_round_trip_in_bounded_messages() -> None:
     chunks = list(ipc_chunks(table.schema, table.to_batches(max_chunksize=7_000), 4096))
     assert max(len(chunk) for chunk in chunks) <= 4096
     assert decode_stream(chunks).equals(table)
+
+
+@pytest.mark.parametrize("piece", [None, 3000, 70_000])
+def test_table_from_chunks_decodes_whole_and_cut_messages(piece: int | None) -> None:
+    """Whole messages per chunk (as data_svc sends them) and arbitrary cuts give the table."""
+    rng = np.random.default_rng(3)
+    table = pa.table(
+        {"n": rng.integers(0, 1000, 50_000), "s": [f"v{i % 97}" for i in range(50_000)]}
+    )
+    whole = table_to_ipc(table)
+    if piece is None:
+        # One chunk per IPC message: the stream re-serialized message by message.
+        batches = table.to_batches(max_chunksize=4_000)
+        chunks: list[bytes] = [table.schema.serialize().to_pybytes()]
+        chunks += [batch.serialize().to_pybytes() for batch in batches]
+        chunks.append(END_OF_STREAM)
+    else:
+        chunks = [whole[i : i + piece] for i in range(0, len(whole), piece)]
+    assert table_from_chunks(chunks).equals(table)
+
+
+def test_table_from_chunks_refuses_a_truncated_stream() -> None:
+    whole = table_to_ipc(pa.table({"n": list(range(10_000))}))
+    with pytest.raises((pa.ArrowInvalid, EOFError, OSError)):
+        table_from_chunks([whole[: len(whole) // 2]])
