@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     data_addr: str = Field("127.0.0.1:50053", description="data_svc gRPC address.")
     gateway_host: str = Field("127.0.0.1", description="Gateway bind host.")
     gateway_port: int = Field(8000, description="Gateway HTTP port.")
+    ui_host: str = Field("127.0.0.1", description="Dash UI bind host.")
     ui_port: int = Field(8050, description="Dash UI HTTP port.")
 
     signing_key_file: Path | None = Field(
