@@ -48,7 +48,7 @@ IDEMPOTENT_METHODS: dict[str, tuple[str, ...]] = {
 
 
 def service_config(idempotent: dict[str, tuple[str, ...]]) -> str:
-    """A gRPC service config retrying UNAVAILABLE on the given methods."""
+    """A gRPC service config: round robin over every address, UNAVAILABLE retried."""
     names = [
         {"service": service, "method": method}
         for service, methods in idempotent.items()
@@ -56,6 +56,9 @@ def service_config(idempotent: dict[str, tuple[str, ...]]) -> str:
     ]
     return json.dumps(
         {
+            # Every address the name resolves to is used: replicas behind one DNS name (a
+            # compose service scaled out, a headless Kubernetes Service) share the calls.
+            "loadBalancingConfig": [{"round_robin": {}}],
             "methodConfig": [
                 {
                     "name": names,
@@ -67,7 +70,7 @@ def service_config(idempotent: dict[str, tuple[str, ...]]) -> str:
                         "retryableStatusCodes": ["UNAVAILABLE"],
                     },
                 }
-            ]
+            ],
         }
     )
 
