@@ -23,21 +23,31 @@ class Mode(StrEnum):
     APPEND = "append"
     OVERWRITE = "overwrite"
     REPLACE_RUN = "replace_run"
+    REPLACE_RUNS = "replace_runs"
+
+
+def check_run_id(run_id: str, where: str) -> None:
+    """InvalidArgument unless `run_id` is 1–200 printable characters."""
+    if not RUN_ID.match(run_id):
+        raise InvalidArgument(f"{where}: expected 1–200 printable characters, got {run_id[:50]!r}")
 
 
 @dataclass(frozen=True)
 class WriteSpec:
-    """What a WriteTable header asks for."""
+    """What a WriteTable header asks for. An empty run_id: the rows carry depictio_run_id."""
 
     run_id: str
     mode: Mode
     file: str = ""
+    replace_run_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not RUN_ID.match(self.run_id):
-            raise InvalidArgument(
-                f"header.run_id: expected 1–200 printable characters, got {self.run_id[:50]!r}"
-            )
+        if self.run_id or self.mode is Mode.REPLACE_RUN:
+            check_run_id(self.run_id, "header.run_id")
+        for index, run_id in enumerate(self.replace_run_ids):
+            check_run_id(run_id, f"header.replace_run_ids[{index}]")
+        if self.replace_run_ids and self.mode is not Mode.REPLACE_RUNS:
+            raise InvalidArgument("header.replace_run_ids: only with mode REPLACE_RUNS")
 
 
 def decode_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.Table:
@@ -84,20 +94,54 @@ def widens_to(incoming: pa.DataType, existing: pa.DataType) -> bool:
 
 
 def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
-    """`table` with depictio_run_id (always the header's) and depictio_file (unless given)."""
+    """`table` with depictio_run_id (the header's, else the rows' own) and depictio_file
+    (unless given)."""
+    where = spec.file or "the stream"
     if table.num_columns == 0:
-        raise InvalidArgument(f"{spec.file or 'the stream'}: the table has no columns")
+        raise InvalidArgument(f"{where}: the table has no columns")
     names = table.column_names
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InvalidArgument(f"{spec.file or 'the stream'}: duplicate columns {duplicates}")
+        raise InvalidArgument(f"{where}: duplicate columns {duplicates}")
     rows = table.num_rows
-    if RUN_ID_COLUMN in names:
-        table = table.drop_columns([RUN_ID_COLUMN])
-    table = table.append_column(RUN_ID_COLUMN, pa.array([spec.run_id] * rows, pa.string()))
+    if spec.run_id:
+        if RUN_ID_COLUMN in names:
+            table = table.drop_columns([RUN_ID_COLUMN])
+        table = table.append_column(RUN_ID_COLUMN, pa.array([spec.run_id] * rows, pa.string()))
+    else:
+        table = table.set_column(
+            names.index(RUN_ID_COLUMN) if RUN_ID_COLUMN in names else table.num_columns,
+            RUN_ID_COLUMN,
+            rows_run_ids(table, where),
+        )
     if FILE_COLUMN not in names:
         table = table.append_column(FILE_COLUMN, pa.array([spec.file] * rows, pa.string()))
     return table
+
+
+def rows_run_ids(table: pa.Table, where: str) -> pa.ChunkedArray:
+    """The rows' own depictio_run_id as strings; refused when missing, null or malformed."""
+    if RUN_ID_COLUMN not in table.column_names:
+        raise InvalidArgument(
+            f"{where}: header.run_id is empty, so the rows need a {RUN_ID_COLUMN} column"
+        )
+    column = table.column(RUN_ID_COLUMN)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise InvalidArgument(f"{where}: {RUN_ID_COLUMN} must be strings, got {column.type}")
+    column = column.cast(pa.string())
+    if column.null_count:
+        raise InvalidArgument(f"{where}: {RUN_ID_COLUMN} has {column.null_count} null values")
+    for value in column.unique().to_pylist():
+        check_run_id(value, f"{where}: {RUN_ID_COLUMN}")
+    return column
+
+
+def replaced_runs(table: pa.Table, spec: WriteSpec) -> list[str]:
+    """The runs a REPLACE_RUN(S) write replaces: the header's and those the rows name."""
+    if spec.mode is Mode.REPLACE_RUN:
+        return [spec.run_id]
+    named = table.column(RUN_ID_COLUMN).unique().to_pylist()
+    return sorted({*spec.replace_run_ids, *named})
 
 
 def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:

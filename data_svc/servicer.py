@@ -30,6 +30,7 @@ MODES = {
     data_pb2.WRITE_MODE_APPEND: Mode.APPEND,
     data_pb2.WRITE_MODE_OVERWRITE: Mode.OVERWRITE,
     data_pb2.WRITE_MODE_REPLACE_RUN: Mode.REPLACE_RUN,
+    data_pb2.WRITE_MODE_REPLACE_RUNS: Mode.REPLACE_RUNS,
 }
 # Largest Arrow stream one WriteTable accepts.
 MAX_WRITE_BYTES = 4 * 1024**3
@@ -95,8 +96,15 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         header = first.header
         identity, ref = await self.authorize(header.data_collection_id, "write")
         if header.mode not in MODES:
-            raise InvalidArgument("header.mode: expected APPEND, OVERWRITE or REPLACE_RUN")
-        spec = WriteSpec(run_id=header.run_id, mode=MODES[header.mode], file=header.file)
+            raise InvalidArgument(
+                "header.mode: expected APPEND, OVERWRITE, REPLACE_RUN or REPLACE_RUNS"
+            )
+        spec = WriteSpec(
+            run_id=header.run_id,
+            mode=MODES[header.mode],
+            file=header.file,
+            replace_run_ids=tuple(header.replace_run_ids),
+        )
         # Spooled whole before anything is committed: a broken or cancelled stream commits nothing.
         chunks: list[bytes] = []
         received = 0

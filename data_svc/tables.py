@@ -5,6 +5,7 @@ Every method blocks (delta-rs, polars): the servicer runs them in a thread pool.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +18,21 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from google.protobuf.message import DecodeError
 
 from data_svc.hot_tables import HotTables
-from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
+from data_svc.ingest import (
+    RUN_ID_COLUMN,
+    Mode,
+    WriteSpec,
+    conform,
+    replaced_runs,
+    with_provenance,
+)
 from data_svc.specs import compute_specs
 from data_svc.storage import Storage, TableRef
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 from depictio.v1 import data_pb2
 
 RUN_ID_KEY = "depictio.run_id"
+RUN_IDS_KEY = "depictio.run_ids"
 MODE_KEY = "depictio.mode"
 
 
@@ -120,9 +129,12 @@ class DeltaTables:
         """Commits `data` in one atomic Delta commit; refused data leaves the table unchanged."""
         uri = self.storage.uri(ref)
         data = with_provenance(data, spec)
-        properties = CommitProperties(
-            custom_metadata={RUN_ID_KEY: spec.run_id, MODE_KEY: spec.mode}
+        provenance = (
+            {RUN_ID_KEY: spec.run_id}
+            if spec.run_id
+            else {RUN_IDS_KEY: json.dumps(replaced_runs(data, spec))}
         )
+        properties = CommitProperties(custom_metadata={**provenance, MODE_KEY: spec.mode})
         with self._lock(ref):
             table = self.open(ref) if self.exists(ref) else None
             existing = self.arrow_schema(table) if table is not None else None
@@ -136,11 +148,12 @@ class DeltaTables:
             else:
                 data = conform(data, existing, spec.file)
                 options = {"mode": "append", "schema_mode": "merge"}
-                if spec.mode is Mode.REPLACE_RUN:
+                if spec.mode in (Mode.REPLACE_RUN, Mode.REPLACE_RUNS):
+                    runs = ", ".join(sql_string(run) for run in replaced_runs(data, spec))
                     options = {
                         "mode": "overwrite",
                         "schema_mode": "merge",
-                        "predicate": f"{RUN_ID_COLUMN} = {sql_string(spec.run_id)}",
+                        "predicate": f"{RUN_ID_COLUMN} IN ({runs})",
                     }
             try:
                 write_deltalake(
@@ -180,14 +193,16 @@ class DeltaTables:
         for entry in self.open(ref).history():
             metrics = entry.get("operationMetrics") or {}
             rows = metrics.get("num_added_rows", metrics.get("numOutputRows", 0))
-            run_id = entry.get(RUN_ID_KEY)
+            run_ids = json.loads(entry[RUN_IDS_KEY]) if RUN_IDS_KEY in entry else []
+            if entry.get(RUN_ID_KEY):
+                run_ids = [entry[RUN_ID_KEY]]
             versions.append(
                 VersionInfo(
                     version=int(entry["version"]),
                     timestamp_ms=int(entry.get("timestamp", 0)),
                     operation=str(entry.get("operation", "")),
                     rows=int(rows or 0),
-                    run_ids=[run_id] if run_id else [],
+                    run_ids=run_ids,
                 )
             )
         return versions

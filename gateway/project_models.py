@@ -211,6 +211,40 @@ class RunPublic(BaseModel):
         )
 
 
+class FileRegister(Input):
+    """A scanned file of a run."""
+
+    data_collection_id: str = Field(min_length=1, max_length=64)
+    path: str = Field(min_length=1, max_length=1000, description="Path within the run.")
+    size: int = Field(0, ge=0, description="Bytes.")
+    mtime: datetime | None = Field(None, description="Modification time.")
+    sha256: str = Field("", pattern=r"^([0-9a-f]{64})?$", description="Content hash (hex).")
+
+    def to_pb(self) -> pb.File:
+        file = pb.File(
+            data_collection_id=self.data_collection_id,
+            path=self.path,
+            size=self.size,
+            sha256=self.sha256,
+        )
+        if self.mtime is not None:
+            file.mtime.FromDatetime(self.mtime)
+        return file
+
+
+class RunRegister(Input):
+    """A run and its files, registered after ingestion (editors)."""
+
+    workflow_id: str = Field("", max_length=64, description="Empty in a basic project.")
+    run_tag: str = Field(min_length=1, max_length=200)
+    location: str = Field("", max_length=2000)
+    hash: str = Field("", max_length=128, description="Hash of the run's files.")
+    files: list[FileRegister] = Field(default_factory=list)
+    replace_files: bool = Field(
+        False, description="The files listed are the run's whole set; others are removed."
+    )
+
+
 class FilePublic(BaseModel):
     """A scanned file."""
 
@@ -236,6 +270,13 @@ class FilePublic(BaseModel):
 
 
 T = TypeVar("T")
+
+
+class RunRegistered(BaseModel):
+    """A registered run with its files."""
+
+    run: RunPublic
+    files: list[FilePublic]
 
 
 class Page(BaseModel, Generic[T]):

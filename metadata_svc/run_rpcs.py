@@ -54,8 +54,11 @@ class RunStore:
     def __init__(self, db: MongoDatabase) -> None:
         self.db = db
 
-    async def upsert_run(self, run: Doc, files: list[Doc]) -> tuple[Doc, list[Doc]]:
-        """Stores a run (identified by project, workflow and tag) and its files."""
+    async def upsert_run(
+        self, run: Doc, files: list[Doc], replace_files: bool = False
+    ) -> tuple[Doc, list[Doc]]:
+        """Stores a run (identified by project, workflow and tag) and its files; with
+        `replace_files`, the run's other registered files are removed."""
 
         def save(database: Database) -> tuple[Doc, list[Doc]]:
             moment = now()
@@ -93,6 +96,9 @@ class RunStore:
                 )
                 assert saved_file is not None
                 saved.append(saved_file)
+            if replace_files:
+                kept = [file["_id"] for file in saved]
+                database["files"].delete_many({"run_id": stored["_id"], "_id": {"$nin": kept}})
             return stored, saved
 
         return await self.db.run(save)
@@ -163,7 +169,9 @@ class RunRpcs:
             "location": run.location,
             "hash": run.hash,
         }
-        saved_run, saved_files = await self.runs.upsert_run(document, files)
+        saved_run, saved_files = await self.runs.upsert_run(
+            document, files, replace_files=request.replace_files
+        )
         return pb.RegisterRunResponse(
             run=run_message(saved_run), files=[file_message(f) for f in saved_files]
         )

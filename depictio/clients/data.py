@@ -20,11 +20,12 @@ from depictio.clients.base import ServiceClient
 from depictio.rpc.raw_messages import field_one_view
 from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
 
-ModeName = Literal["append", "overwrite", "replace_run"]
+ModeName = Literal["append", "overwrite", "replace_run", "replace_runs"]
 WRITE_MODES: dict[str, data_pb2.WriteMode.ValueType] = {
     "append": data_pb2.WRITE_MODE_APPEND,
     "overwrite": data_pb2.WRITE_MODE_OVERWRITE,
     "replace_run": data_pb2.WRITE_MODE_REPLACE_RUN,
+    "replace_runs": data_pb2.WRITE_MODE_REPLACE_RUNS,
 }
 # Writes and scans move whole tables: their deadline is longer than a unary call's.
 STREAM_TIMEOUT_SECONDS = 600.0
@@ -53,13 +54,20 @@ class DataClient(ServiceClient):
         mode: ModeName = "append",
         file: str = "",
         schema: pa.Schema | None = None,
+        replace_run_ids: Sequence[str] = (),
     ) -> data_pb2.WriteTableResponse:
-        """Streams Arrow batches into one commit (`schema` needed for a bare batch iterator)."""
+        """Streams Arrow batches into one commit (`schema` needed for a bare batch iterator).
+
+        An empty `run_id`: the rows carry their own depictio_run_id."""
         if isinstance(batches, pa.Table):
             schema = batches.schema
             batches = batches.to_batches()
         header = data_pb2.WriteHeader(
-            data_collection_id=data_collection_id, run_id=run_id, mode=WRITE_MODES[mode], file=file
+            data_collection_id=data_collection_id,
+            run_id=run_id,
+            mode=WRITE_MODES[mode],
+            file=file,
+            replace_run_ids=list(replace_run_ids),
         )
         batch_iter = iter(batches)
         if schema is None:

@@ -138,8 +138,10 @@ class MetadataClient(ServiceClient):
 
     # runs and files
 
-    async def register_run(self, run: pb.Run, files: Iterable[pb.File]) -> pb.RegisterRunResponse:
-        request = pb.RegisterRunRequest(run=run, files=list(files))
+    async def register_run(
+        self, run: pb.Run, files: Iterable[pb.File], replace_files: bool = False
+    ) -> pb.RegisterRunResponse:
+        request = pb.RegisterRunRequest(run=run, files=list(files), replace_files=replace_files)
         return await self.call(self.stub.RegisterRun, request)
 
     async def list_runs(

@@ -1484,6 +1484,9 @@ class RegisterRunRequest(_message.Message):
 
     RUN_FIELD_NUMBER: _builtins.int
     FILES_FIELD_NUMBER: _builtins.int
+    REPLACE_FILES_FIELD_NUMBER: _builtins.int
+    replace_files: _builtins.bool
+    """True: the files listed are the run's whole set; its other registered files are removed."""
     @_builtins.property
     def run(self) -> Global___Run:
         """The run (project_id, workflow_id and run_tag identify it; id is assigned)."""
@@ -1497,10 +1500,11 @@ class RegisterRunRequest(_message.Message):
         *,
         run: Global___Run | None = ...,
         files: _abc.Iterable[Global___File] | None = ...,
+        replace_files: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "run", b"run"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "replace_files", b"replace_files", "run", b"run"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -224,9 +224,16 @@ async def upload(
     request: Request,
     user: CurrentUser,
     services: Services,
-    run_id: Annotated[str, Query(min_length=1, max_length=200)],
-    mode: Annotated[ModeName, Query(description="append, overwrite or replace_run.")] = "append",
+    run_id: Annotated[
+        str, Query(max_length=200, description="Empty: the rows carry depictio_run_id.")
+    ] = "",
+    mode: Annotated[
+        ModeName, Query(description="append, overwrite, replace_run or replace_runs.")
+    ] = "append",
     file: Annotated[str, Query(max_length=500, description="Source file name.")] = "",
+    replace_run_ids: Annotated[
+        list[str] | None, Query(description="replace_runs: runs whose rows are replaced.")
+    ] = None,
 ) -> WrittenPublic:
     """Writes the body into the data collection's table in one commit (editors)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -236,7 +243,11 @@ async def upload(
         raise InvalidArgument(f"content-type: expected one of {expected}, got {media_type!r}")
     client = data_as(services, user)
     header = data_pb2.WriteHeader(
-        data_collection_id=dc, run_id=run_id, mode=WRITE_MODES[mode], file=file
+        data_collection_id=dc,
+        run_id=run_id,
+        mode=WRITE_MODES[mode],
+        file=file,
+        replace_run_ids=replace_run_ids or [],
     )
     if kind == "arrow":
         body = [chunk async for chunk in request.stream() if chunk]
@@ -244,7 +255,15 @@ async def upload(
     else:
         table = await asyncio.to_thread(_read_table, await request.body(), kind, file)
         written = await _labelled_write(
-            client, client.write_table(dc, table, run_id=run_id, mode=mode, file=file)
+            client,
+            client.write_table(
+                dc,
+                table,
+                run_id=run_id,
+                mode=mode,
+                file=file,
+                replace_run_ids=replace_run_ids or [],
+            ),
         )
     return WrittenPublic(version=written.version, rows=written.rows, bytes=written.bytes)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from depictio.clients.metadata import ConfigFormatName
 from depictio.errors import InvalidArgument
+from depictio.v1 import metadata_pb2 as pb
 from gateway.identity import CurrentUser, Services
 from gateway.metadata_backend import ERRORS, Caller, PageSize, PageToken, metadata_as
 from gateway.project_models import (
@@ -22,6 +23,8 @@ from gateway.project_models import (
     ProjectSynced,
     ProjectUpdate,
     RunPublic,
+    RunRegister,
+    RunRegistered,
 )
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=ERRORS)
@@ -161,6 +164,26 @@ async def list_runs(
     """The project's registered runs."""
     answer = await metadata_as(services, caller).list_runs(project_id, page_size, page_token)
     return Page[RunPublic].of([RunPublic.from_pb(r) for r in answer.runs], answer.page)
+
+
+@router.post("/{project_id}/runs", response_model=RunRegistered)
+async def register_run(
+    project_id: str, body: RunRegister, user: CurrentUser, services: Services
+) -> RunRegistered:
+    """Registers a run and its files (editors); a run is identified by workflow and tag."""
+    run = pb.Run(
+        project_id=project_id,
+        workflow_id=body.workflow_id,
+        run_tag=body.run_tag,
+        location=body.location,
+        hash=body.hash,
+    )
+    answer = await metadata_as(services, user).register_run(
+        run, [file.to_pb() for file in body.files], replace_files=body.replace_files
+    )
+    return RunRegistered(
+        run=RunPublic.from_pb(answer.run), files=[FilePublic.from_pb(f) for f in answer.files]
+    )
 
 
 @router.get("/{project_id}/files", response_model=Page[FilePublic])

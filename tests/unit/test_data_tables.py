@@ -89,9 +89,48 @@ def test_a_broken_stream_is_refused_before_any_commit(tables: DeltaTables) -> No
 
 def test_run_ids_must_be_printable() -> None:
     with pytest.raises(InvalidArgument, match="run_id"):
-        WriteSpec("", Mode.APPEND)
+        WriteSpec("", Mode.REPLACE_RUN)
     with pytest.raises(InvalidArgument, match="run_id"):
         WriteSpec("a\nb", Mode.APPEND)
+    with pytest.raises(InvalidArgument, match=r"replace_run_ids\[1\]"):
+        WriteSpec("", Mode.REPLACE_RUNS, replace_run_ids=("ok", "bad\tid"))
+    with pytest.raises(InvalidArgument, match="only with mode REPLACE_RUNS"):
+        WriteSpec("", Mode.APPEND, replace_run_ids=("r1",))
+
+
+def test_rows_carry_their_own_run_ids_when_the_header_has_none(tables: DeltaTables) -> None:
+    spec = WriteSpec("", Mode.APPEND, "many.csv")
+    with pytest.raises(InvalidArgument, match="need a depictio_run_id column"):
+        tables.write(REF, spec, pa.table({"x": [1]}))
+    with pytest.raises(InvalidArgument, match="1 null values"):
+        tables.write(REF, spec, pa.table({"x": [1, 2], "depictio_run_id": ["r1", None]}))
+    assert not tables.exists(REF)
+    tables.write(REF, spec, pa.table({"x": [1, 2, 3], "depictio_run_id": ["r1", "r2", "r2"]}))
+    frame = rows(tables).sort("x")
+    assert frame["depictio_run_id"].to_list() == ["r1", "r2", "r2"]
+    assert frame["depictio_file"].to_list() == ["many.csv"] * 3
+
+
+def test_replace_runs_swaps_several_runs_in_one_commit(tables: DeltaTables) -> None:
+    def write(table: pa.Table, mode: Mode, replace: tuple[str, ...] = ()) -> int:
+        return tables.write(REF, WriteSpec("", mode, replace_run_ids=replace), table).version
+
+    write(pa.table({"x": [1, 2, 3], "depictio_run_id": ["a", "b", "c"]}), Mode.APPEND)
+    # b's rows are replaced, c named without rows loses its rows, d is new, a is untouched.
+    version = write(
+        pa.table({"x": [20, 21, 40], "depictio_run_id": ["b", "b", "d"]}),
+        Mode.REPLACE_RUNS,
+        ("b", "c"),
+    )
+    assert version == 1
+    frame = rows(tables).sort("x")
+    assert list(zip(frame["depictio_run_id"], frame["x"], strict=True)) == [
+        ("a", 1),
+        ("b", 20),
+        ("b", 21),
+        ("d", 40),
+    ]
+    assert tables.history(REF)[0].run_ids == ["b", "c", "d"]
 
 
 def test_a_run_id_with_quotes_replaces_only_its_rows(tables: DeltaTables) -> None:
