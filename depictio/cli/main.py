@@ -8,6 +8,10 @@ from typing import Annotated
 
 import typer
 
+from depictio.cli.account_commands import login, logout, whoami
+from depictio.cli.dashboard_commands import dashboard_app
+from depictio.cli.data_commands import data_app, run
+from depictio.cli.project_commands import project_app
 from depictio.cli.up import run_up
 
 app = typer.Typer(
@@ -16,6 +20,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command()(login)
+app.command()(logout)
+app.command()(whoami)
+app.add_typer(project_app, name="project")
+app.add_typer(data_app, name="data")
+app.command()(run)
+app.add_typer(dashboard_app, name="dashboard")
 
 
 @app.command()

@@ -1,0 +1,307 @@
+"""`depictio data scan|process|join` and `depictio run` (validate, sync, scan, process, join)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from depictio.cli.account_commands import JsonOption, UrlOption
+from depictio.cli.credentials import resolve
+from depictio.cli.failures import UsageFailure
+from depictio.cli.gateway_api import GatewayApi
+from depictio.cli.ingestion import (
+    DataCollectionWork,
+    check_against_server,
+    plan_work,
+    read_work,
+    register_runs,
+    upload_work,
+)
+from depictio.cli.joins import JoinOutcome, require_target, run_join
+from depictio.cli.local_scan import (
+    FileChange,
+    FileStatus,
+    ScannedRun,
+    compare_with_registered,
+    scan_project,
+)
+from depictio.cli.project_commands import ConfigArgument, sync_project_file
+from depictio.cli.project_files import (
+    JoinPlan,
+    ProjectFile,
+    ProjectPlan,
+    load_project_file,
+    project_plan,
+)
+from depictio.cli.reporting import Reporter, reported
+
+data_app = typer.Typer(help="Scan, ingest and join a project's data.", no_args_is_help=True)
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Rebuild every table from all files.")
+]
+
+
+@dataclass
+class ScanOutcome:
+    """A project's runs and files on disk compared with the server's registry."""
+
+    plan: ProjectPlan
+    runs: list[ScannedRun]
+    changes: list[FileChange]
+
+    def counts(self) -> Counter[str]:
+        return Counter(change.status.value for change in self.changes)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "project": {"id": self.plan.id, "name": self.plan.name},
+            "runs": sorted({run.run_tag for run in self.runs}),
+            "files": [
+                {
+                    "data_collection": change.data_collection.label,
+                    "run": change.run_tag,
+                    "path": change.relative,
+                    "status": change.status.value,
+                    "size": change.file.size if change.file else None,
+                    "sha256": change.file.sha256 if change.file else None,
+                }
+                for change in self.changes
+            ],
+            "summary": {status.value: self.counts()[status.value] for status in FileStatus},
+        }
+
+
+def scan_step(
+    api: GatewayApi, project_file: ProjectFile, reporter: Reporter, server: dict[str, Any] | None
+) -> ScanOutcome:
+    """Scans the runs on disk and compares them with what `server` (None: nothing) registered."""
+    plan = project_plan(project_file, server)
+    runs = scan_project(plan)
+    registered_runs = api.runs(plan.id) if plan.id else []
+    registered_files = api.files(plan.id) if plan.id else []
+    outcome = ScanOutcome(
+        plan, runs, compare_with_registered(plan, runs, registered_runs, registered_files)
+    )
+    rows = []
+    for dc in plan.data_collections():
+        if dc.source != "native":
+            continue
+        mine = [c for c in outcome.changes if c.data_collection.label == dc.label]
+        statuses = Counter(c.status for c in mine)
+        rows.append(
+            [dc.label, len({c.run_tag for c in mine if c.file is not None})]
+            + [statuses[status] for status in FileStatus]
+        )
+    reporter.table(
+        f"{plan.name}: {len(runs)} run(s)",
+        ["data collection", "runs", *(status.value for status in FileStatus)],
+        rows,
+    )
+    return outcome
+
+
+def process_step(
+    api: GatewayApi, outcome: ScanOutcome, overwrite: bool, reporter: Reporter
+) -> list[DataCollectionWork]:
+    """Ingests what changed: one commit per data collection, then the runs are registered."""
+    work = plan_work(outcome.plan, outcome.runs, outcome.changes, overwrite)
+    if not work:
+        unchanged = outcome.counts()[FileStatus.UNCHANGED.value]
+        reporter.info(f"nothing to ingest: all {unchanged} file(s) are unchanged")
+        return []
+    with reporter.progress() as bars:
+        read_work(work, bars)
+        check_against_server(api, work, overwrite)
+        upload_work(api, work, overwrite, bars)
+    register_runs(api, outcome.plan, outcome.runs, outcome.changes)
+    reporter.table(
+        "ingested",
+        ["data collection", "runs", "files", "rows", "version", "MB", "seconds"],
+        [
+            [
+                item.dc.label,
+                len(item.runs),
+                len(item.files),
+                f"{item.written['rows']:,}",
+                item.written["version"],
+                f"{sum(f.size for f in item.files) / 1e6:,.1f}",
+                f"{item.seconds:.2f}",
+            ]
+            for item in work
+        ],
+    )
+    return work
+
+
+def join_step(api: GatewayApi, joins: list[JoinPlan], reporter: Reporter) -> list[JoinOutcome]:
+    outcomes = [run_join(api, join) for join in joins]
+    if not outcomes:
+        return []
+    reporter.table(
+        "joins",
+        ["join", "into", "rows", "version"],
+        [[o.name, o.target, f"{o.rows:,}", o.version] for o in outcomes],
+    )
+    return outcomes
+
+
+def work_document(work: list[DataCollectionWork]) -> list[dict[str, Any]]:
+    return [
+        {
+            "data_collection": item.dc.label,
+            "runs": item.runs,
+            "files": [f"{f.run_tag}/{f.relative}" for f in item.files],
+            "bytes": sum(f.size for f in item.files),
+            **(
+                {"rows": item.written["rows"], "version": item.written["version"]}
+                if item.written
+                else {}
+            ),
+        }
+        for item in work
+    ]
+
+
+@data_app.command("scan")
+def scan(file: ConfigArgument, url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """Find runs and files and report them as added, changed, unchanged or removed."""
+    with reported(as_json) as reporter:
+        project_file = load_project_file(file)
+        with GatewayApi(resolve(url)) as api:
+            server = api.find_project(project_file.config.id, project_file.config.name)
+            outcome = scan_step(api, project_file, reporter, server)
+        counts = outcome.counts()
+        reporter.result(
+            outcome.document(),
+            [", ".join(f"{counts[s.value]} {s.value}" for s in FileStatus)],
+        )
+
+
+@data_app.command("process")
+def process(
+    file: ConfigArgument,
+    overwrite: OverwriteOption = False,
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest new and changed files (their runs' rows are replaced); --overwrite rebuilds."""
+    with reported(as_json) as reporter:
+        project_file = load_project_file(file)
+        with GatewayApi(resolve(url)) as api:
+            server = api.find_project(project_file.config.id, project_file.config.name)
+            outcome = scan_step(api, project_file, reporter, server)
+            work = process_step(api, outcome, overwrite, reporter)
+        reporter.result(
+            {**outcome.document(), "commits": work_document(work)},
+            [f"{len(work)} commit(s)"],
+        )
+
+
+@data_app.command("join")
+def join(file: ConfigArgument, url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """Run the project's joins into their joined data collections."""
+    with reported(as_json) as reporter:
+        project_file = load_project_file(file)
+        with GatewayApi(resolve(url)) as api:
+            server = api.find_project(project_file.config.id, project_file.config.name)
+            plan = project_plan(project_file, server)
+            outcomes = join_step(api, plan.joins, reporter)
+        reporter.result(
+            {"joins": [o.__dict__ for o in outcomes]},
+            [f"{len(outcomes)} join(s) written"],
+        )
+
+
+def joins_to_run(
+    plan: ProjectPlan, work: list[DataCollectionWork], api: GatewayApi
+) -> list[JoinPlan]:
+    """Joins with a changed input, or whose result table does not exist yet."""
+    changed = {item.dc.label for item in work}
+    return [
+        join
+        for join in plan.joins
+        if join.left.label in changed
+        or join.right.label in changed
+        or api.schema(require_target(join).id) is None
+    ]
+
+
+def run(
+    file: ConfigArgument,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
+    overwrite: OverwriteOption = False,
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate, sync, scan, ingest and join a project in one go."""
+    with reported(as_json) as reporter:
+        project_file = load_project_file(file)
+        reporter.info(f"{file}: valid")
+        with GatewayApi(resolve(url)) as api:
+            if dry_run:
+                run_dry(api, project_file, overwrite, reporter)
+                return
+            server = sync_project_file(api, project_file, reporter)
+            outcome = scan_step(api, project_file, reporter, server)
+            work = process_step(api, outcome, overwrite, reporter)
+            outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
+        counts = outcome.counts()
+        reporter.result(
+            {
+                **outcome.document(),
+                "commits": work_document(work),
+                "joins": [o.__dict__ for o in outcomes],
+            },
+            [
+                f"done: {len(work)} commit(s), {len(outcomes)} join(s); "
+                + ", ".join(f"{counts[s.value]} {s.value}" for s in FileStatus)
+            ],
+        )
+
+
+def run_dry(
+    api: GatewayApi, project_file: ProjectFile, overwrite: bool, reporter: Reporter
+) -> None:
+    """What `depictio run` would do, computed without changing anything on the server."""
+    try:
+        server = api.find_project(project_file.config.id, project_file.config.name)
+    except UsageFailure:
+        server = None
+        reporter.info(f"project {project_file.config.name!r} would be created")
+    outcome = scan_step(api, project_file, reporter, server)
+    work = plan_work(outcome.plan, outcome.runs, outcome.changes, overwrite)
+    changed = {item.dc.label for item in work}
+    joins = [
+        j.name
+        for j in outcome.plan.joins
+        if server is None or j.left.label in changed or j.right.label in changed
+    ]
+    reporter.table(
+        "plan (dry run: nothing was changed)",
+        ["data collection", "mode", "runs", "files", "MB"],
+        [
+            [
+                item.dc.label,
+                "overwrite" if overwrite else "replace_runs",
+                ", ".join(item.runs),
+                len(item.files),
+                f"{sum(f.size for f in item.files) / 1e6:,.1f}",
+            ]
+            for item in work
+        ],
+    )
+    reporter.result(
+        {
+            **outcome.document(),
+            "dry_run": True,
+            "project_exists": server is not None,
+            "commits": work_document(work),
+            "joins": joins,
+        },
+        [f"dry run: {len(work)} commit(s) and {len(joins)} join(s) would be made"],
+    )

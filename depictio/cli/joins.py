@@ -1,0 +1,71 @@
+"""`depictio data join`: each persisted join computed from its two tables (read through the
+gateway) and written over its joined data collection in one commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+from depictio.arrow_ipc import table_to_ipc
+from depictio.cli.failures import CliFailure
+from depictio.cli.gateway_api import GatewayApi
+from depictio.cli.project_files import DataCollectionPlan, JoinPlan
+from depictio.cli.table_reading import FILE_COLUMN, RUN_ID_COLUMN
+
+POLARS_HOW = {"inner": "inner", "left": "left", "right": "right", "outer": "full"}
+
+
+@dataclass(frozen=True)
+class JoinOutcome:
+    """What one join wrote."""
+
+    name: str
+    target: str
+    rows: int
+    version: int
+
+
+def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
+    """The join of two tables on `join.on_columns`; the left side's provenance is kept."""
+    for side, table, dc in (("left", left, join.left), ("right", right, join.right)):
+        missing = [c for c in join.on_columns if c not in table.column_names]
+        if missing:
+            raise CliFailure(
+                f"join {join.name!r}: the {side} table {dc.label!r} has no column {missing} "
+                f"(it has {[c for c in table.column_names if not c.startswith('depictio_')]})"
+            )
+    left_frame = pl.DataFrame(left)
+    right_frame = pl.DataFrame(right).drop([RUN_ID_COLUMN, FILE_COLUMN], strict=False)
+    try:
+        result = left_frame.join(
+            right_frame,
+            on=list(join.on_columns),
+            how=POLARS_HOW[join.how],  # type: ignore[arg-type]
+            coalesce=True,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise CliFailure(f"join {join.name!r}: {exc}") from exc
+    return result.to_arrow()
+
+
+def run_join(api: GatewayApi, join: JoinPlan) -> JoinOutcome:
+    """Computes one join and overwrites its joined data collection with the result."""
+    target = require_target(join)
+    table = joined_table(join, api.rows(join.left.id), api.rows(join.right.id))
+    written = api.upload(
+        target.id,
+        [table_to_ipc(table)],
+        {"mode": "overwrite"},
+    )
+    return JoinOutcome(join.name, target.label, int(written["rows"]), int(written["version"]))
+
+
+def require_target(join: JoinPlan) -> DataCollectionPlan:
+    if join.target is None:
+        raise CliFailure(
+            f"join {join.name!r}: no data collection holds its result; declare one with "
+            f"data_collection_tag {join.name!r} and config.source: joined"
+        )
+    return join.target

@@ -1,0 +1,138 @@
+"""Reading a data collection's files with polars and aligning them into one Arrow table.
+
+Errors name the file and, where the reader can tell, the line and column, and what was
+expected. Wildcard captures become columns; `keep_columns` is honoured; every row gets
+`depictio_run_id` (the run tag) and `depictio_file` (its path within the run).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from depictio.cli.failures import CliFailure
+from depictio.cli.local_scan import ScannedFile
+
+RUN_ID_COLUMN = "depictio_run_id"
+FILE_COLUMN = "depictio_file"
+DELIMITED = {"csv": ",", "tsv": "\t"}
+
+
+def read_source(file: ScannedFile) -> pl.DataFrame:
+    """One file as a DataFrame, read with the data collection's format and reader options."""
+    dc = file.data_collection
+    path = file.path
+    if file.size == 0:
+        raise CliFailure(f"{path}: the file is empty (0 bytes); expected a {dc.format} table")
+    options = dict(dc.polars_kwargs)
+    try:
+        if dc.format in DELIMITED:
+            options.setdefault("separator", DELIMITED[dc.format])
+            return pl.read_csv(path, **options)
+        if dc.format == "parquet":
+            return pl.read_parquet(path, **options)
+        if dc.format == "feather":
+            return pl.read_ipc(path, **options)
+        if dc.format in ("xls", "xlsx"):
+            return pl.read_excel(path, **options)
+    except TypeError as exc:
+        raise CliFailure(
+            f"{path}: reader option not understood by polars for {dc.format} ({exc}); "
+            f"check polars_kwargs of data collection {dc.tag!r}"
+        ) from exc
+    except (pl.exceptions.PolarsError, OSError, ValueError, Exception) as exc:  # noqa: BLE001
+        raise CliFailure(read_error(file, options, exc)) from exc
+    raise CliFailure(f"{path}: format {dc.format!r} is not supported")
+
+
+def read_error(file: ScannedFile, options: dict[str, Any], exc: BaseException) -> str:
+    """What went wrong reading a file: for delimited text, the first line with the wrong
+    number of fields when there is one."""
+    dc = file.data_collection
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if dc.format in DELIMITED:
+        ragged = first_ragged_line(file.path, str(options.get("separator", ",")))
+        if ragged is not None:
+            line, fields, expected = ragged
+            return (
+                f"{file.path}, line {line}: {fields} fields, expected {expected} (as in the header)"
+            )
+    return f"{file.path}: not a readable {dc.format} file ({first_line})"
+
+
+def first_ragged_line(path: Path, separator: str) -> tuple[int, int, int] | None:
+    """(line number, fields, header's fields) of the first row whose width differs."""
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle, delimiter=separator)
+            header = next(reader, None)
+            if header is None:
+                return None
+            for row in reader:
+                if row and len(row) != len(header):
+                    return reader.line_num, len(row), len(header)
+    except (OSError, csv.Error):
+        return None
+    return None
+
+
+def prepared_frame(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:
+    """A file's frame with wildcard columns, kept columns and the provenance columns."""
+    dc = file.data_collection
+    if dc.keep_columns:
+        missing = [name for name in dc.keep_columns if name not in frame.columns]
+        if missing:
+            raise CliFailure(
+                f"{file.path}: keep_columns of {dc.tag!r} names {missing}, which the file lacks "
+                f"(it has {frame.columns})"
+            )
+        frame = frame.select(dc.keep_columns)
+    for name, value in file.captures:
+        if name in frame.columns:
+            raise CliFailure(
+                f"{file.path}: wildcard {name!r} would replace the file's own column {name!r}"
+            )
+        frame = frame.with_columns(pl.lit(value, pl.String).alias(name))
+    return frame.with_columns(
+        pl.lit(file.run_tag, pl.String).alias(RUN_ID_COLUMN),
+        pl.lit(file.relative, pl.String).alias(FILE_COLUMN),
+    )
+
+
+def _kind(dtype: pl.DataType) -> str:
+    if dtype == pl.Null:
+        return "null"
+    if dtype.is_integer() or dtype.is_float():
+        return "number"
+    return str(dtype)
+
+
+def check_column_types(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> None:
+    """A column must have one type across files (integers widen to floats; all-null fits
+    anything); otherwise CliFailure naming the column, both types and both files."""
+    first_seen: dict[str, tuple[str, pl.DataType, ScannedFile]] = {}
+    for file, frame in frames:
+        for name, dtype in frame.schema.items():
+            kind = _kind(dtype)
+            if kind == "null":
+                continue
+            seen = first_seen.get(name)
+            if seen is None:
+                first_seen[name] = (kind, dtype, file)
+            elif seen[0] != kind:
+                raise CliFailure(
+                    f"column {name!r} changes type across files of {file.data_collection.tag!r}: "
+                    f"{seen[1]} in {seen[2].path} but {dtype} in {file.path}"
+                )
+
+
+def aligned_table(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> pa.Table:
+    """The frames of one data collection as one Arrow table with the union of their columns."""
+    check_column_types(frames)
+    combined = pl.concat([frame for _, frame in frames], how="diagonal_relaxed", rechunk=False)
+    return combined.to_arrow()
