@@ -229,6 +229,17 @@ def joins_to_run(
     ]
 
 
+def ingest_project(
+    api: GatewayApi, project_file: ProjectFile, overwrite: bool, reporter: Reporter
+) -> tuple[ScanOutcome, list[DataCollectionWork], list[JoinOutcome]]:
+    """Sync, scan, process and join one project (the work of `depictio run`)."""
+    server = sync_project_file(api, project_file, reporter)
+    outcome = scan_step(api, project_file, reporter, server)
+    work = process_step(api, outcome, overwrite, reporter)
+    outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
+    return outcome, work, outcomes
+
+
 def run(
     file: ConfigArgument,
     dry_run: Annotated[
@@ -246,10 +257,7 @@ def run(
             if dry_run:
                 run_dry(api, project_file, overwrite, reporter)
                 return
-            server = sync_project_file(api, project_file, reporter)
-            outcome = scan_step(api, project_file, reporter, server)
-            work = process_step(api, outcome, overwrite, reporter)
-            outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
+            outcome, work, outcomes = ingest_project(api, project_file, overwrite, reporter)
         counts = outcome.counts()
         reporter.result(
             {

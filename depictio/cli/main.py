@@ -40,9 +40,13 @@ def up(
             file_okay=False,
         ),
     ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Load the demo projects (iris, penguins) with dashboards."),
+    ] = False,
 ) -> None:
     """Run every service on this machine until Ctrl-C."""
-    raise typer.Exit(run_up(data_dir))
+    raise typer.Exit(run_up(data_dir, demo))
 
 
 @app.command()

@@ -31,18 +31,22 @@ from depictio.cli.failures import CliFailure
 class Reporter:
     """Progress and results of one command, for people (rich) or for scripts (`--json`)."""
 
-    def __init__(self, as_json: bool = False) -> None:
+    def __init__(self, as_json: bool = False, quiet: bool = False) -> None:
         self.as_json = as_json
+        # Quiet: nothing at all is shown (for callers that report in their own way).
+        self.quiet = quiet
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self.out = Console(highlight=False, soft_wrap=True)
 
     def info(self, message: str) -> None:
         """A line for people (left out with --json)."""
-        if not self.as_json:
+        if not (self.as_json or self.quiet):
             self.err.print(message, markup=False)
 
     def result(self, document: dict[str, Any], lines: Sequence[str] = ()) -> None:
         """The command's outcome: the JSON document, or `lines` for people."""
+        if self.quiet:
+            return
         if self.as_json:
             sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
             return
@@ -57,7 +61,7 @@ class Reporter:
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """A summary table for people (left out with --json)."""
-        if self.as_json:
+        if self.as_json or self.quiet:
             return
         table = Table(title=title, title_justify="left")
         for index, column in enumerate(columns):
@@ -77,7 +81,7 @@ class Reporter:
             TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             console=self.err,
-            disable=self.as_json,
+            disable=self.as_json or self.quiet,
             transient=False,
         )
         with bars:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from depictio.cli.demo import load_demo
+from depictio.cli.failures import CliFailure
 from depictio.cli.supervisor import (
     ChildError,
     ProcessGroup,
@@ -107,7 +109,32 @@ def print_admin(settings: Settings, generated: dict[str, str] | None) -> None:
         out.print("  password      from DEPICTIO_ADMIN_PASSWORD", markup=False)
 
 
-def supervise(group: ProcessGroup, settings: Settings, stop: threading.Event) -> int:
+def print_demo(settings: Settings, admin_password: str) -> None:
+    """Loads the demo projects (a failure is reported; the platform keeps running)."""
+    if not admin_password and settings.auth_mode is not AuthMode.SINGLE_USER:
+        err.print(
+            "  Demo          not loaded: set DEPICTIO_ADMIN_PASSWORD (the generated admin "
+            "password is only known at the first start)",
+            markup=False,
+        )
+        return
+    out.print("  Demo          loading …", markup=False)
+    try:
+        loaded = load_demo(gateway_url(settings), settings, admin_password)
+    except CliFailure as exc:
+        err.print(f"  Demo          not loaded: {exc.message}", markup=False)
+        return
+    for project in loaded:
+        out.print(
+            f"  Demo          {project.name}: {project.rows:,} rows, "
+            f"dashboard {project.dashboard_id or '(none)'}",
+            markup=False,
+        )
+
+
+def supervise(
+    group: ProcessGroup, settings: Settings, stop: threading.Event, demo: bool = False
+) -> int:
     """Starts the group, reports, and watches it until `stop` is set or a child dies."""
     logs = group.log_dir
     out.print(f"Starting Depictio (logs in {logs}) …", markup=False)
@@ -125,7 +152,11 @@ def supervise(group: ProcessGroup, settings: Settings, stop: threading.Event) ->
             out.print(f"  ✓ {name:<13} pid {pid}", markup=False)
         out.print()
         print_addresses(settings)
-        print_admin(settings, take_initial_admin(settings))
+        generated = take_initial_admin(settings)
+        print_admin(settings, generated)
+        if demo:
+            password = settings.admin_password or (generated or {}).get("password", "")
+            print_demo(settings, password)
         out.print(f"\n{READY_LINE}", style="bold green")
         while not stop.wait(POLL_SECONDS):
             dead = group.poll_dead()
@@ -148,7 +179,7 @@ def supervise(group: ProcessGroup, settings: Settings, stop: threading.Event) ->
         pids_path.unlink(missing_ok=True)
 
 
-def run_up(data_dir: Path | None = None) -> int:
+def run_up(data_dir: Path | None = None, demo: bool = False) -> int:
     """Runs every service until Ctrl-C/SIGTERM (exit code 0) or until one dies (1)."""
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
@@ -161,4 +192,4 @@ def run_up(data_dir: Path | None = None) -> int:
         settings = settings.model_copy(update={"redis_url": env["DEPICTIO_REDIS_URL"]})
     group = ProcessGroup(children, env, settings.data_dir / "logs")
     with stop_requested_on_signals() as stop:
-        return supervise(group, settings, stop)
+        return supervise(group, settings, stop, demo)

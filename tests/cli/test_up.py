@@ -272,3 +272,38 @@ def test_children_do_not_outlive_a_killed_supervisor(start_up: UpLauncher) -> No
         time.sleep(0.2)
     still_alive = [name for name, pid in pids.items() if alive(pid)]
     assert still_alive == [], f"children left running after `up` was killed: {still_alive}"
+
+
+def test_up_demo_loads_both_demo_projects_with_dashboards_once(
+    start_up: UpLauncher, tmp_path: Path
+) -> None:
+    up = start_up("--demo")
+    up.wait_ready()
+    email, password = printed_credentials(up.output)
+    assert re.search(r"Demo\s+Iris \(demo\): 150 rows, dashboard \w+", up.output), up.output
+    # 342 penguins in each of the two source tables.
+    assert re.search(r"Demo\s+Palmer penguins \(demo\): 684 rows", up.output), up.output
+    with httpx.Client(base_url=start_up.gateway_url, timeout=30) as client:
+        access = client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {access}"}
+        projects = client.get("/api/v1/projects", headers=headers).json()["items"]
+        assert sorted(p["name"] for p in projects) == ["Iris (demo)", "Palmer penguins (demo)"]
+        dashboards = client.get("/api/v1/dashboards", headers=headers).json()["items"]
+        assert len(dashboards) == 2
+    up.cleanup()
+    assert up.process.returncode == 0
+
+    # A second start with the password known loads nothing twice.
+    start_up.env["DEPICTIO_ADMIN_PASSWORD"] = password
+    again = start_up("--demo")
+    again.wait_ready()
+    with httpx.Client(base_url=start_up.gateway_url, timeout=30) as client:
+        access = client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        ).json()["access_token"]
+        dashboards = client.get(
+            "/api/v1/dashboards", headers={"Authorization": f"Bearer {access}"}
+        ).json()["items"]
+        assert len(dashboards) == 2

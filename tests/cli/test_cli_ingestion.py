@@ -1,0 +1,163 @@
+"""`depictio run` end to end on the demo projects, against running services: what lands on
+the server equals what pandas computes from the source files; a second run ingests nothing;
+a changed file replaces exactly its run's rows; a deleted file's rows go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from cli_support import Cli, Server, api_token, copy_demo
+from conftest import MakeStack, Stack
+
+pytestmark = pytest.mark.timeout(600)
+
+PENGUIN_RUNS = ["run_1_adelie", "run_2_chinstrap", "run_3_gentoo"]
+
+
+@pytest.fixture(scope="module")
+def cli_stack(make_stack: MakeStack) -> Iterator[Stack]:
+    with make_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def token(cli_stack: Stack) -> str:
+    return api_token(cli_stack.gateway_url, cli_stack.admin_email, cli_stack.admin_password)
+
+
+@pytest.fixture(scope="module")
+def server(cli_stack: Stack, token: str) -> Iterator[Server]:
+    client = Server(cli_stack.gateway_url, token)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def cli(cli_stack: Stack, token: str, tmp_path: Path) -> Cli:
+    return Cli(cli_stack.gateway_url, tmp_path / "config", token)
+
+
+def source_frame(folder: Path, file_name: str) -> pd.DataFrame:
+    """Every run's `file_name` under `folder` concatenated, with the run as a column."""
+    frames = []
+    for run in sorted(p for p in folder.iterdir() if p.is_dir()):
+        path = run / file_name
+        if path.exists():
+            frames.append(pd.read_csv(path).assign(run=run.name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def mean_query(column: str, where: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "queries": [
+            {"id": "m", "aggregate": {"columns": [column], "aggregations": ["AGGREGATION_MEAN"]}}
+        ]
+    }
+    if where is not None:
+        body["filters"] = where
+    return body
+
+
+def test_iris_ingests_150_rows_with_pandas_means(cli: Cli, server: Server, tmp_path: Path) -> None:
+    config = copy_demo("iris", tmp_path, "Iris e2e")
+    source = pd.read_csv(config.parent / "iris.csv")
+    outcome = cli.ok_json("run", str(config))
+    assert [c["rows"] for c in outcome["commits"]] == [len(source)] == [150]
+    project = server.project("Iris e2e")
+    dc = server.dc_id(project, "iris_table")
+    rows = server.rows(dc).to_pandas()
+    assert len(rows) == len(source)
+    assert set(rows["depictio_run_id"]) == {"default"}
+    (overall,) = server.query(dc, mean_query("sepal.length"))
+    expected = round(float(source["sepal.length"].mean()), 4)
+    assert round(overall["rows"][0]["mean(sepal.length)"], 4) == expected == 5.8433
+    virginica = {
+        dc: {
+            "column": {
+                "column": "variety",
+                "in_values": {"values": [{"string_value": "Virginica"}]},
+            }
+        }
+    }
+    (filtered,) = server.query(dc, mean_query("sepal.length", virginica))
+    expected_virginica = source.loc[source["variety"] == "Virginica", "sepal.length"].mean()
+    assert filtered["rows"][0]["mean(sepal.length)"] == pytest.approx(expected_virginica)
+    assert round(expected_virginica, 3) == 6.588
+
+
+def per_run_counts(table: Any) -> dict[str, int]:
+    return {str(k): int(v) for k, v in table.to_pandas()["depictio_run_id"].value_counts().items()}
+
+
+def test_penguins_runs_tables_join_idempotence_change_and_delete(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = copy_demo("penguins", tmp_path, "Penguins e2e")
+    runs_dir = config.parent / "runs"
+    physical = source_frame(runs_dir, "physical_features.csv")
+    demographic = source_frame(runs_dir, "demographic_data.csv")
+
+    outcome = cli.ok_json("run", str(config))
+    assert outcome["runs"] == PENGUIN_RUNS
+    project = server.project("Penguins e2e")
+    assert sorted(r["run_tag"] for r in server.runs(project["id"])) == PENGUIN_RUNS
+    ids = {
+        tag: server.dc_id(project, tag)
+        for tag in ("physical_features", "demographic_data", "penguins_complete")
+    }
+
+    for tag, frame in (("physical_features", physical), ("demographic_data", demographic)):
+        table = server.rows(ids[tag])
+        assert table.num_rows == len(frame)
+        assert per_run_counts(table) == frame["run"].value_counts().to_dict()
+    joined_expected = physical.merge(
+        demographic.drop(columns="run"), on="individual_id", how="inner"
+    )
+    joined = server.rows(ids["penguins_complete"]).to_pandas()
+    assert len(joined) == len(joined_expected) == 342
+    species = joined["species"].value_counts().to_dict()
+    assert species == joined_expected["species"].value_counts().to_dict()
+    assert species == {"Adelie": 151, "Gentoo": 123, "Chinstrap": 68}
+    versions = {tag: server.version(dc) for tag, dc in ids.items()}
+
+    # A second run ingests nothing and says so.
+    again = cli("run", str(config))
+    assert again.returncode == 0, again.stderr
+    assert "nothing to ingest" in again.stderr
+    assert {tag: server.version(dc) for tag, dc in ids.items()} == versions
+    assert cli.ok_json("run", str(config))["commits"] == []
+
+    # Changing one file replaces exactly that run's rows.
+    changed_file = runs_dir / "run_2_chinstrap" / "physical_features.csv"
+    chinstrap = pd.read_csv(changed_file)
+    chinstrap.head(60).to_csv(changed_file, index=False)
+    outcome = cli.ok_json("run", str(config))
+    assert [(c["data_collection"], c["runs"]) for c in outcome["commits"]] == [
+        ("penguins_pipeline.physical_features", ["run_2_chinstrap"])
+    ]
+    statuses = {(f["run"], f["path"]): f["status"] for f in outcome["files"]}
+    assert statuses[("run_2_chinstrap", "physical_features.csv")] == "changed"
+    expected_counts = (
+        source_frame(runs_dir, "physical_features.csv")["run"].value_counts().to_dict()
+    )
+    assert expected_counts["run_2_chinstrap"] == 60
+    assert per_run_counts(server.rows(ids["physical_features"])) == expected_counts
+    assert server.version(ids["demographic_data"]) == versions["demographic_data"]
+    assert len(server.rows(ids["penguins_complete"])) == 342 - 8
+
+    # Deleting a file and rescanning removes its rows (and its registration).
+    (runs_dir / "run_3_gentoo" / "demographic_data.csv").unlink()
+    scan = cli.ok_json("data", "scan", str(config))
+    assert scan["summary"]["removed"] == 1
+    cli.ok_json("run", str(config))
+    remaining = per_run_counts(server.rows(ids["demographic_data"]))
+    assert remaining == {"run_1_adelie": 151, "run_2_chinstrap": 68}
+    registered = {
+        (f["run_id"], f["data_collection_id"], f["path"]) for f in server.files(project["id"])
+    }
+    assert len(registered) == 5
+    assert len(server.rows(ids["penguins_complete"])) == 151 + 60
