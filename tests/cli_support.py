@@ -16,7 +16,7 @@ import httpx
 import pyarrow as pa
 
 SCRIPT = Path(sys.executable).parent / "depictio"
-DEMO = Path(__file__).resolve().parents[2] / "deploy" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "deploy" / "demo"
 COMMAND_TIMEOUT = 300
 
 
