@@ -112,10 +112,10 @@ def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwr
                 continue
             if incoming.startswith("int") and existing == "int64":
                 continue
-            sources = sorted({file.relative for file in item.files})
+            sources = sorted({str(file.path) for file in item.files})
             raise CliFailure(
                 f"type conflict in column {column.name!r} of {item.dc.label!r}: the table has "
-                f"{existing}, the files {sources} give {incoming}"
+                f"{existing}, the files {', '.join(sources)} give {incoming}"
             )
 
 

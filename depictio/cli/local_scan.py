@@ -209,7 +209,7 @@ def scan_project(plan: ProjectPlan, workers: int = 4) -> list[ScannedRun]:
                 what = (
                     f"file {dc.filename!r}"
                     if dc.scan_mode == "single"
-                    else f"no file matches pattern {dc.regex_pattern!r}"
+                    else f"no file matches pattern '{dc.regex_pattern}'"
                 )
                 where = ", ".join(str(folder) for _, folder in folders) or "no run folders"
                 raise CliFailure(

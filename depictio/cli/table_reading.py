@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from depictio.cli.failures import CliFailure
 from depictio.cli.local_scan import ScannedFile
@@ -33,7 +34,7 @@ def read_source(file: ScannedFile) -> pl.DataFrame:
     try:
         if dc.format in DELIMITED:
             options.setdefault("separator", DELIMITED[dc.format])
-            return pl.read_csv(path, **options)
+            return refuse_short_rows(file, options, pl.read_csv(path, **options))
         if dc.format == "parquet":
             return pl.read_parquet(path, **options)
         if dc.format == "feather":
@@ -45,6 +46,13 @@ def read_source(file: ScannedFile) -> pl.DataFrame:
             f"{path}: reader option not understood by polars for {dc.format} ({exc}); "
             f"check polars_kwargs of data collection {dc.tag!r}"
         ) from exc
+    except ImportError as exc:
+        raise CliFailure(
+            f"{path}: cannot read {dc.format} files: a package polars needs for them is not "
+            f"installed ({str(exc).strip().splitlines()[0]})"
+        ) from exc
+    except CliFailure:
+        raise
     except (pl.exceptions.PolarsError, OSError, ValueError, Exception) as exc:  # noqa: BLE001
         raise CliFailure(read_error(file, options, exc)) from exc
     raise CliFailure(f"{path}: format {dc.format!r} is not supported")
@@ -58,11 +66,56 @@ def read_error(file: ScannedFile, options: dict[str, Any], exc: BaseException) -
     if dc.format in DELIMITED:
         ragged = first_ragged_line(file.path, str(options.get("separator", ",")))
         if ragged is not None:
-            line, fields, expected = ragged
-            return (
-                f"{file.path}, line {line}: {fields} fields, expected {expected} (as in the header)"
-            )
+            return ragged_message(file.path, ragged)
     return f"{file.path}: not a readable {dc.format} file ({first_line})"
+
+
+# Reader options under which the width checks below would read the layout differently from
+# polars: with one of these (or truncate_ragged_lines=True) the short-row check is left out.
+OTHER_LAYOUT = ("skip_rows", "skip_lines", "comment_prefix", "quote_char", "eol_char")
+
+
+def refuse_short_rows(
+    file: ScannedFile, options: dict[str, Any], frame: pl.DataFrame
+) -> pl.DataFrame:
+    """The frame, unless a row had fewer fields than the header: polars reads those as nulls
+    without a word, so a frame with nulls is checked (a row with more fields is already an
+    error in polars). pyarrow's parser checks the widths fast; only when it objects are the
+    lines read one by one, for the line number."""
+    if options.get("truncate_ragged_lines") or any(name in options for name in OTHER_LAYOUT):
+        return frame
+    if frame.height == 0 or not any(count for count in frame.null_count().row(0)):
+        return frame
+    separator = str(options["separator"])
+    if rows_as_wide_as_header(file.path, separator, frame.columns[0]):
+        return frame
+    ragged = first_ragged_line(file.path, separator)
+    if ragged is not None:
+        raise CliFailure(ragged_message(file.path, ragged))
+    return frame
+
+
+def rows_as_wide_as_header(path: Path, separator: str, first_column: str) -> bool:
+    """True when pyarrow's CSV parser, which refuses a row whose width differs from the
+    header's, reads the whole file (converting only the first column, as text)."""
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(delimiter=separator),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=[first_column], column_types={first_column: pa.string()}
+            ),
+        )
+        for _ in reader:
+            pass
+    except (pa.ArrowException, OSError, ValueError):
+        return False
+    return True
+
+
+def ragged_message(path: Path, ragged: tuple[int, int, int]) -> str:
+    line, fields, expected = ragged
+    return f"{path}, line {line}: {fields} fields, expected {expected} (as in the header)"
 
 
 def first_ragged_line(path: Path, separator: str) -> tuple[int, int, int] | None:

@@ -1,0 +1,368 @@
+"""Bad input to `depictio run`: exit code 1, a message naming the file (line, column) or the
+setting and what was expected, and nothing changed on the server — every table keeps its Delta
+version and no run or file is registered. Each case has a small project of its own."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from cli_support import Cli, Server, api_token
+from conftest import MakeStack, Stack
+
+pytestmark = pytest.mark.timeout(300)
+
+LABELS = "id,label\n1,x\n2,y\n"
+MEASURES = "id,x\n1,10\n2,20\n"
+
+
+@pytest.fixture(scope="module")
+def cli_stack(make_stack: MakeStack) -> Iterator[Stack]:
+    with make_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def token(cli_stack: Stack) -> str:
+    return api_token(cli_stack.gateway_url, cli_stack.admin_email, cli_stack.admin_password)
+
+
+@pytest.fixture(scope="module")
+def server(cli_stack: Stack, token: str) -> Iterator[Server]:
+    client = Server(cli_stack.gateway_url, token)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def cli(cli_stack: Stack, token: str, tmp_path: Path) -> Cli:
+    return Cli(cli_stack.gateway_url, tmp_path / "config", token)
+
+
+def table_dc(tag: str, scan: dict[str, Any], fmt: str = "CSV") -> dict[str, Any]:
+    return {
+        "data_collection_tag": tag,
+        "config": {
+            "type": "Table",
+            "metatype": "Aggregate",
+            "scan": scan,
+            "dc_specific_properties": {"format": fmt},
+        },
+    }
+
+
+def basic_project(folder: Path, name: str, files: dict[str, tuple[str, str]]) -> Path:
+    """A basic project: one single-file data collection per tag -> (file name, format)."""
+    dcs = [
+        table_dc(tag, {"mode": "single", "scan_parameters": {"filename": filename}}, fmt)
+        for tag, (filename, fmt) in files.items()
+    ]
+    return write_config(folder, {"name": name, "project_type": "basic", "data_collections": dcs})
+
+
+def advanced_project(
+    folder: Path, name: str, workflow: str, patterns: dict[str, str], location: str = "runs"
+) -> Path:
+    """An advanced project: runs under `location` matching run_.*, one recursive data
+    collection per tag -> pattern."""
+    dcs = [
+        table_dc(tag, {"mode": "recursive", "scan_parameters": {"regex_config": {"pattern": p}}})
+        for tag, p in patterns.items()
+    ]
+    config = {
+        "name": name,
+        "project_type": "advanced",
+        "workflows": [
+            {
+                "name": workflow,
+                "engine": {"name": "python"},
+                "data_location": {
+                    "structure": "sequencing-runs",
+                    "runs_regex": "run_.*",
+                    "locations": [location],
+                },
+                "data_collections": dcs,
+            }
+        ],
+    }
+    return write_config(folder, config)
+
+
+def write_config(folder: Path, config: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "project.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def write_runs(folder: Path, files: dict[str, dict[str, str]]) -> None:
+    """runs/<run>/<file> with the given texts."""
+    for run, texts in files.items():
+        (folder / "runs" / run).mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            (folder / "runs" / run / name).write_text(text)
+
+
+def state(server: Server, name: str) -> dict[str, Any]:
+    """What the server holds of a project: each table's version, its runs and files."""
+    project = server.project(name)
+    dcs = list(project["data_collections"]) + [
+        dc for workflow in project["workflows"] for dc in workflow["data_collections"]
+    ]
+    return {
+        "versions": {dc["data_collection_tag"]: server.version(dc["id"]) for dc in dcs},
+        "runs": server.runs(project["id"]),
+        "files": server.files(project["id"]),
+    }
+
+
+def ingest(cli: Cli, config: Path) -> None:
+    done = cli("run", str(config))
+    assert done.returncode == 0, done.stderr
+
+
+def refused(cli: Cli, config: Path) -> str:
+    """The error message of a `depictio run` that must fail with exit code 1."""
+    done = cli("run", str(config))
+    assert done.returncode == 1, f"rc {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert "error: " in done.stderr
+    return " ".join(done.stderr.split("error: ", 1)[1].split())
+
+
+def test_ragged_rows_name_the_file_and_line(cli: Cli, server: Server, tmp_path: Path) -> None:
+    config = basic_project(tmp_path, "Bad ragged", {"table": ("table.csv", "CSV")})
+    table = config.parent / "table.csv"
+    table.write_text("a,b,c\n1,2,3\n4,5,6\n")
+    ingest(cli, config)
+    before = state(server, "Bad ragged")
+    assert before["versions"]["table"] is not None and len(before["files"]) == 1
+
+    # One field too many on line 4 (polars refuses it) and one too few (polars reads nulls).
+    for row, fields in (("7,8,9,10", 4), ("7,8", 2)):
+        table.write_text(f"a,b,c\n1,2,3\n4,5,6\n{row}\n11,12,13\n")
+        message = refused(cli, config)
+        assert f"{table.resolve()}, line 4: {fields} fields, expected 3" in message
+        assert state(server, "Bad ragged") == before
+
+
+def test_type_change_across_files_names_column_and_files(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    # `labels` comes first and is fine: it must not be committed when `measures` fails.
+    config = advanced_project(
+        tmp_path, "Bad types", "wf", {"labels": "labels.csv", "measures": "measures.csv"}
+    )
+    runs = config.parent / "runs"
+    write_runs(
+        config.parent,
+        {
+            "run_a": {"labels.csv": LABELS, "measures.csv": MEASURES},
+            "run_b": {"labels.csv": LABELS, "measures.csv": "id,x\n3,abc\n4,def\n"},
+        },
+    )
+    a_file = (runs / "run_a" / "measures.csv").resolve()
+    b_file = (runs / "run_b" / "measures.csv").resolve()
+    message = refused(cli, config)
+    assert "column 'x'" in message
+    assert str(a_file) in message and str(b_file) in message
+    assert state(server, "Bad types") == {
+        "versions": {"labels": None, "measures": None},
+        "runs": [],
+        "files": [],
+    }
+
+    # Against an existing integer column: the text in run_b is refused, labels stay as they are.
+    b_file.write_text("id,x\n3,30\n4,40\n")
+    ingest(cli, config)
+    before = state(server, "Bad types")
+    b_file.write_text("id,x\n3,abc\n")
+    (runs / "run_b" / "labels.csv").write_text("id,label\n3,z\n")
+    message = refused(cli, config)
+    assert "column 'x'" in message and "'wf.measures'" in message
+    assert str(b_file) in message and "int64" in message
+    assert state(server, "Bad types") == before
+
+
+def test_unreadable_xlsx_names_the_file(cli: Cli, server: Server, tmp_path: Path) -> None:
+    config = basic_project(
+        tmp_path, "Bad xlsx", {"good": ("good.csv", "CSV"), "sheet": ("sheet.xlsx", "xlsx")}
+    )
+    (config.parent / "good.csv").write_text(LABELS)
+    sheet = config.parent / "sheet.xlsx"
+    sheet.write_bytes(random.Random(7).randbytes(4096))
+    message = refused(cli, config)
+    # Without polars' xlsx reader (fastexcel) installed, the message says that instead.
+    assert f"{sheet.resolve()}: " in message
+    reason = message.split(f"{sheet.resolve()}: ", 1)[1]
+    assert reason.startswith(("not a readable xlsx file", "cannot read xlsx files")), reason
+    assert state(server, "Bad xlsx") == {
+        "versions": {"good": None, "sheet": None},
+        "runs": [],
+        "files": [],
+    }
+
+
+def test_empty_file_names_the_file(cli: Cli, server: Server, tmp_path: Path) -> None:
+    config = basic_project(tmp_path, "Bad empty", {"table": ("table.csv", "CSV")})
+    table = config.parent / "table.csv"
+    table.write_text(LABELS)
+    ingest(cli, config)
+    before = state(server, "Bad empty")
+    table.write_bytes(b"")
+    message = refused(cli, config)
+    assert f"{table.resolve()}: the file is empty (0 bytes)" in message
+    assert state(server, "Bad empty") == before
+
+
+def test_pattern_without_match_names_collection_and_pattern(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    patterns = {"labels": r"labels\.csv", "measures": r"measures\.csv"}
+    config = advanced_project(tmp_path, "Bad pattern", "wf", patterns)
+    write_runs(config.parent, {"run_a": {"labels.csv": LABELS, "measures.csv": MEASURES}})
+    ingest(cli, config)
+    before = state(server, "Bad pattern")
+    (config.parent / "runs" / "run_a" / "labels.csv").write_text("id,label\n9,changed\n")
+    advanced_project(tmp_path, "Bad pattern", "wf", {**patterns, "measures": r"metrics_.*\.csv"})
+    message = refused(cli, config)
+    assert "data collection 'measures'" in message
+    assert r"'metrics_.*\.csv'" in message
+    assert state(server, "Bad pattern") == before
+
+
+def test_missing_location_names_workflow_and_location(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = advanced_project(tmp_path, "Bad location", "wf_loc", {"labels": "labels.csv"})
+    write_runs(config.parent, {"run_a": {"labels.csv": LABELS}})
+    ingest(cli, config)
+    before = state(server, "Bad location")
+    advanced_project(tmp_path, "Bad location", "wf_loc", {"labels": "labels.csv"}, "no_runs")
+    message = refused(cli, config)
+    assert "workflow 'wf_loc'" in message
+    assert f"'{(tmp_path / 'no_runs').resolve()}' does not exist" in message
+    assert state(server, "Bad location") == before
+
+
+def test_wrong_token_is_refused(cli: Cli, server: Server, tmp_path: Path) -> None:
+    config = basic_project(tmp_path, "Bad token", {"table": ("table.csv", "CSV")})
+    table = config.parent / "table.csv"
+    table.write_text(LABELS)
+    ingest(cli, config)
+    before = state(server, "Bad token")
+    table.write_text("id,label\n5,changed\n")
+    message = refused(Cli(cli.gateway_url, cli.config_home, "dpt_not_a_real_token"), config)
+    assert "401" in message and "credentials" in message
+    assert state(server, "Bad token") == before
+
+
+class CuttingProxy:
+    """A loopback TCP relay to the gateway that closes a connection, both ways, once
+    `cut_after` bytes of an upload request (from "/upload" on) went upstream."""
+
+    def __init__(self, upstream: tuple[str, int], cut_after: int) -> None:
+        self.upstream = upstream
+        self.cut_after = cut_after
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.cut = threading.Event()
+        self.stopping = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.threads = [threading.Thread(target=self.accept, daemon=True)]
+        self.threads[0].start()
+
+    def accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            gateway = socket.create_connection(self.upstream)
+            self.sockets += [client, gateway]
+            for source, target, watch in ((client, gateway, True), (gateway, client, False)):
+                thread = threading.Thread(
+                    target=self.relay, args=(source, target, watch), daemon=True
+                )
+                self.threads.append(thread)
+                thread.start()
+
+    def relay(self, source: socket.socket, target: socket.socket, watch: bool) -> None:
+        tail = b""
+        sent = -1  # bytes of the upload request so far; -1 until "/upload" went by
+        try:
+            while chunk := source.recv(65536):
+                if watch and sent < 0:
+                    window = tail + chunk
+                    if b"/upload" in window:
+                        sent = len(window) - window.index(b"/upload")
+                    tail = window[-16:]
+                elif watch:
+                    sent += len(chunk)
+                if sent > self.cut_after:
+                    self.cut.set()
+                    return
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            close(source, target)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+        self.threads[0].join(timeout=10)  # no connection is added after this
+        close(*self.sockets)
+        for thread in self.threads:
+            thread.join(timeout=10)
+        assert not any(thread.is_alive() for thread in self.threads)
+
+
+def close(*sockets: socket.socket) -> None:
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+@pytest.fixture
+def proxy(cli_stack: Stack) -> Iterator[CuttingProxy]:
+    address = urlsplit(cli_stack.gateway_url)
+    assert address.hostname is not None and address.port is not None
+    relay = CuttingProxy((address.hostname, address.port), cut_after=2 * 1024 * 1024)
+    yield relay
+    relay.stop()
+
+
+def test_gateway_gone_mid_upload_changes_nothing(
+    cli: Cli, server: Server, tmp_path: Path, proxy: CuttingProxy
+) -> None:
+    config = basic_project(tmp_path, "Bad gateway", {"big": ("big.csv", "CSV")})
+    table = config.parent / "big.csv"
+    table.write_text(MEASURES)
+    ingest(cli, config)
+    before = state(server, "Bad gateway")
+
+    rows = 750_000
+    lines = (
+        f"{i},{i * 7 % 10007},{i * 31 % 100003},{i % 97},{i * 13 % 1000003}" for i in range(rows)
+    )
+    table.write_text("id,x,y,z,w\n" + "\n".join(lines) + "\n")
+    assert table.stat().st_size > 20_000_000
+    through_proxy = Cli(proxy.url, cli.config_home, cli.token)
+    message = refused(through_proxy, config)
+    assert proxy.cut.is_set(), "the upload was never cut"
+    assert f"cannot reach the gateway at {proxy.url}" in message
+    assert "/upload" in message
+    assert state(server, "Bad gateway") == before
