@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import Literal
 
 import pyarrow as pa
@@ -32,6 +32,16 @@ STREAM_TIMEOUT_SECONDS = 600.0
 
 
 SCAN_METHOD = "/depictio.v1.DataService/Scan"
+
+
+async def _aiter(chunks: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """Sync or async chunks, as an async iterator."""
+    if isinstance(chunks, AsyncIterable):
+        async for chunk in chunks:
+            yield chunk
+    else:
+        for chunk in chunks:
+            yield chunk
 
 
 def result_table(result: data_pb2.ComponentResult) -> pa.Table:
@@ -79,16 +89,21 @@ class DataClient(ServiceClient):
         return await self.write_ipc_chunks(header, ipc_chunks(schema, batch_iter))
 
     async def write_ipc_chunks(
-        self, header: data_pb2.WriteHeader, chunks: Iterable[bytes]
+        self, header: data_pb2.WriteHeader, chunks: Iterable[bytes] | AsyncIterable[bytes]
     ) -> data_pb2.WriteTableResponse:
-        """Sends an Arrow IPC stream, already encoded, in chunks after the header."""
+        """Sends an Arrow IPC stream, already encoded, after the header, in messages of
+        MAX_CHUNK_BYTES (small chunks are gathered, large ones cut) as the chunks arrive."""
 
         async def requests() -> AsyncIterator[data_pb2.WriteTableRequest]:
             yield data_pb2.WriteTableRequest(header=header)
-            for chunk in chunks:
-                for start in range(0, len(chunk), MAX_CHUNK_BYTES):
-                    piece = chunk[start : start + MAX_CHUNK_BYTES]
-                    yield data_pb2.WriteTableRequest(arrow_ipc=piece)
+            pending = bytearray()
+            async for chunk in _aiter(chunks):
+                pending += chunk
+                while len(pending) >= MAX_CHUNK_BYTES:
+                    yield data_pb2.WriteTableRequest(arrow_ipc=bytes(pending[:MAX_CHUNK_BYTES]))
+                    del pending[:MAX_CHUNK_BYTES]
+            if pending:
+                yield data_pb2.WriteTableRequest(arrow_ipc=bytes(pending))
 
         response: data_pb2.WriteTableResponse = await self.stub.WriteTable(
             requests(), timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None

@@ -250,8 +250,8 @@ async def upload(
         replace_run_ids=replace_run_ids or [],
     )
     if kind == "arrow":
-        body = [chunk async for chunk in request.stream() if chunk]
-        written = await _labelled_write(client, client.write_ipc_chunks(header, body))
+        # Streamed through as it arrives: a body cut short cancels the write, committing nothing.
+        written = await _labelled_write(client, client.write_ipc_chunks(header, request.stream()))
     else:
         table = await asyncio.to_thread(_read_table, await request.body(), kind, file)
         written = await _labelled_write(
