@@ -9,6 +9,8 @@ from depictio.v1 import data_pb2
 
 # Most frequent values kept per column.
 TOP_VALUES = 10
+# Columns with more distinct values get an estimated nunique and no top values.
+EXACT_DISTINCT_LIMIT = 10_000
 
 
 def arrow_type_name(dtype: pl.DataType) -> str:
@@ -25,7 +27,13 @@ def _orderable(dtype: pl.DataType) -> bool:
 
 
 def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeResponse:
-    """The table's row count and per-column specs, from one pass over `frame`."""
+    """The table's row count and per-column specs.
+
+    One pass gives counts, nulls, min/max/mean and a HyperLogLog estimate of the distinct
+    values; a second pass counts distinct values exactly and finds the top values only of the
+    columns with at most EXACT_DISTINCT_LIMIT of them (grouping millions of distinct floats
+    would cost more than the rest together, and their top values say nothing).
+    """
     schema = frame.collect_schema()
     stats: list[pl.Expr] = [pl.len().alias("__rows")]
     for index, (name, dtype) in enumerate(schema.items()):
@@ -33,12 +41,23 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
         stats += [
             column.count().alias(f"{index}.count"),
             column.null_count().alias(f"{index}.nulls"),
-            column.drop_nulls().n_unique().alias(f"{index}.nunique"),
+            column.drop_nulls().approx_n_unique().alias(f"{index}.approx"),
         ]
         if _orderable(dtype):
             stats += [column.min().alias(f"{index}.min"), column.max().alias(f"{index}.max")]
         if dtype.is_numeric():
             stats.append(column.cast(pl.Float64).mean().alias(f"{index}.mean"))
+    row = frame.select(stats).collect().row(0, named=True)
+    # The estimate errs by a few percent: a margin keeps exact counting for every column
+    # truly within the limit.
+    exact = [
+        (index, name, dtype)
+        for index, (name, dtype) in enumerate(schema.items())
+        if row[f"{index}.approx"] <= EXACT_DISTINCT_LIMIT * 1.1
+    ]
+    exact_counts = frame.select(
+        [pl.col(name).drop_nulls().n_unique().alias(str(index)) for index, name, _ in exact]
+    )
     tops = [
         frame.select(pl.col(name).alias("value"))
         .drop_nulls()
@@ -46,27 +65,35 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
         .len("count")
         .sort(["count", "value"], descending=[True, False])
         .head(TOP_VALUES)
-        for name, dtype in schema.items()
+        for _, name, dtype in exact
         if _orderable(dtype)
     ]
-    summary, *top_frames = pl.collect_all([frame.select(stats), *tops])
-    row = summary.row(0, named=True)
+    counted, *top_frames = pl.collect_all([exact_counts, *tops]) if exact else [pl.DataFrame()]
+    exact_nunique = (
+        {int(key): int(value) for key, value in counted.row(0, named=True).items()} if exact else {}
+    )
+    top_of = {
+        index: top
+        for (index, _, dtype), top in zip(
+            [e for e in exact if _orderable(e[2])], top_frames, strict=True
+        )
+    }
     response = data_pb2.DescribeResponse(version=version, rows=int(row["__rows"]))
-    top_of = iter(top_frames)
     for index, (name, dtype) in enumerate(schema.items()):
+        estimated = index not in exact_nunique
         spec = data_pb2.ColumnSpec(
             name=name,
             type=arrow_type_name(dtype),
             count=int(row[f"{index}.count"]),
             nulls=int(row[f"{index}.nulls"]),
-            nunique=int(row[f"{index}.nunique"]),
+            nunique=int(row[f"{index}.approx"]) if estimated else exact_nunique[index],
+            nunique_estimated=estimated,
         )
-        if _orderable(dtype):
-            if row[f"{index}.min"] is not None:
-                spec.min.CopyFrom(python_to_value(row[f"{index}.min"]))
-                spec.max.CopyFrom(python_to_value(row[f"{index}.max"]))
-            for value, count in next(top_of).iter_rows():
-                spec.top_values.add(value=python_to_value(value), count=int(count))
+        if _orderable(dtype) and row[f"{index}.min"] is not None:
+            spec.min.CopyFrom(python_to_value(row[f"{index}.min"]))
+            spec.max.CopyFrom(python_to_value(row[f"{index}.max"]))
+        for value, count in top_of[index].iter_rows() if index in top_of else []:
+            spec.top_values.add(value=python_to_value(value), count=int(count))
         mean = row.get(f"{index}.mean")
         if mean is not None:
             spec.mean = float(mean)

@@ -368,6 +368,7 @@ class ColumnSpec(_message.Message):
     MAX_FIELD_NUMBER: _builtins.int
     MEAN_FIELD_NUMBER: _builtins.int
     TOP_VALUES_FIELD_NUMBER: _builtins.int
+    NUNIQUE_ESTIMATED_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Column name."""
     type: _builtins.str
@@ -377,9 +378,13 @@ class ColumnSpec(_message.Message):
     nulls: _builtins.int
     """Null values."""
     nunique: _builtins.int
-    """Distinct values."""
+    """Distinct non-null values: exact up to 10,000, a HyperLogLog estimate above (see
+    nunique_estimated).
+    """
     mean: _builtins.float
     """Mean (numeric columns)."""
+    nunique_estimated: _builtins.bool
+    """True when nunique is an estimate (more than 10,000 distinct values)."""
     @_builtins.property
     def min(self) -> _common_pb2.Value:
         """Minimum."""
@@ -390,7 +395,7 @@ class ColumnSpec(_message.Message):
 
     @_builtins.property
     def top_values(self) -> _containers.RepeatedCompositeFieldContainer[Global___ValueCount]:
-        """Most frequent values."""
+        """Most frequent values (left out for columns with more than 10,000 distinct values)."""
 
     def __init__(
         self,
@@ -404,10 +409,11 @@ class ColumnSpec(_message.Message):
         max: _common_pb2.Value | None = ...,
         mean: _builtins.float | None = ...,
         top_values: _abc.Iterable[Global___ValueCount] | None = ...,
+        nunique_estimated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_mean", b"_mean", "max", b"max", "mean", b"mean", "min", b"min"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_mean", b"_mean", "count", b"count", "max", b"max", "mean", b"mean", "min", b"min", "name", b"name", "nulls", b"nulls", "nunique", b"nunique", "top_values", b"top_values", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_mean", b"_mean", "count", b"count", "max", b"max", "mean", b"mean", "min", b"min", "name", b"name", "nulls", b"nulls", "nunique", b"nunique", "nunique_estimated", b"nunique_estimated", "top_values", b"top_values", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__mean: _TypeAlias = _typing.Literal["mean"]  # noqa: Y015
     _WhichOneofArgType__mean: _TypeAlias = _typing.Literal["_mean", b"_mean"]  # noqa: Y015
