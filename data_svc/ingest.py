@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,21 +40,38 @@ class WriteSpec:
     run_id: str
     mode: Mode
     file: str = ""
-    replace_run_ids: tuple[str, ...] = ()
+    run_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.run_id or self.mode is Mode.REPLACE_RUN:
             check_run_id(self.run_id, "header.run_id")
-        for index, run_id in enumerate(self.replace_run_ids):
-            check_run_id(run_id, f"header.replace_run_ids[{index}]")
-        if self.replace_run_ids and self.mode is not Mode.REPLACE_RUNS:
-            raise InvalidArgument("header.replace_run_ids: only with mode REPLACE_RUNS")
+        for index, run_id in enumerate(self.run_ids):
+            check_run_id(run_id, f"header.run_ids[{index}]")
+        if self.run_ids and self.run_id:
+            raise InvalidArgument("header.run_ids: only when header.run_id is empty")
+        if self.mode is Mode.REPLACE_RUNS and self.run_id:
+            raise InvalidArgument("header.run_id: must be empty with mode REPLACE_RUNS")
+
+    @property
+    def runs(self) -> list[str]:
+        """The runs the write may name (and, replacing, replaces), sorted."""
+        return [self.run_id] if self.run_id else sorted(set(self.run_ids))
+
+
+def open_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.RecordBatchReader:
+    """A reader of an Arrow IPC stream arriving in chunks (its schema read already)."""
+    try:
+        return batches_from_chunks(chunks)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
+        raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
 
 
 def decode_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.Table:
-    """The table a complete Arrow IPC stream holds; a broken stream is InvalidArgument."""
+    """The table a complete Arrow IPC stream holds; a broken stream is InvalidArgument.
+
+    The chunks are joined once and the batches decoded in place, without further copies."""
     try:
-        return batches_from_chunks(chunks).read_all()
+        return pa.ipc.open_stream(pa.BufferReader(pa.py_buffer(b"".join(chunks)))).read_all()
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
         raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
 
@@ -107,41 +125,40 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
     if spec.run_id:
         if RUN_ID_COLUMN in names:
             table = table.drop_columns([RUN_ID_COLUMN])
-        table = table.append_column(RUN_ID_COLUMN, pa.array([spec.run_id] * rows, pa.string()))
+        table = table.append_column(RUN_ID_COLUMN, pa.repeat(pa.scalar(spec.run_id), rows))
     else:
         table = table.set_column(
             names.index(RUN_ID_COLUMN) if RUN_ID_COLUMN in names else table.num_columns,
             RUN_ID_COLUMN,
-            rows_run_ids(table, where),
+            rows_run_ids(table, spec, where),
         )
     if FILE_COLUMN not in names:
-        table = table.append_column(FILE_COLUMN, pa.array([spec.file] * rows, pa.string()))
+        table = table.append_column(FILE_COLUMN, pa.repeat(pa.scalar(spec.file), rows))
     return table
 
 
-def rows_run_ids(table: pa.Table, where: str) -> pa.ChunkedArray:
-    """The rows' own depictio_run_id as strings; refused when missing, null or malformed."""
+def rows_run_ids(table: pa.Table, spec: WriteSpec, where: str) -> pa.ChunkedArray:
+    """The rows' own depictio_run_id; refused when missing, null, or naming a run the header's
+    run_ids does not list."""
     if RUN_ID_COLUMN not in table.column_names:
         raise InvalidArgument(
             f"{where}: header.run_id is empty, so the rows need a {RUN_ID_COLUMN} column"
         )
     column = table.column(RUN_ID_COLUMN)
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    text = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(text) or pa.types.is_large_string(text)):
         raise InvalidArgument(f"{where}: {RUN_ID_COLUMN} must be strings, got {column.type}")
-    column = column.cast(pa.string())
+    # A dictionary stays one (its values are checked, not every row): conform decodes it once.
+    if not pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
     if column.null_count:
         raise InvalidArgument(f"{where}: {RUN_ID_COLUMN} has {column.null_count} null values")
-    for value in column.unique().to_pylist():
-        check_run_id(value, f"{where}: {RUN_ID_COLUMN}")
+    unlisted = sorted(set(column.unique().to_pylist()) - set(spec.run_ids))
+    if unlisted:
+        raise InvalidArgument(
+            f"{where}: rows name runs {unlisted[:5]} that header.run_ids does not list"
+        )
     return column
-
-
-def replaced_runs(table: pa.Table, spec: WriteSpec) -> list[str]:
-    """The runs a REPLACE_RUN(S) write replaces: the header's and those the rows name."""
-    if spec.mode is Mode.REPLACE_RUN:
-        return [spec.run_id]
-    named = table.column(RUN_ID_COLUMN).unique().to_pylist()
-    return sorted({*spec.replace_run_ids, *named})
 
 
 def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
@@ -165,3 +182,38 @@ def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
         columns.append(column.cast(target) if column.type != target else column)
         fields.append(pa.field(column_field.name, target))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+class StreamAborted(Exception):
+    """The RPC carrying the stream ended before the stream did."""
+
+
+class ChunkFeed:
+    """IPC chunks handed from an RPC's event loop to the thread writing them: `put` never
+    blocks the loop; iterating blocks the thread until the next chunk, the end, or an abort."""
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._aborted = False
+
+    def put(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def close(self) -> None:
+        self._queue.put(self._END)
+
+    def abort(self) -> None:
+        self._aborted = True
+        self._queue.put(self._END)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                if self._aborted:
+                    raise StreamAborted("the write stream ended early")
+                return
+            assert isinstance(item, bytes)
+            yield item

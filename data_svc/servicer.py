@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -12,12 +14,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from data_svc.access import AccessGuard, relayed_error
-from data_svc.ingest import Mode, WriteSpec, decode_stream
+from data_svc.ingest import ChunkFeed, Mode, WriteSpec, open_stream
 from data_svc.links import LinkSpec, project_links
 from data_svc.querying import QueryRunner
 from data_svc.scanning import prefetched, scan_chunks, scan_frame
 from data_svc.storage import TableRef
-from data_svc.tables import DeltaTables
+from data_svc.tables import DeltaTables, WriteResult
 from depictio.clients.metadata import ActionName, MetadataClient
 from depictio.errors import InvalidArgument
 from depictio.rpc.context import current_identity, require_identity
@@ -52,6 +54,8 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         self.queries = queries
         self.metadata_addr = metadata_addr
         self.timeout = timeout
+        # Each WriteTable writes in a thread of its own while its stream arrives.
+        self.writers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="write")
 
     def metadata(self, identity: Identity) -> MetadataClient:
         """A metadata_svc client acting as the caller."""
@@ -67,8 +71,7 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
 
     async def record_schema(self, identity: Identity, ref: TableRef, version: int) -> None:
         """Tells metadata_svc the table's columns at `version`, as the writer."""
-        described = await asyncio.to_thread(self.tables.describe, ref, version)
-        columns = [(column.name, column.type) for column in described.columns]
+        columns = await asyncio.to_thread(self.tables.column_types, ref, version)
         try:
             await self.metadata(identity).record_table_schema(
                 ref.data_collection_id, columns, version
@@ -103,26 +106,35 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
             run_id=header.run_id,
             mode=MODES[header.mode],
             file=header.file,
-            replace_run_ids=tuple(header.replace_run_ids),
+            run_ids=tuple(header.run_ids),
         )
-        # Spooled whole before anything is committed: a broken or cancelled stream commits nothing.
-        chunks: list[bytes] = []
-        received = 0
-        async for message in request_iterator:
-            if message.WhichOneof("part") != "arrow_ipc":
-                raise InvalidArgument(
-                    f"message {len(chunks) + 1}: only the first message may carry a header"
-                )
-            received += len(message.arrow_ipc)
-            if received > MAX_WRITE_BYTES:
-                raise InvalidArgument(f"the stream exceeds {MAX_WRITE_BYTES} bytes")
-            chunks.append(message.arrow_ipc)
+        # Written while it arrives, committed only at its end: a broken, refused or cancelled
+        # stream commits nothing.
         where = f"{spec.file or 'the stream'} (arrow_ipc)"
+        feed = ChunkFeed()
 
-        def write() -> Any:
-            return self.tables.write(ref, spec, decode_stream(chunks, where))
+        def write() -> WriteResult:
+            return self.tables.write_batches(ref, spec, open_stream(feed, where), where)
 
-        result = await asyncio.to_thread(write)
+        writing = asyncio.get_running_loop().run_in_executor(self.writers, write)
+        received = 0
+        try:
+            async for message in request_iterator:
+                if message.WhichOneof("part") != "arrow_ipc":
+                    raise InvalidArgument("only the first WriteTableRequest may carry a header")
+                received += len(message.arrow_ipc)
+                if received > MAX_WRITE_BYTES:
+                    raise InvalidArgument(f"the stream exceeds {MAX_WRITE_BYTES} bytes")
+                if writing.done():
+                    break  # refused already: its error is raised below
+                feed.put(message.arrow_ipc)
+        except BaseException:
+            feed.abort()
+            with contextlib.suppress(Exception):
+                await writing
+            raise
+        feed.close()
+        result = await writing
         await self.record_schema(identity, ref, result.version)
         return data_pb2.WriteTableResponse(version=result.version, rows=result.rows, bytes=received)
 

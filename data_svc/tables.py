@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +25,8 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from google.protobuf.message import DecodeError
 
 from data_svc.hot_tables import HotTables
-from data_svc.ingest import (
-    RUN_ID_COLUMN,
-    Mode,
-    WriteSpec,
-    conform,
-    replaced_runs,
-    with_provenance,
-)
-from data_svc.specs import compute_specs
+from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
+from data_svc.specs import arrow_type_name, compute_specs
 from data_svc.storage import Storage, TableRef
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 from depictio.v1 import data_pb2
@@ -97,6 +91,9 @@ class DeltaTables:
         self.hot = hot
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # Specs of versions just written, being computed after their write answered.
+        self._specs_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="specs")
+        self._specs_in_flight: dict[tuple[str, int], Future[data_pb2.DescribeResponse]] = {}
 
     def _lock(self, ref: TableRef) -> threading.Lock:
         """The in-process write lock of a table (other processes are handled by Delta)."""
@@ -147,34 +144,54 @@ class DeltaTables:
 
     def write(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
         """Commits `data` in one atomic Delta commit; refused data leaves the table unchanged."""
+        return self.write_batches(ref, spec, data.to_reader())
+
+    def write_batches(
+        self, ref: TableRef, spec: WriteSpec, reader: pa.RecordBatchReader, where: str = ""
+    ) -> WriteResult:
+        """Commits `reader`'s batches in one atomic Delta commit, made once the reader ended.
+
+        Each batch gets its provenance and stored types as it arrives (so a stream is decoded
+        while it is still being received); then the table is written in one call. Refused
+        batches (unlisted runs, broken stream) or a type the table cannot take end the write
+        without a commit, leaving the table unchanged.
+        """
+        where = where or spec.file or "the stream"
+        parts: list[pa.Table] = []
+        try:
+            for batch in reader:
+                parts.append(
+                    conform(with_provenance(pa.Table.from_batches([batch]), spec), None, spec.file)
+                )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+            raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
+        empty = pa.Table.from_batches([], schema=reader.schema)
+        schema = conform(with_provenance(empty, spec), None, spec.file).schema
+        data = pa.concat_tables(parts) if parts else schema.empty_table()
+        return self._commit(ref, spec, data)
+
+    def _commit(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
+        """Writes a table already in stored types, checked against the table's schema."""
         uri = self.storage.uri(ref)
-        data = with_provenance(data, spec)
         provenance = (
-            {RUN_ID_KEY: spec.run_id}
-            if spec.run_id
-            else {RUN_IDS_KEY: json.dumps(replaced_runs(data, spec))}
+            {RUN_ID_KEY: spec.run_id} if spec.run_id else {RUN_IDS_KEY: json.dumps(spec.runs)}
         )
         properties = CommitProperties(custom_metadata={**provenance, MODE_KEY: spec.mode})
         with self._lock(ref):
             table = self.open(ref) if self.exists(ref) else None
             existing = self.arrow_schema(table) if table is not None else None
-            if existing is None:
-                data = conform(data, None, spec.file)
-                options: dict[str, Any] = {"mode": "append"}
-            elif spec.mode is Mode.OVERWRITE:
-                # A whole new table: its schema replaces the old one.
-                data = conform(data, None, spec.file)
-                options = {"mode": "overwrite", "schema_mode": "overwrite"}
+            options: dict[str, Any] = {"mode": "append", "schema_mode": "merge"}
+            if existing is None or spec.mode is Mode.OVERWRITE:
+                # A new table, or a whole new content whose schema replaces the old one.
+                existing = None
+                if table is not None:
+                    options = {"mode": "overwrite", "schema_mode": "overwrite"}
             else:
                 data = conform(data, existing, spec.file)
-                options = {"mode": "append", "schema_mode": "merge"}
                 if spec.mode in (Mode.REPLACE_RUN, Mode.REPLACE_RUNS):
-                    runs = ", ".join(sql_string(run) for run in replaced_runs(data, spec))
-                    options = {
-                        "mode": "overwrite",
-                        "schema_mode": "merge",
-                        "predicate": f"{RUN_ID_COLUMN} IN ({runs})",
-                    }
+                    runs = ", ".join(sql_string(run) for run in spec.runs) or "NULL"
+                    options["mode"] = "overwrite"
+                    options["predicate"] = f"{RUN_ID_COLUMN} IN ({runs})"
             try:
                 write_deltalake(
                     table if table is not None else uri,
@@ -188,12 +205,32 @@ class DeltaTables:
                 raise FailedPrecondition(f"the write was refused by the table: {exc}") from exc
         # A written DeltaTable is left at the version its own commit created (after any retries).
         version = table.version() if table is not None else self.open(ref).version()
-        if table is None or spec.mode is Mode.OVERWRITE:
-            # The commit holds the whole table: its specs come from memory, not storage.
+        if existing is None:
+            # The commit holds the whole table: its specs come from memory, not storage, and
+            # after the write has answered (describe waits for them).
+            self.compute_specs_later(ref, version, data)
+        return WriteResult(version=version, rows=data.num_rows)
+
+    def compute_specs_later(self, ref: TableRef, version: int, data: pa.Table) -> None:
+        """Computes and stores a version's specs from `data` in the background."""
+
+        def compute() -> data_pb2.DescribeResponse:
             frame = pl.from_arrow(data)
             assert isinstance(frame, pl.DataFrame)
-            self.store_specs(ref, compute_specs(frame.lazy(), version))
-        return WriteResult(version=version, rows=data.num_rows)
+            specs = compute_specs(frame.lazy(), version)
+            self.store_specs(ref, specs)
+            return specs
+
+        key = (self.storage.uri(ref), version)
+        with self._locks_guard:
+            for done in [k for k, future in self._specs_in_flight.items() if future.done()]:
+                del self._specs_in_flight[done]
+            self._specs_in_flight[key] = self._specs_pool.submit(compute)
+
+    def column_types(self, ref: TableRef, version: int) -> list[tuple[str, str]]:
+        """(name, type) of the table's columns at `version`, as Describe names the types."""
+        schema = pl.scan_delta(self.open(ref, version)).collect_schema()
+        return [(name, arrow_type_name(dtype)) for name, dtype in schema.items()]
 
     @staticmethod
     def specs_name(version: int) -> str:
@@ -206,6 +243,10 @@ class DeltaTables:
         """Row count and column specs of a version (computed once, then read from storage)."""
         table = self.open(ref, version)
         current = table.version()
+        with self._locks_guard:
+            in_flight = self._specs_in_flight.get((self.storage.uri(ref), current))
+        if in_flight is not None:
+            return in_flight.result()
         stored = self.storage.read_side_file(ref, self.specs_name(current))
         if stored is not None:
             response = data_pb2.DescribeResponse()

@@ -31,6 +31,10 @@ def main() -> None:
         port=settings.gateway_port,
         log_config=None,
         access_log=False,
+        # httptools parses request bodies in C (h11's pure-Python parser caps uploads at a few
+        # hundred MB/s); the plain asyncio loop is the one grpc.aio is tested on.
+        http="httptools",
+        loop="asyncio",
         server_header=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
     )

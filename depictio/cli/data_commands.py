@@ -14,11 +14,11 @@ from depictio.cli.failures import UsageFailure
 from depictio.cli.gateway_api import GatewayApi
 from depictio.cli.ingestion import (
     DataCollectionWork,
+    align_work,
     check_against_server,
     plan_work,
-    read_work,
     register_runs,
-    upload_work,
+    stream_work,
 )
 from depictio.cli.joins import JoinOutcome, require_target, run_join
 from depictio.cli.local_scan import (
@@ -112,10 +112,10 @@ def process_step(
         unchanged = outcome.counts()[FileStatus.UNCHANGED.value]
         reporter.info(f"nothing to ingest: all {unchanged} file(s) are unchanged")
         return []
+    align_work(work)
+    check_against_server(api, work, overwrite)
     with reporter.progress() as bars:
-        read_work(work, bars)
-        check_against_server(api, work, overwrite)
-        upload_work(api, work, overwrite, bars)
+        stream_work(lambda: GatewayApi(api.credentials), work, overwrite, bars)
     register_runs(api, outcome.plan, outcome.runs, outcome.changes)
     reporter.table(
         "ingested",
@@ -125,7 +125,7 @@ def process_step(
                 item.dc.label,
                 len(item.runs),
                 len(item.files),
-                f"{item.written['rows']:,}",
+                f"{item.rows:,}",
                 item.written["version"],
                 f"{sum(f.size for f in item.files) / 1e6:,.1f}",
                 f"{item.seconds:.2f}",

@@ -1,23 +1,29 @@
-"""`depictio data process`: changed runs' files read, checked, streamed to the gateway, and
-only then registered.
+"""`depictio data process`: changed runs' files checked, streamed to the gateway, committed
+together, and only then registered.
 
-Order matters for "nothing changes on bad input": every file is read and every schema checked
-before the first byte is sent; each data collection is one commit (`replace_runs`: the rows of
-exactly the affected runs are swapped); runs and files are registered only after every commit
-succeeded. A failure between commits leaves nothing registered, so the next run repeats the
-same idempotent replacements.
+"Nothing changes on bad input" with streaming: first every file's head is read and the
+columns aligned and checked (across files and against the table on the server); then every
+data collection's upload streams while its files are read in full, one file ahead of the
+upload. No upload body is finished, so no commit made, until every file of every data
+collection has been read: a bad row anywhere aborts every upload and the server commits
+nothing. Each data collection is one commit (`replace_runs`: the rows of exactly the
+affected runs are swapped); runs and files are registered after every commit succeeded, so a
+failure in between makes the next run repeat the same idempotent replacements.
 """
 
 from __future__ import annotations
 
+import io
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 
-from depictio.arrow_ipc import ipc_chunks
 from depictio.cli.failures import CliFailure
 from depictio.cli.gateway_api import GatewayApi
 from depictio.cli.local_scan import FileChange, FileStatus, ScannedFile, ScannedRun
@@ -26,12 +32,16 @@ from depictio.cli.reporting import ProgressBars
 from depictio.cli.table_reading import (
     FILE_COLUMN,
     RUN_ID_COLUMN,
-    aligned_table,
+    aligned_schema,
+    conformed_frame,
     prepared_frame,
     read_source,
 )
 
-UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024
+# Rows read from each file to align the columns before anything is sent.
+HEAD_ROWS = 1000
+# Rows per Arrow record batch on the wire.
+BATCH_ROWS = 512 * 1024
 # Type names (as the schema route gives them) of the same kind: a column may move within one.
 NUMERIC_TYPES = {
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -46,7 +56,9 @@ class DataCollectionWork:
     dc: DataCollectionPlan
     runs: list[str]
     files: list[ScannedFile]
-    table: pa.Table | None = None
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
+    file_types: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
+    rows: int = 0
     written: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -76,20 +88,17 @@ def plan_work(
     return work
 
 
-def read_work(work: list[DataCollectionWork], bars: ProgressBars) -> None:
-    """Reads every file of every commit; a bad file stops everything before any upload."""
-    total = sum(file.size for item in work for file in item.files)
-    task = bars.add("reading files", total, "")
-    files = rows = 0
+def align_work(work: list[DataCollectionWork]) -> None:
+    """Reads the head of every file and fixes each data collection's columns and types."""
     for item in work:
-        frames = []
-        for file in item.files:
-            frame = prepared_frame(file, read_source(file))
-            frames.append((file, frame))
-            files += 1
-            rows += frame.height
-            bars.advance(task, file.size, f"{files} files, {rows:,} rows")
-        item.table = aligned_table(frames) if frames else None
+        heads = [(file, read_source(file, HEAD_ROWS)) for file in item.files]
+        item.schema = aligned_schema([(file, prepared_frame(file, head)) for file, head in heads])
+        item.file_types = {
+            str(file.path): {
+                name: item.schema[name] for name in head.columns if name in item.schema
+            }
+            for file, head in heads
+        }
 
 
 def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwrite: bool) -> None:
@@ -97,13 +106,13 @@ def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwr
     if overwrite:
         return
     for item in work:
-        if item.table is None:
+        if not item.schema:
             continue
         schema = api.schema(item.dc.id)
         if schema is None:
             continue
         stored = {column["name"]: column["type"] for column in schema["columns"]}
-        for column in item.table.schema:
+        for column in pl.DataFrame(schema=item.schema).to_arrow().schema:
             existing = stored.get(column.name)
             incoming = outgoing_type_name(column.type)
             if existing is None or existing == incoming:
@@ -128,32 +137,151 @@ def outgoing_type_name(dtype: pa.DataType) -> str:
     return str(dtype)
 
 
-def upload_body(table: pa.Table, bars: ProgressBars, task: Any) -> Iterator[bytes]:
-    """The table as Arrow IPC chunks, advancing the upload bar as they go."""
-    for chunk in ipc_chunks(table.schema, table.to_batches(), UPLOAD_CHUNK_BYTES):
-        bars.advance(task, len(chunk))
-        yield chunk
+class UploadsAborted(Exception):
+    """Another data collection's files failed: this upload stops without finishing."""
 
 
-def upload_work(
-    api: GatewayApi, work: list[DataCollectionWork], overwrite: bool, bars: ProgressBars
+@dataclass
+class StreamState:
+    """What the uploads of one `process` share: the reading progress and the first failure."""
+
+    pending: int
+    bars: ProgressBars
+    read_task: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    all_read: threading.Event = field(default_factory=threading.Event)
+    failure: BaseException | None = None
+    files_read: int = 0
+    rows_read: int = 0
+
+    def fail(self, exc: BaseException) -> None:
+        with self.lock:
+            if self.failure is None:
+                self.failure = exc
+        self.all_read.set()
+
+    def data_collection_read(self) -> None:
+        with self.lock:
+            self.pending -= 1
+            if self.pending == 0:
+                self.all_read.set()
+
+    def file_read(self, file: ScannedFile, rows: int) -> None:
+        with self.lock:
+            self.files_read += 1
+            self.rows_read += rows
+            detail = f"{self.files_read} files, {self.rows_read:,} rows"
+        self.bars.advance(self.read_task, file.size, detail)
+
+
+def read_for_upload(item: DataCollectionWork, file: ScannedFile) -> pa.Table:
+    """One file read in full with its data collection's columns, as Arrow."""
+    frame = read_source(file, schema=item.file_types[str(file.path)])
+    return conformed_frame(prepared_frame(file, frame), item.schema).to_arrow()
+
+
+class DrainedSink(io.RawIOBase):
+    """A writable stream whose written bytes are taken out as they come (for IPC chunks)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+EMPTY_SCHEMA = pa.schema([(RUN_ID_COLUMN, pa.string()), (FILE_COLUMN, pa.string())])
+
+
+def upload_body(item: DataCollectionWork, state: StreamState, upload_task: Any) -> Iterator[bytes]:
+    """The data collection's rows as one Arrow IPC stream, read a file ahead of the upload;
+    its end is held back until every data collection's files were read without error."""
+    sink = DrainedSink()
+    writer: pa.ipc.RecordBatchStreamWriter | None = None
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        upcoming = reader.submit(read_for_upload, item, item.files[0]) if item.files else None
+        for index, file in enumerate(item.files):
+            assert upcoming is not None
+            table = upcoming.result()
+            if index + 1 < len(item.files):
+                upcoming = reader.submit(read_for_upload, item, item.files[index + 1])
+            state.file_read(file, table.num_rows)
+            item.rows += table.num_rows
+            if writer is None:
+                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema)
+            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+                if state.failure is not None:
+                    raise UploadsAborted
+                writer.write_batch(batch)
+                chunk = sink.drain()
+                state.bars.advance(upload_task, len(chunk))
+                yield chunk
+    if writer is None:
+        # Every file of the affected runs is gone: their rows go too.
+        writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), EMPTY_SCHEMA)
+    state.data_collection_read()
+    state.all_read.wait()
+    if state.failure is not None:
+        raise UploadsAborted
+    writer.close()
+    yield sink.drain()
+
+
+def upload_one(
+    connect: Callable[[], GatewayApi],
+    item: DataCollectionWork,
+    overwrite: bool,
+    state: StreamState,
 ) -> None:
-    """One commit per data collection."""
-    for item in work:
-        table = item.table
-        if table is None:
-            # Every file of the affected runs is gone: their rows go too.
-            table = pa.table(
-                {RUN_ID_COLUMN: pa.array([], pa.string()), FILE_COLUMN: pa.array([], pa.string())}
-            )
-        task = bars.add(f"uploading {item.dc.label}", table.nbytes, f"{table.num_rows:,} rows")
-        params: dict[str, Any] = {"mode": "overwrite" if overwrite else "replace_runs"}
-        if not overwrite:
-            params["replace_run_ids"] = item.runs
-        started = time.perf_counter()
-        item.written = api.upload(item.dc.id, upload_body(table, bars, task), params)
-        item.seconds = time.perf_counter() - started
-        bars.finish(task, f"{table.num_rows:,} rows → version {item.written['version']}")
+    """One data collection's upload (in its own thread, with its own HTTP client)."""
+    task = state.bars.add(f"uploading {item.dc.label}", 0)
+    params = {"mode": "overwrite" if overwrite else "replace_runs", "run_ids": item.runs}
+    started = time.perf_counter()
+    try:
+        with connect() as api:
+            item.written = api.upload(item.dc.id, upload_body(item, state, task), params)
+    except BaseException as exc:
+        state.fail(exc)
+        raise
+    item.seconds = time.perf_counter() - started
+    state.bars.finish(task, f"{item.rows:,} rows → version {item.written['version']}")
+
+
+def stream_work(
+    connect: Callable[[], GatewayApi],
+    work: list[DataCollectionWork],
+    overwrite: bool,
+    bars: ProgressBars,
+) -> None:
+    """Uploads every data collection at once, each committing only once all were read."""
+    total = sum(file.size for item in work for file in item.files)
+    state = StreamState(pending=len(work), bars=bars, read_task=bars.add("reading files", total))
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        uploads = [pool.submit(upload_one, connect, item, overwrite, state) for item in work]
+        for upload in uploads:
+            upload.exception()
+    if state.failure is not None:
+        committed = [item.dc.label for item in work if item.written]
+        if committed:
+            # Only a failure after the bodies were complete (a commit refused by the server)
+            # can get here: say which tables did change.
+            raise CliFailure(f"{failure_message(state.failure)} (committed anyway: {committed})")
+        raise CliFailure(failure_message(state.failure))
+
+
+def failure_message(exc: BaseException) -> str:
+    if isinstance(exc, CliFailure):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
 
 
 def register_runs(

@@ -57,7 +57,10 @@ def run_join(api: GatewayApi, join: JoinPlan) -> JoinOutcome:
     written = api.upload(
         target.id,
         [table_to_ipc(table)],
-        {"mode": "overwrite"},
+        {
+            "mode": "overwrite",
+            "run_ids": sorted(set(table.column(RUN_ID_COLUMN).to_pylist())),
+        },
     )
     return JoinOutcome(join.name, target.label, int(written["rows"]), int(written["version"]))
 

@@ -24,8 +24,13 @@ FILE_COLUMN = "depictio_file"
 DELIMITED = {"csv": ",", "tsv": "\t"}
 
 
-def read_source(file: ScannedFile) -> pl.DataFrame:
-    """One file as a DataFrame, read with the data collection's format and reader options."""
+def read_source(
+    file: ScannedFile,
+    head_rows: int | None = None,
+    schema: dict[str, pl.DataType] | None = None,
+) -> pl.DataFrame:
+    """One file as a DataFrame, read with the data collection's format and reader options:
+    only its first `head_rows` rows when given; delimited text read with `schema`'s types."""
     dc = file.data_collection
     path = file.path
     if file.size == 0:
@@ -34,13 +39,18 @@ def read_source(file: ScannedFile) -> pl.DataFrame:
     try:
         if dc.format in DELIMITED:
             options.setdefault("separator", DELIMITED[dc.format])
+            if schema is not None:
+                options["schema_overrides"] = {**schema, **options.get("schema_overrides", {})}
+            if head_rows is not None:
+                return pl.read_csv(path, **{**options, "n_rows": head_rows})
             return refuse_short_rows(file, options, pl.read_csv(path, **options))
         if dc.format == "parquet":
-            return pl.read_parquet(path, **options)
+            return pl.read_parquet(path, **{**options, "n_rows": head_rows})
         if dc.format == "feather":
-            return pl.read_ipc(path, **options)
+            return pl.read_ipc(path, **{**options, "n_rows": head_rows})
         if dc.format in ("xls", "xlsx"):
-            return pl.read_excel(path, **options)
+            frame = pl.read_excel(path, **options)
+            return frame.head(head_rows) if head_rows is not None else frame
     except TypeError as exc:
         raise CliFailure(
             f"{path}: reader option not understood by polars for {dc.format} ({exc}); "
@@ -135,7 +145,8 @@ def first_ragged_line(path: Path, separator: str) -> tuple[int, int, int] | None
 
 
 def prepared_frame(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:
-    """A file's frame with wildcard columns, kept columns and the provenance columns."""
+    """A file's frame with wildcard columns, kept columns and the provenance columns (these
+    as categoricals: one value per file travels as a dictionary, not once per row)."""
     dc = file.data_collection
     if dc.keep_columns:
         missing = [name for name in dc.keep_columns if name not in frame.columns]
@@ -152,8 +163,8 @@ def prepared_frame(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:
             )
         frame = frame.with_columns(pl.lit(value, pl.String).alias(name))
     return frame.with_columns(
-        pl.lit(file.run_tag, pl.String).alias(RUN_ID_COLUMN),
-        pl.lit(file.relative, pl.String).alias(FILE_COLUMN),
+        pl.lit(file.run_tag, pl.Categorical).alias(RUN_ID_COLUMN),
+        pl.lit(file.relative, pl.Categorical).alias(FILE_COLUMN),
     )
 
 
@@ -165,27 +176,39 @@ def _kind(dtype: pl.DataType) -> str:
     return str(dtype)
 
 
-def check_column_types(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> None:
-    """A column must have one type across files (integers widen to floats; all-null fits
-    anything); otherwise CliFailure naming the column, both types and both files."""
+def aligned_schema(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> dict[str, pl.DataType]:
+    """The union of the frames' columns, each with one type: integers widen to Float64 when
+    any file has floats; a column null everywhere is text. A column whose type differs
+    otherwise is a CliFailure naming the column, both types and both files."""
     first_seen: dict[str, tuple[str, pl.DataType, ScannedFile]] = {}
+    schema: dict[str, pl.DataType] = {}
     for file, frame in frames:
         for name, dtype in frame.schema.items():
             kind = _kind(dtype)
+            schema.setdefault(name, pl.String() if kind == "null" else dtype)
             if kind == "null":
                 continue
             seen = first_seen.get(name)
             if seen is None:
                 first_seen[name] = (kind, dtype, file)
+                schema[name] = dtype
             elif seen[0] != kind:
                 raise CliFailure(
                     f"column {name!r} changes type across files of {file.data_collection.tag!r}: "
                     f"{seen[1]} in {seen[2].path} but {dtype} in {file.path}"
                 )
+            elif kind == "number" and dtype != schema[name]:
+                schema[name] = (
+                    pl.Float64() if (dtype.is_float() or schema[name].is_float()) else pl.Int64()
+                )
+    return schema
 
 
-def aligned_table(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> pa.Table:
-    """The frames of one data collection as one Arrow table with the union of their columns."""
-    check_column_types(frames)
-    combined = pl.concat([frame for _, frame in frames], how="diagonal_relaxed", rechunk=False)
-    return combined.to_arrow()
+def conformed_frame(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """`frame` with exactly `schema`'s columns, in its order and types (missing ones null)."""
+    return frame.select(
+        [
+            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )

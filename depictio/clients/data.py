@@ -64,7 +64,7 @@ class DataClient(ServiceClient):
         mode: ModeName = "append",
         file: str = "",
         schema: pa.Schema | None = None,
-        replace_run_ids: Sequence[str] = (),
+        run_ids: Sequence[str] = (),
     ) -> data_pb2.WriteTableResponse:
         """Streams Arrow batches into one commit (`schema` needed for a bare batch iterator).
 
@@ -77,7 +77,7 @@ class DataClient(ServiceClient):
             run_id=run_id,
             mode=WRITE_MODES[mode],
             file=file,
-            replace_run_ids=list(replace_run_ids),
+            run_ids=list(run_ids),
         )
         batch_iter = iter(batches)
         if schema is None:

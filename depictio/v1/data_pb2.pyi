@@ -38,9 +38,9 @@ class _WriteModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WriteMode.V
     commit that deletes them and adds the new ones.
     """
     WRITE_MODE_REPLACE_RUNS: _WriteMode.ValueType  # 4
-    """Replace the rows of several runs in one commit: every run named in the header's
-    replace_run_ids and every run the incoming rows name. A run listed without rows loses its
-    rows. Used with rows that carry their own depictio_run_id (the header's run_id empty).
+    """Replace the rows of several runs in one commit: every run named in the header's run_ids
+    (the rows carry their own depictio_run_id, the header's run_id is empty). A run listed
+    without rows loses its rows.
     """
 
 class WriteMode(_WriteMode, metaclass=_WriteModeEnumTypeWrapper):
@@ -57,9 +57,9 @@ WRITE_MODE_REPLACE_RUN: WriteMode.ValueType  # 3
 commit that deletes them and adds the new ones.
 """
 WRITE_MODE_REPLACE_RUNS: WriteMode.ValueType  # 4
-"""Replace the rows of several runs in one commit: every run named in the header's
-replace_run_ids and every run the incoming rows name. A run listed without rows loses its
-rows. Used with rows that carry their own depictio_run_id (the header's run_id empty).
+"""Replace the rows of several runs in one commit: every run named in the header's run_ids
+(the rows carry their own depictio_run_id, the header's run_id is empty). A run listed
+without rows loses its rows.
 """
 Global___WriteMode: _TypeAlias = WriteMode  # noqa: Y015
 
@@ -157,20 +157,22 @@ class WriteHeader(_message.Message):
     RUN_ID_FIELD_NUMBER: _builtins.int
     MODE_FIELD_NUMBER: _builtins.int
     FILE_FIELD_NUMBER: _builtins.int
-    REPLACE_RUN_IDS_FIELD_NUMBER: _builtins.int
+    RUN_IDS_FIELD_NUMBER: _builtins.int
     data_collection_id: _builtins.str
     """Data collection id."""
     run_id: _builtins.str
     """Run id stamped on every row as depictio_run_id. Empty: the rows carry their own
-    depictio_run_id column (strings, no nulls).
+    depictio_run_id column (strings, no nulls), each of them listed in run_ids.
     """
     mode: Global___WriteMode.ValueType
     """Write mode."""
     file: _builtins.str
     """Source file stamped on every row as depictio_file, unless the batch has the column."""
     @_builtins.property
-    def replace_run_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """With WRITE_MODE_REPLACE_RUNS: runs whose rows are replaced (removed when no row names them)."""
+    def run_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """With run_id empty: every run the rows may name (a row naming another is refused). With
+        WRITE_MODE_REPLACE_RUNS, the runs whose rows are replaced.
+        """
 
     def __init__(
         self,
@@ -179,11 +181,11 @@ class WriteHeader(_message.Message):
         run_id: _builtins.str = ...,
         mode: Global___WriteMode.ValueType = ...,
         file: _builtins.str = ...,
-        replace_run_ids: _abc.Iterable[_builtins.str] | None = ...,
+        run_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_collection_id", b"data_collection_id", "file", b"file", "mode", b"mode", "replace_run_ids", b"replace_run_ids", "run_id", b"run_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_collection_id", b"data_collection_id", "file", b"file", "mode", b"mode", "run_id", b"run_id", "run_ids", b"run_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

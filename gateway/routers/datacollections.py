@@ -231,7 +231,7 @@ async def upload(
         ModeName, Query(description="append, overwrite, replace_run or replace_runs.")
     ] = "append",
     file: Annotated[str, Query(max_length=500, description="Source file name.")] = "",
-    replace_run_ids: Annotated[
+    run_ids: Annotated[
         list[str] | None, Query(description="replace_runs: runs whose rows are replaced.")
     ] = None,
 ) -> WrittenPublic:
@@ -247,7 +247,7 @@ async def upload(
         run_id=run_id,
         mode=WRITE_MODES[mode],
         file=file,
-        replace_run_ids=replace_run_ids or [],
+        run_ids=run_ids or [],
     )
     if kind == "arrow":
         # Streamed through as it arrives: a body cut short cancels the write, committing nothing.
@@ -262,7 +262,7 @@ async def upload(
                 run_id=run_id,
                 mode=mode,
                 file=file,
-                replace_run_ids=replace_run_ids or [],
+                run_ids=run_ids or [],
             ),
         )
     return WrittenPublic(version=written.version, rows=written.rows, bytes=written.bytes)

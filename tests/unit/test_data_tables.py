@@ -92,14 +92,16 @@ def test_run_ids_must_be_printable() -> None:
         WriteSpec("", Mode.REPLACE_RUN)
     with pytest.raises(InvalidArgument, match="run_id"):
         WriteSpec("a\nb", Mode.APPEND)
-    with pytest.raises(InvalidArgument, match=r"replace_run_ids\[1\]"):
-        WriteSpec("", Mode.REPLACE_RUNS, replace_run_ids=("ok", "bad\tid"))
-    with pytest.raises(InvalidArgument, match="only with mode REPLACE_RUNS"):
-        WriteSpec("", Mode.APPEND, replace_run_ids=("r1",))
+    with pytest.raises(InvalidArgument, match=r"run_ids\[1\]"):
+        WriteSpec("", Mode.REPLACE_RUNS, run_ids=("ok", "bad\tid"))
+    with pytest.raises(InvalidArgument, match="only when header.run_id is empty"):
+        WriteSpec("r0", Mode.APPEND, run_ids=("r1",))
 
 
 def test_rows_carry_their_own_run_ids_when_the_header_has_none(tables: DeltaTables) -> None:
-    spec = WriteSpec("", Mode.APPEND, "many.csv")
+    spec = WriteSpec("", Mode.APPEND, "many.csv", run_ids=("r1", "r2"))
+    with pytest.raises(InvalidArgument, match=r"rows name runs \['r3'\] that header.run_ids"):
+        tables.write(REF, spec, pa.table({"x": [1, 2], "depictio_run_id": ["r1", "r3"]}))
     with pytest.raises(InvalidArgument, match="need a depictio_run_id column"):
         tables.write(REF, spec, pa.table({"x": [1]}))
     with pytest.raises(InvalidArgument, match="1 null values"):
@@ -113,14 +115,16 @@ def test_rows_carry_their_own_run_ids_when_the_header_has_none(tables: DeltaTabl
 
 def test_replace_runs_swaps_several_runs_in_one_commit(tables: DeltaTables) -> None:
     def write(table: pa.Table, mode: Mode, replace: tuple[str, ...] = ()) -> int:
-        return tables.write(REF, WriteSpec("", mode, replace_run_ids=replace), table).version
+        return tables.write(REF, WriteSpec("", mode, run_ids=replace), table).version
 
-    write(pa.table({"x": [1, 2, 3], "depictio_run_id": ["a", "b", "c"]}), Mode.APPEND)
+    write(
+        pa.table({"x": [1, 2, 3], "depictio_run_id": ["a", "b", "c"]}), Mode.APPEND, ("a", "b", "c")
+    )
     # b's rows are replaced, c named without rows loses its rows, d is new, a is untouched.
     version = write(
         pa.table({"x": [20, 21, 40], "depictio_run_id": ["b", "b", "d"]}),
         Mode.REPLACE_RUNS,
-        ("b", "c"),
+        ("b", "c", "d"),
     )
     assert version == 1
     frame = rows(tables).sort("x")
