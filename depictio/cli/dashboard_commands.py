@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,11 +12,18 @@ from depictio.cli.credentials import resolve
 from depictio.cli.failures import CliFailure
 from depictio.cli.gateway_api import GatewayApi
 from depictio.cli.reporting import reported
-from depictio.dashboards.yaml_format import import_yaml
 from depictio.errors import InvalidArgument
 
 dashboard_app = typer.Typer(help="Dashboards as YAML.", no_args_is_help=True)
 YamlArgument = Annotated[Path, typer.Argument(help="The dashboard YAML.", dir_okay=False)]
+
+
+def parse_dashboard_yaml(text: str) -> Any:
+    """The dashboard YAML checked offline (the models are imported only by dashboard commands:
+    building them slows every command's start)."""
+    from depictio.dashboards.yaml_format import import_yaml
+
+    return import_yaml(text)
 
 
 def read_text(path: Path) -> str:
@@ -30,7 +37,7 @@ def checked_yaml(path: Path) -> str:
     """The file's text once it passes the offline checks of the dashboard format."""
     text = read_text(path)
     try:
-        import_yaml(text)
+        parse_dashboard_yaml(text)
     except InvalidArgument as exc:
         raise CliFailure(f"{path}: {exc}") from exc
     return text
@@ -40,7 +47,7 @@ def checked_yaml(path: Path) -> str:
 def validate(file: YamlArgument, as_json: JsonOption = False) -> None:
     """Check a dashboard YAML offline (format, ids, layout, filter sections)."""
     with reported(as_json) as reporter:
-        document = import_yaml(checked_yaml(file))
+        document = parse_dashboard_yaml(checked_yaml(file))
         components = sum(len(tab.components) for tab in document.tabs)
         reporter.result(
             {"file": str(file), "valid": True, "title": document.title, "components": components},

@@ -12,7 +12,6 @@ from depictio.cli.account_commands import login, logout, whoami
 from depictio.cli.dashboard_commands import dashboard_app
 from depictio.cli.data_commands import data_app, run
 from depictio.cli.project_commands import project_app
-from depictio.cli.up import run_up
 
 app = typer.Typer(
     name="depictio",
@@ -46,6 +45,9 @@ def up(
     ] = False,
 ) -> None:
     """Run every service on this machine until Ctrl-C."""
+    # Imported here: the supervisor's gRPC imports would slow every other command's start.
+    from depictio.cli.up import run_up
+
     raise typer.Exit(run_up(data_dir, demo))
 
 
