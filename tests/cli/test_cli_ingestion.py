@@ -88,6 +88,31 @@ def test_iris_ingests_150_rows_with_pandas_means(cli: Cli, server: Server, tmp_p
     assert filtered["rows"][0]["mean(sepal.length)"] == pytest.approx(expected_virginica)
     assert round(expected_virginica, 3) == 6.588
 
+    # --overwrite rebuilds the table from the files: a new version, the same 150 rows.
+    before = server.version(dc)
+    rebuilt = cli.ok_json("data", "process", str(config), "--overwrite")
+    assert [c["rows"] for c in rebuilt["commits"]] == [150]
+    assert server.version(dc) == (before or 0) + 1
+    assert server.rows(dc).num_rows == len(source)
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = copy_demo("penguins", tmp_path, "Penguins dry run")
+    plan = cli.ok_json("run", str(config), "--dry-run")
+    assert plan["dry_run"] is True
+    assert plan["project_exists"] is False
+    commits = {c["data_collection"]: c for c in plan["commits"]}
+    assert set(commits) == {
+        "penguins_pipeline.physical_features",
+        "penguins_pipeline.demographic_data",
+    }
+    assert commits["penguins_pipeline.physical_features"]["runs"] == PENGUIN_RUNS
+    assert plan["joins"] == ["penguins_complete"]
+    names = [p["name"] for p in server.get("/api/v1/projects", page_size=500)["items"]]
+    assert "Penguins dry run" not in names
+
 
 def per_run_counts(table: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in table.to_pandas()["depictio_run_id"].value_counts().items()}

@@ -261,3 +261,16 @@ def test_table_from_chunks_refuses_a_truncated_stream() -> None:
     whole = table_to_ipc(pa.table({"n": list(range(10_000))}))
     with pytest.raises((pa.ArrowInvalid, EOFError, OSError)):
         table_from_chunks([whole[: len(whole) // 2]])
+
+
+def test_specs_count_exactly_up_to_ten_thousand_distinct_values(tables: DeltaTables) -> None:
+    rows = 30_000
+    data = pa.table({"many": np.arange(rows), "few": np.arange(rows) % 7})
+    tables.write(REF, WriteSpec("r", Mode.APPEND), data)
+    specs = {column.name: column for column in tables.describe(REF).columns}
+    assert (specs["few"].nunique, specs["few"].nunique_estimated) == (7, False)
+    assert sorted(v.value.int_value for v in specs["few"].top_values) == list(range(7))
+    assert specs["many"].nunique_estimated
+    assert abs(specs["many"].nunique - rows) / rows < 0.05
+    assert not specs["many"].top_values
+    assert (specs["many"].min.int_value, specs["many"].max.int_value) == (0, rows - 1)
