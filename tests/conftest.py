@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_support import Cli, Server, api_token
 
 from depictio.cli.supervisor import ProcessGroup, default_children, gateway_url
 from depictio.config import Settings
@@ -215,3 +216,30 @@ def delta_storage(
         return
     server: S3Server = request.getfixturevalue("s3_server")
     yield "s3", server.env(f"bucket-{secrets.token_hex(6)}")
+
+
+@pytest.fixture(scope="module")
+def cli_stack(make_stack: MakeStack) -> Iterator[Stack]:
+    """A stack of the test module's own, for the CLI tests."""
+    with make_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def admin_api_token(cli_stack: Stack) -> str:
+    """An API token of the first admin of `cli_stack`."""
+    return api_token(cli_stack.gateway_url, cli_stack.admin_email, cli_stack.admin_password)
+
+
+@pytest.fixture(scope="module")
+def server(cli_stack: Stack, admin_api_token: str) -> Iterator[Server]:
+    """What `cli_stack`'s gateway holds, read as its first admin."""
+    client = Server(cli_stack.gateway_url, admin_api_token)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def cli(cli_stack: Stack, admin_api_token: str, tmp_path: Path) -> Cli:
+    """The console script signed in to `cli_stack` as its first admin."""
+    return Cli(cli_stack.gateway_url, tmp_path / "config", admin_api_token)

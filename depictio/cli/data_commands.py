@@ -103,6 +103,12 @@ def scan_step(
     return outcome
 
 
+def scan_on_server(api: GatewayApi, project_file: ProjectFile, reporter: Reporter) -> ScanOutcome:
+    """Scans a project that must already be on the server."""
+    server = api.find_project(project_file.config.id, project_file.config.name)
+    return scan_step(api, project_file, reporter, server)
+
+
 def process_step(
     api: GatewayApi, outcome: ScanOutcome, overwrite: bool, reporter: Reporter
 ) -> list[DataCollectionWork]:
@@ -168,11 +174,8 @@ def work_document(work: list[DataCollectionWork]) -> list[dict[str, Any]]:
 @data_app.command("scan")
 def scan(file: ConfigArgument, url: UrlOption = None, as_json: JsonOption = False) -> None:
     """Find runs and files and report them as added, changed, unchanged or removed."""
-    with reported(as_json) as reporter:
-        project_file = load_project_file(file)
-        with GatewayApi(resolve(url)) as api:
-            server = api.find_project(project_file.config.id, project_file.config.name)
-            outcome = scan_step(api, project_file, reporter, server)
+    with reported(as_json) as reporter, GatewayApi(resolve(url)) as api:
+        outcome = scan_on_server(api, load_project_file(file), reporter)
         counts = outcome.counts()
         reporter.result(
             outcome.document(),
@@ -188,12 +191,9 @@ def process(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest new and changed files (their runs' rows are replaced); --overwrite rebuilds."""
-    with reported(as_json) as reporter:
-        project_file = load_project_file(file)
-        with GatewayApi(resolve(url)) as api:
-            server = api.find_project(project_file.config.id, project_file.config.name)
-            outcome = scan_step(api, project_file, reporter, server)
-            work = process_step(api, outcome, overwrite, reporter)
+    with reported(as_json) as reporter, GatewayApi(resolve(url)) as api:
+        outcome = scan_on_server(api, load_project_file(file), reporter)
+        work = process_step(api, outcome, overwrite, reporter)
         reporter.result(
             {**outcome.document(), "commits": work_document(work)},
             [f"{len(work)} commit(s)"],

@@ -8,29 +8,17 @@ import json
 import stat
 import subprocess
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from cli_support import DEMO, Cli, Server, api_token, copy_demo
-from conftest import MakeStack, Stack
+from cli_support import DEMO, Cli, Server, copy_demo
+from conftest import Stack
 
 pytestmark = pytest.mark.timeout(300)
 
 IRIS_DASHBOARD = DEMO / "iris" / "dashboard.yaml"
-
-
-@pytest.fixture(scope="module")
-def cli_stack(make_stack: MakeStack) -> Iterator[Stack]:
-    with make_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def token(cli_stack: Stack) -> str:
-    return api_token(cli_stack.gateway_url, cli_stack.admin_email, cli_stack.admin_password)
 
 
 @pytest.fixture
@@ -105,16 +93,16 @@ def test_login_needs_exactly_one_of_email_and_token(anonymous: Cli, cli_stack: S
 
 
 def test_login_with_api_token_is_not_revoked_by_logout(
-    anonymous: Cli, cli_stack: Stack, token: str
+    anonymous: Cli, cli_stack: Stack, admin_api_token: str
 ) -> None:
-    done = anonymous("login", "--url", cli_stack.gateway_url, "--token", token)
+    done = anonymous("login", "--url", cli_stack.gateway_url, "--token", admin_api_token)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(config_file(anonymous).stat().st_mode) == 0o600
     assert anonymous.ok_json("whoami")["email"] == cli_stack.admin_email
     assert anonymous("logout").returncode == 0
     assert not config_file(anonymous).exists()
     # logout revokes only a token login created; this one was the caller's own.
-    assert status_of_me(cli_stack.gateway_url, token) == 200
+    assert status_of_me(cli_stack.gateway_url, admin_api_token) == 200
 
 
 def test_dashboard_validate_accepts_the_demo_and_names_bad_fields(tmp_path: Path) -> None:
@@ -155,9 +143,9 @@ def test_project_validate_names_unknown_field_and_typer_usage_exits_2(tmp_path: 
 
 
 def test_dashboard_import_and_export_round_trip(
-    cli_stack: Stack, token: str, tmp_path: Path
+    cli_stack: Stack, admin_api_token: str, tmp_path: Path
 ) -> None:
-    cli = Cli(cli_stack.gateway_url, tmp_path / "config", token)
+    cli = Cli(cli_stack.gateway_url, tmp_path / "config", admin_api_token)
     config = copy_demo("iris", tmp_path, "Iris dashboards")
     project_id = cli.ok_json("run", str(config))["project"]["id"]
 
@@ -167,7 +155,7 @@ def test_dashboard_import_and_export_round_trip(
         "dashboard", "import", str(config.parent / "dashboard.yaml"), "--project-id", project_id
     )
     assert imported["project_id"] == project_id
-    server = Server(cli_stack.gateway_url, token)
+    server = Server(cli_stack.gateway_url, admin_api_token)
     try:
         stored = server.get(f"/api/v1/dashboards/{imported['id']}")
     finally:

@@ -14,36 +14,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from cli_support import Cli, Server, api_token
-from conftest import MakeStack, Stack
+from cli_support import Cli, Server
+from conftest import Stack
 
 pytestmark = pytest.mark.timeout(300)
 
 LABELS = "id,label\n1,x\n2,y\n"
 MEASURES = "id,x\n1,10\n2,20\n"
-
-
-@pytest.fixture(scope="module")
-def cli_stack(make_stack: MakeStack) -> Iterator[Stack]:
-    with make_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def token(cli_stack: Stack) -> str:
-    return api_token(cli_stack.gateway_url, cli_stack.admin_email, cli_stack.admin_password)
-
-
-@pytest.fixture(scope="module")
-def server(cli_stack: Stack, token: str) -> Iterator[Server]:
-    client = Server(cli_stack.gateway_url, token)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def cli(cli_stack: Stack, token: str, tmp_path: Path) -> Cli:
-    return Cli(cli_stack.gateway_url, tmp_path / "config", token)
 
 
 def table_dc(tag: str, scan: dict[str, Any], fmt: str = "CSV") -> dict[str, Any]:

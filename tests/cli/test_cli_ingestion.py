@@ -4,41 +4,16 @@ a changed file replaces exactly its run's rows; a deleted file's rows go."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from cli_support import Cli, Server, api_token, copy_demo
-from conftest import MakeStack, Stack
+from cli_support import Cli, Server, copy_demo
 
 pytestmark = pytest.mark.timeout(600)
 
 PENGUIN_RUNS = ["run_1_adelie", "run_2_chinstrap", "run_3_gentoo"]
-
-
-@pytest.fixture(scope="module")
-def cli_stack(make_stack: MakeStack) -> Iterator[Stack]:
-    with make_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def token(cli_stack: Stack) -> str:
-    return api_token(cli_stack.gateway_url, cli_stack.admin_email, cli_stack.admin_password)
-
-
-@pytest.fixture(scope="module")
-def server(cli_stack: Stack, token: str) -> Iterator[Server]:
-    client = Server(cli_stack.gateway_url, token)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def cli(cli_stack: Stack, token: str, tmp_path: Path) -> Cli:
-    return Cli(cli_stack.gateway_url, tmp_path / "config", token)
 
 
 def source_frame(folder: Path, file_name: str) -> pd.DataFrame:
