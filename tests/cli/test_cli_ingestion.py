@@ -161,3 +161,55 @@ def test_penguins_runs_tables_join_idempotence_change_and_delete(
     }
     assert len(registered) == 5
     assert len(server.rows(ids["penguins_complete"])) == 151 + 60
+
+
+def test_flat_runs_wildcard_captures_and_keep_columns(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    """Each location of a flat workflow is a run; `{sample}` captures become a column;
+    keep_columns drops the rest."""
+    expected = []
+    for run in ("batch_a", "batch_b"):
+        for sample, reads in (("S1", 10), ("S22", 7)):
+            folder = tmp_path / run / "qc"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{sample}_metrics.tsv").write_text(
+                f"reads\tnoise\n{reads}\t0.5\n{reads * 2}\t0.25\n"
+            )
+            expected += [(run, sample, reads), (run, sample, reads * 2)]
+    (tmp_path / "batch_a" / "qc" / "notes.tsv").write_text("reads\tnoise\n1\t1\n")
+    config = tmp_path / "project.yaml"
+    config.write_text(
+        """\
+name: "Flat wildcards"
+project_type: "advanced"
+workflows:
+  - name: "qc"
+    engine: {name: "snakemake"}
+    data_location:
+      structure: "flat"
+      locations: ["batch_a", "batch_b"]
+    data_collections:
+      - data_collection_tag: "metrics"
+        config:
+          type: "Table"
+          scan:
+            mode: "recursive"
+            scan_parameters:
+              regex_config:
+                pattern: "qc/{sample}_metrics\\\\.tsv"
+                wildcards: [{name: "sample", wildcard_regex: "S[0-9]+"}]
+          dc_specific_properties:
+            format: "TSV"
+            keep_columns: ["reads"]
+"""
+    )
+    outcome = cli.ok_json("run", str(config))
+    assert outcome["runs"] == ["batch_a", "batch_b"]
+    assert outcome["summary"]["added"] == 4
+    project = server.project("Flat wildcards")
+    table = server.rows(server.dc_id(project, "metrics")).to_pandas()
+    assert set(table.columns) == {"reads", "sample", "depictio_run_id", "depictio_file"}
+    got = sorted(zip(table["depictio_run_id"], table["sample"], table["reads"], strict=True))
+    assert got == sorted(expected)
+    assert set(table["depictio_file"]) == {"qc/S1_metrics.tsv", "qc/S22_metrics.tsv"}

@@ -1,0 +1,56 @@
+"""The CLI's joins (inner, left, right, outer) against pandas merges of the same tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from depictio.cli.failures import CliFailure
+from depictio.cli.joins import joined_table
+from depictio.cli.project_files import DataCollectionPlan, JoinPlan
+
+
+def plan(tag: str) -> DataCollectionPlan:
+    return DataCollectionPlan(
+        id=tag, tag=tag, workflow_name="wf", source="native", scan_mode="", filename="",
+        regex_pattern="", wildcards=(), max_depth=None, ignore=[], format="csv",
+        polars_kwargs={}, keep_columns=(), optional=False,
+    )  # fmt: skip
+
+
+LEFT = pd.DataFrame(
+    {
+        "id": ["a", "b", "c", "d"],
+        "mass": [1.0, 2.0, 3.0, 4.0],
+        "depictio_run_id": ["r1", "r1", "r2", "r2"],
+        "depictio_file": ["l.csv"] * 4,
+    }
+)
+RIGHT = pd.DataFrame(
+    {
+        "id": ["b", "c", "e"],
+        "island": ["x", "y", "z"],
+        "depictio_run_id": ["r9"] * 3,
+        "depictio_file": ["r.csv"] * 3,
+    }
+)
+
+
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+def test_joins_equal_pandas_merges(how: str) -> None:
+    join = JoinPlan("j", plan("left"), plan("right"), ("id",), how, None)
+    result = joined_table(join, pa.Table.from_pandas(LEFT), pa.Table.from_pandas(RIGHT)).to_pandas()
+    expected = LEFT.merge(
+        RIGHT.drop(columns=["depictio_run_id", "depictio_file"]), on="id", how=how
+    )
+    key = ["id"]
+    got = result[expected.columns].sort_values(key).reset_index(drop=True)
+    want = expected.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_a_join_column_missing_on_one_side_is_named() -> None:
+    join = JoinPlan("j", plan("left"), plan("right"), ("sample",), "inner", None)
+    with pytest.raises(CliFailure, match=r"join 'j': the left table 'wf.left' has no column"):
+        joined_table(join, pa.Table.from_pandas(LEFT), pa.Table.from_pandas(RIGHT))
