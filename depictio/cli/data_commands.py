@@ -27,6 +27,7 @@ from depictio.cli.local_scan import (
     ScannedRun,
     compare_with_registered,
     scan_project,
+    with_plan_ids,
 )
 from depictio.cli.project_commands import ConfigArgument, sync_project_file
 from depictio.cli.project_files import (
@@ -75,11 +76,16 @@ class ScanOutcome:
 
 
 def scan_step(
-    api: GatewayApi, project_file: ProjectFile, reporter: Reporter, server: dict[str, Any] | None
+    api: GatewayApi,
+    project_file: ProjectFile,
+    reporter: Reporter,
+    server: dict[str, Any] | None,
+    scanned: list[ScannedRun] | None = None,
 ) -> ScanOutcome:
-    """Scans the runs on disk and compares them with what `server` (None: nothing) registered."""
+    """Scans the runs on disk (or takes those `scanned` offline) and compares them with what
+    `server` (None: nothing) registered."""
     plan = project_plan(project_file, server)
-    runs = scan_project(plan)
+    runs = scan_project(plan) if scanned is None else with_plan_ids(scanned, plan)
     registered_runs = api.runs(plan.id) if plan.id else []
     registered_files = api.files(plan.id) if plan.id else []
     outcome = ScanOutcome(
@@ -232,9 +238,12 @@ def joins_to_run(
 def ingest_project(
     api: GatewayApi, project_file: ProjectFile, overwrite: bool, reporter: Reporter
 ) -> tuple[ScanOutcome, list[DataCollectionWork], list[JoinOutcome]]:
-    """Sync, scan, process and join one project (the work of `depictio run`)."""
+    """Scan, sync, process and join one project (the work of `depictio run`). The folders are
+    scanned before the config is synced: a missing location or a pattern matching nothing
+    changes nothing on the server, not even the config."""
+    scanned = scan_project(project_plan(project_file, None))
     server = sync_project_file(api, project_file, reporter)
-    outcome = scan_step(api, project_file, reporter, server)
+    outcome = scan_step(api, project_file, reporter, server, scanned)
     work = process_step(api, outcome, overwrite, reporter)
     outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
     return outcome, work, outcomes

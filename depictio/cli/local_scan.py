@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -224,21 +224,27 @@ def scan_project(plan: ProjectPlan, workers: int = 4) -> list[ScannedRun]:
         hashes = list(pool.map(lambda f: sha256_of(f.path), everything))
     hashed = {id(f): h for f, h in zip(everything, hashes, strict=True)}
     for run in runs:
-        run.files = [_with_hash(file, hashed[id(file)]) for file in run.files]
+        run.files = [replace(file, sha256=hashed[id(file)]) for file in run.files]
     return runs
 
 
-def _with_hash(file: ScannedFile, sha256: str) -> ScannedFile:
-    return ScannedFile(
-        data_collection=file.data_collection,
-        run_tag=file.run_tag,
-        path=file.path,
-        relative=file.relative,
-        size=file.size,
-        mtime=file.mtime,
-        captures=file.captures,
-        sha256=sha256,
-    )
+def with_plan_ids(runs: list[ScannedRun], plan: ProjectPlan) -> list[ScannedRun]:
+    """Runs scanned with an offline plan, pointed at `plan`'s workflows and data collections
+    (the same ones, now with the server's ids)."""
+    workflows = {workflow.name: workflow for workflow in plan.workflows}
+    data_collections = {dc.label: dc for dc in plan.data_collections()}
+    return [
+        ScannedRun(
+            workflow=workflows[run.workflow.name],
+            run_tag=run.run_tag,
+            location=run.location,
+            files=[
+                replace(file, data_collection=data_collections[file.data_collection.label])
+                for file in run.files
+            ],
+        )
+        for run in runs
+    ]
 
 
 def compare_with_registered(
