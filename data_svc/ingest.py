@@ -66,16 +66,6 @@ def open_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.RecordB
         raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
 
 
-def decode_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.Table:
-    """The table a complete Arrow IPC stream holds; a broken stream is InvalidArgument.
-
-    The chunks are joined once and the batches decoded in place, without further copies."""
-    try:
-        return pa.ipc.open_stream(pa.BufferReader(pa.py_buffer(b"".join(chunks)))).read_all()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
-        raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
-
-
 def storable_type(dtype: pa.DataType) -> pa.DataType:
     """The type a column is stored with: one string/binary flavour, dictionaries decoded."""
     if pa.types.is_dictionary(dtype):

@@ -10,10 +10,16 @@ import pyarrow as pa
 import pytest
 from conftest import settings_from_env
 
-from data_svc.ingest import Mode, WriteSpec, decode_stream
+from data_svc.ingest import Mode, WriteSpec, open_stream
 from data_svc.storage import Storage, TableRef
 from data_svc.tables import DeltaTables
-from depictio.arrow_ipc import END_OF_STREAM, ipc_chunks, table_from_chunks, table_to_ipc
+from depictio.arrow_ipc import (
+    END_OF_STREAM,
+    batches_from_chunks,
+    ipc_chunks,
+    table_from_chunks,
+    table_to_ipc,
+)
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 
 REF = TableRef("project-1", "dc-1")
@@ -79,10 +85,15 @@ def test_narrower_integers_are_widened(tables: DeltaTables) -> None:
 def test_a_broken_stream_is_refused_before_any_commit(tables: DeltaTables) -> None:
     tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": [1]}))
     payload = table_to_ipc(pa.table({"x": list(range(1000))}))
-    with pytest.raises(InvalidArgument, match="not a complete Arrow IPC stream"):
-        decode_stream([payload[: len(payload) // 2]], "half.arrow")
-    with pytest.raises(InvalidArgument):
-        decode_stream([b"not arrow at all"], "junk")
+    spec = WriteSpec("r2", Mode.APPEND)
+
+    def write_stream(chunks: list[bytes], where: str) -> None:
+        tables.write_batches(REF, spec, open_stream(chunks, where), where)
+
+    with pytest.raises(InvalidArgument, match="half.arrow: not a complete Arrow IPC stream"):
+        write_stream([payload[: len(payload) // 2]], "half.arrow")
+    with pytest.raises(InvalidArgument, match="junk: not a complete Arrow IPC stream"):
+        write_stream([b"not arrow at all"], "junk")
     assert tables.open(REF).version() == 0
     assert rows(tables)["x"].to_list() == [1]
 
@@ -235,7 +246,7 @@ def test_ipc_chunks_round_trip_in_bounded_messages() -> None:
     table = pa.table({"a": list(range(50_000)), "s": [str(i) for i in range(50_000)]})
     chunks = list(ipc_chunks(table.schema, table.to_batches(max_chunksize=7_000), 4096))
     assert max(len(chunk) for chunk in chunks) <= 4096
-    assert decode_stream(chunks).equals(table)
+    assert batches_from_chunks(chunks).read_all().equals(table)
 
 
 @pytest.mark.parametrize("piece", [None, 3000, 70_000])
