@@ -8,6 +8,7 @@ expected. Wildcard captures become columns; `keep_columns` is honoured; every ro
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,41 @@ def read_error(file: ScannedFile, options: dict[str, Any], exc: BaseException) -
     dc = file.data_collection
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if dc.format in DELIMITED:
-        ragged = first_ragged_line(file.path, str(options.get("separator", ",")))
+        separator = str(options.get("separator", ","))
+        ragged = first_ragged_line(file.path, separator)
         if ragged is not None:
             return ragged_message(file.path, ragged)
+        unparsable = UNPARSABLE.search(str(exc))
+        if unparsable is not None:
+            value, dtype, column = unparsable.groups()
+            line = first_line_with(file.path, separator, column, value)
+            where = f", line {line}" if line is not None else ""
+            return (
+                f"{file.path}{where}, column {column!r}: {value!r} does not parse as {dtype}, "
+                f"the column's type in its first rows and the other files"
+            )
     return f"{file.path}: not a readable {dc.format} file ({first_line})"
+
+
+# polars' message for a value of the wrong type: the value, the type and the column.
+UNPARSABLE = re.compile(r"could not parse `(.*?)` as dtype `(.*?)` at column '(.*?)'")
+
+
+def first_line_with(path: Path, separator: str, column: str, value: str) -> int | None:
+    """The line number of the first row whose `column` holds `value`."""
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle, delimiter=separator)
+            header = next(reader, None)
+            if header is None or column not in header:
+                return None
+            index = header.index(column)
+            for row in reader:
+                if len(row) > index and row[index] == value:
+                    return reader.line_num
+    except (OSError, csv.Error):
+        return None
+    return None
 
 
 # Reader options under which the width checks below would read the layout differently from

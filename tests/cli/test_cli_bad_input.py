@@ -200,6 +200,22 @@ def test_empty_file_names_the_file(cli: Cli, server: Server, tmp_path: Path) -> 
     assert state(server, "Bad empty") == before
 
 
+def test_a_wrong_value_after_the_first_rows_names_line_and_column(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = basic_project(tmp_path, "Bad late value", {"table": ("table.csv", "CSV")})
+    table = config.parent / "table.csv"
+    table.write_text(MEASURES)
+    ingest(cli, config)
+    before = state(server, "Bad late value")
+    # 2,000 integer rows, then text on line 2,003 (after the header and 2,001 good rows).
+    lines = ["id,x", *(f"{i},{i * 10}" for i in range(2001)), "2001,abc", "2002,7"]
+    table.write_text("\n".join(lines) + "\n")
+    message = refused(cli, config)
+    assert f"{table.resolve()}, line 2003, column 'x': 'abc' does not parse as i64" in message
+    assert state(server, "Bad late value") == before
+
+
 def test_pattern_without_match_names_collection_and_pattern(
     cli: Cli, server: Server, tmp_path: Path
 ) -> None:
