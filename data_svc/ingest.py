@@ -11,6 +11,7 @@ from enum import StrEnum
 import pyarrow as pa
 
 from depictio.arrow_ipc import batches_from_chunks
+from depictio.arrow_types import storable_type, widens_to
 from depictio.errors import FailedPrecondition, InvalidArgument
 
 RUN_ID_COLUMN = "depictio_run_id"
@@ -64,41 +65,6 @@ def open_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.RecordB
         return batches_from_chunks(chunks)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
         raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
-
-
-def storable_type(dtype: pa.DataType) -> pa.DataType:
-    """The type a column is stored with: one string/binary flavour, dictionaries decoded."""
-    if pa.types.is_dictionary(dtype):
-        return storable_type(dtype.value_type)
-    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
-        return pa.string()
-    if pa.types.is_large_binary(dtype) or pa.types.is_binary_view(dtype):
-        return pa.binary()
-    if pa.types.is_null(dtype):
-        return pa.string()
-    if pa.types.is_timestamp(dtype) and dtype.unit != "us":
-        # Delta stores microseconds.
-        return pa.timestamp("us", tz=dtype.tz)
-    return dtype
-
-
-def widens_to(incoming: pa.DataType, existing: pa.DataType) -> bool:
-    """True when every `incoming` value fits `existing` exactly (int32→int64, int→float64)."""
-    if incoming == existing:
-        return True
-    if pa.types.is_null(incoming):
-        return True
-    if pa.types.is_integer(incoming) and pa.types.is_integer(existing):
-        return existing.bit_width >= incoming.bit_width and (
-            pa.types.is_signed_integer(existing) or pa.types.is_unsigned_integer(incoming)
-        )
-    if pa.types.is_integer(incoming) or pa.types.is_floating(incoming):
-        return pa.types.is_float64(existing) or (
-            pa.types.is_float32(existing) and pa.types.is_float16(incoming)
-        )
-    if pa.types.is_timestamp(incoming) and pa.types.is_timestamp(existing):
-        return incoming.tz == existing.tz
-    return False
 
 
 def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:

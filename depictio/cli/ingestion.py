@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from depictio.arrow_types import parse_type_name, storable_type, widens_to
 from depictio.cli.failures import CliFailure
 from depictio.cli.gateway_api import GatewayApi
 from depictio.cli.local_scan import FileChange, FileStatus, ScannedFile, ScannedRun
@@ -42,11 +43,6 @@ from depictio.cli.table_reading import (
 HEAD_ROWS = 1000
 # Rows per Arrow record batch on the wire.
 BATCH_ROWS = 512 * 1024
-# Type names (as the schema route gives them) of the same kind: a column may move within one.
-NUMERIC_TYPES = {
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "halffloat", "float", "double",
-}  # fmt: skip
 
 
 @dataclass
@@ -114,27 +110,17 @@ def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwr
         stored = {column["name"]: column["type"] for column in schema["columns"]}
         for column in pl.DataFrame(schema=item.schema).to_arrow().schema:
             existing = stored.get(column.name)
-            incoming = outgoing_type_name(column.type)
-            if existing is None or existing == incoming:
+            incoming = storable_type(column.type)
+            if existing is None or existing == str(incoming):
                 continue
-            if incoming in NUMERIC_TYPES and existing == "double":
-                continue
-            if incoming.startswith("int") and existing == "int64":
+            existing_type = parse_type_name(existing)
+            if existing_type is not None and widens_to(incoming, existing_type):
                 continue
             sources = sorted({str(file.path) for file in item.files})
             raise CliFailure(
                 f"type conflict in column {column.name!r} of {item.dc.label!r}: the table has "
                 f"{existing}, the files {', '.join(sources)} give {incoming}"
             )
-
-
-def outgoing_type_name(dtype: pa.DataType) -> str:
-    """The type name the server will store a column under (one string flavour, no nulls)."""
-    if pa.types.is_dictionary(dtype):
-        dtype = dtype.value_type
-    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype) or pa.types.is_null(dtype):
-        return "string"
-    return str(dtype)
 
 
 class UploadsAborted(Exception):
