@@ -113,6 +113,8 @@ ROUTES = [
           lambda w, v, i: {"json": {"user_id": w.spare.user_id, "role": "viewer"}}),
     Route("DELETE", PROJECTS + "/{p}/members?user_id={user}", "manage", 204, fresh=spare_member),
     Route("GET", PROJECTS + "/{p}/runs", "read", 200),
+    Route("POST", PROJECTS + "/{p}/runs", "write", 200,
+          lambda w, v, i: {"json": {"run_tag": "matrix", "replace_files": True}}),
     Route("GET", PROJECTS + "/{p}/files", "read", 200),
     Route("GET", DASHBOARDS + "/schema", "open", 200),
     Route("POST", DASHBOARDS, "write", 201,
