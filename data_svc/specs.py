@@ -68,16 +68,13 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
         for _, name, dtype in exact
         if _orderable(dtype)
     ]
-    counted, *top_frames = pl.collect_all([exact_counts, *tops]) if exact else [pl.DataFrame()]
-    exact_nunique = (
-        {int(key): int(value) for key, value in counted.row(0, named=True).items()} if exact else {}
-    )
-    top_of = {
-        index: top
-        for (index, _, dtype), top in zip(
-            [e for e in exact if _orderable(e[2])], top_frames, strict=True
-        )
-    }
+    exact_nunique: dict[int, int] = {}
+    top_of: dict[int, pl.DataFrame] = {}
+    if exact:
+        counted, *top_frames = pl.collect_all([exact_counts, *tops])
+        exact_nunique = {int(key): int(value) for key, value in counted.row(0, named=True).items()}
+        ordered = [index for index, _, dtype in exact if _orderable(dtype)]
+        top_of = dict(zip(ordered, top_frames, strict=True))
     response = data_pb2.DescribeResponse(version=version, rows=int(row["__rows"]))
     for index, (name, dtype) in enumerate(schema.items()):
         estimated = index not in exact_nunique

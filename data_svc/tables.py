@@ -165,10 +165,11 @@ class DeltaTables:
                 )
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
-        empty = pa.Table.from_batches([], schema=reader.schema)
-        schema = conform(with_provenance(empty, spec), None, spec.file).schema
-        data = pa.concat_tables(parts) if parts else schema.empty_table()
-        return self._commit(ref, spec, data)
+        if not parts:
+            parts.append(
+                conform(with_provenance(reader.schema.empty_table(), spec), None, spec.file)
+            )
+        return self._commit(ref, spec, pa.concat_tables(parts))
 
     def _commit(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
         """Writes a table already in stored types, checked against the table's schema."""

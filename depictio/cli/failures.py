@@ -20,3 +20,11 @@ class UsageFailure(CliFailure):
     """The command was called wrongly (missing option, bad value, nobody signed in)."""
 
     exit_code = EXIT_USAGE
+
+
+class GatewayRefused(CliFailure):
+    """The gateway answered a call with an error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status

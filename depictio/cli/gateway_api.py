@@ -13,7 +13,7 @@ import httpx
 import pyarrow as pa
 
 from depictio.cli.credentials import Credentials
-from depictio.cli.failures import CliFailure, UsageFailure
+from depictio.cli.failures import CliFailure, GatewayRefused, UsageFailure
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 # Unary calls get this long; uploads and downloads of whole tables get UPLOAD_TIMEOUT.
@@ -110,8 +110,8 @@ class GatewayApi:
         if project_id:
             try:
                 return self.get_project(project_id)
-            except CliFailure as exc:
-                if "404" not in exc.message:
+            except GatewayRefused as exc:
+                if exc.status != 404:
                     raise
         for project in self.pages("/api/v1/projects"):
             if project["name"] == name:
@@ -136,8 +136,8 @@ class GatewayApi:
         """The table's columns with their specs; None while it has no table."""
         try:
             return dict(self.json("GET", f"/api/v1/datacollections/{data_collection_id}/schema"))
-        except CliFailure as exc:
-            if "has no table yet" in exc.message:
+        except GatewayRefused as exc:
+            if exc.status == 404 and "has no table yet" in exc.message:
                 return None
             raise
 
@@ -183,7 +183,7 @@ class GatewayApi:
 
 
 def raise_for_status(response: httpx.Response, method: str, path: str) -> None:
-    """CliFailure naming the call, the status and the gateway's detail."""
+    """GatewayRefused naming the call, the status and the gateway's detail."""
     if response.is_success:
         return
     try:
@@ -194,8 +194,9 @@ def raise_for_status(response: httpx.Response, method: str, path: str) -> None:
         detail = json.dumps(detail)
     status = response.status_code
     if status == 401:
-        raise CliFailure(
+        raise GatewayRefused(
             f"the gateway refused the credentials ({method} {path}: 401 {detail}); "
-            "run `depictio login` again or check DEPICTIO_TOKEN"
+            "run `depictio login` again or check DEPICTIO_TOKEN",
+            status,
         )
-    raise CliFailure(f"{method} {path}: {status} {detail}")
+    raise GatewayRefused(f"{method} {path}: {status} {detail}", status)

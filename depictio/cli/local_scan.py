@@ -206,17 +206,15 @@ def scan_project(plan: ProjectPlan, workers: int = 4) -> list[ScannedRun]:
                 run.files += files
                 matched += len(files)
             if matched == 0 and not dc.optional:
-                what = (
-                    f"file {dc.filename!r}"
-                    if dc.scan_mode == "single"
-                    else f"no file matches pattern '{dc.regex_pattern}'"
-                )
                 where = ", ".join(str(folder) for _, folder in folders) or "no run folders"
+                if dc.scan_mode == "single":
+                    raise CliFailure(
+                        f"data collection {dc.tag!r}: file {dc.filename!r} not found in any "
+                        f"run ({where})"
+                    )
                 raise CliFailure(
-                    f"data collection {dc.tag!r}: {what} in any run "
-                    f"(searched {len(folders)} run(s): {where})"
-                    if dc.scan_mode == "recursive"
-                    else f"data collection {dc.tag!r}: {what} not found in any run ({where})"
+                    f"data collection {dc.tag!r}: no file matches pattern '{dc.regex_pattern}' "
+                    f"in any run (searched {len(folders)} run(s): {where})"
                 )
         runs += workflow_runs
     everything = [file for run in runs for file in run.files]

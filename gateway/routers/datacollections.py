@@ -232,7 +232,11 @@ async def upload(
     ] = "append",
     file: Annotated[str, Query(max_length=500, description="Source file name.")] = "",
     run_ids: Annotated[
-        list[str] | None, Query(description="replace_runs: runs whose rows are replaced.")
+        list[str] | None,
+        Query(
+            description="Without run_id: every run the rows may name; with replace_runs, the "
+            "runs whose rows are replaced."
+        ),
     ] = None,
 ) -> WrittenPublic:
     """Writes the body into the data collection's table in one commit (editors)."""
