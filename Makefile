@@ -20,9 +20,9 @@ run: install
 	$(BIN)/depictio up
 
 # System packages the test suite needs, installed only when missing: redis-server for the
-# data service's query cache (later issues add chromium here).
+# data service's query cache, chromium for the browser tests (driven by Playwright).
 system-deps:
-	@bash scripts/install-system-deps.sh redis-server
+	@bash scripts/install-system-deps.sh redis-server chromium
 
 test: install system-deps lint
 	$(BIN)/python -m pytest tests -q --ignore=tests/bench

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     gateway_port: int = Field(8000, description="Gateway HTTP port.")
     ui_host: str = Field("127.0.0.1", description="Dash UI bind host.")
     ui_port: int = Field(8050, description="Dash UI HTTP port.")
+    ui_secure_cookies: bool = Field(
+        False, description="Mark the UI's session cookies Secure (set it when served over TLS)."
+    )
+    ui_threads: int = Field(8, ge=1, le=64, description="Request threads of the UI server.")
 
     signing_key_file: Path | None = Field(
         None, description="PEM Ed25519 private key to sign with; generated and stored if unset."

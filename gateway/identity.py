@@ -17,9 +17,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from depictio.config import AuthMode, Settings
 from depictio.errors import PermissionDenied, Unauthenticated
+from depictio.local_session import LocalSession
 from depictio.tokens import KeySet, TokenVerifier
 from gateway.backends import Backends
-from gateway.token_cache import ApiTokenCache, LocalSession
+from gateway.token_cache import ApiTokenCache
 
 API_TOKEN_PREFIX = "dpt_"
 

@@ -1,16 +1,14 @@
 """Short-lived caches of access tokens the gateway obtained for callers.
 
 API token secrets are exchanged at auth_svc for access tokens; the result is reused for a
-few seconds, keyed by the secret's SHA-256 (the secret itself is never kept). In single-user
-mode the local admin's session token is reused until shortly before it expires.
+few seconds, keyed by the secret's SHA-256 (the secret itself is never kept).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # An exchanged token is dropped this long before it expires, so a cached token is never stale.
@@ -84,53 +82,3 @@ class ApiTokenCache:
         self._evict(lambda entry: entry.valid_until <= now)
         if len(self._entries) >= MAX_CACHED_SECRETS:
             del self._entries[next(iter(self._entries))]
-
-
-@dataclass(frozen=True)
-class LocalToken:
-    """The local admin's access token and when it was requested (monotonic clock)."""
-
-    access_token: str = field(repr=False)
-    expires_in: float
-    obtained_at: float
-
-
-class LocalSession:
-    """Single-user mode: one access token for the local admin, renewed before it expires."""
-
-    def __init__(
-        self, start: Callable[[], Awaitable[tuple[str, float]]], clock: Clock = time.monotonic
-    ) -> None:
-        self._start = start
-        self._clock = clock
-        self._current: LocalToken | None = None
-        self._lock = asyncio.Lock()
-
-    def _fresh(self) -> LocalToken | None:
-        current = self._current
-        if current is None:
-            return None
-        # Renew once less than a tenth of the lifetime (at most 30 s) remains.
-        margin = min(30.0, current.expires_in / 10)
-        if self._clock() >= current.obtained_at + current.expires_in - margin:
-            return None
-        return current
-
-    async def access_token(self) -> str:
-        """A valid access token of the local admin, started anew when needed."""
-        current = self._fresh()
-        if current is None:
-            async with self._lock:
-                current = self._fresh()
-                if current is None:
-                    # Timed from before the call, so the token is renewed early rather than late.
-                    requested_at = self._clock()
-                    token, expires_in = await self._start()
-                    current = LocalToken(token, expires_in, requested_at)
-                    self._current = current
-        return current.access_token
-
-    def forget(self, access_token: str) -> None:
-        """Drops the cached token if it is `access_token` (its session was ended)."""
-        if self._current is not None and self._current.access_token == access_token:
-            self._current = None

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cli_support import Cli, Server, api_token
 
-from depictio.cli.supervisor import ProcessGroup, default_children, gateway_url
+from depictio.cli.supervisor import ProcessGroup, default_children, gateway_url, ui_url
 from depictio.config import Settings
 from depictio.embedded_redis import redis_server_argv
 
@@ -40,6 +40,7 @@ class Stack:
     """A running set of auth_svc, metadata_svc, data_svc and gateway processes."""
 
     gateway_url: str
+    ui_url: str
     auth_addr: str
     metadata_addr: str
     data_addr: str
@@ -68,6 +69,8 @@ def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
             "DEPICTIO_DATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_GATEWAY_HOST": "127.0.0.1",
             "DEPICTIO_GATEWAY_PORT": str(free_port()),
+            "DEPICTIO_UI_HOST": "127.0.0.1",
+            "DEPICTIO_UI_PORT": str(free_port()),
             "DEPICTIO_ADMIN_EMAIL": "admin@example.org",
             "DEPICTIO_ADMIN_PASSWORD": secrets.token_urlsafe(18),
             "DEPICTIO_LOG_LEVEL": "INFO",
@@ -96,7 +99,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
 def make_stack() -> Iterator[MakeStack]:
     """`with make_stack(DEPICTIO_AUTH_MODE="public") as stack:` runs a fresh stack.
 
-    Each stack gets its own data dir and ports; it is stopped when the block ends, and any
+    The UI (dash_apps) is started only with `ui=True`. Each stack gets its own data dir and ports; it is stopped when the block ends, and any
     stack still running at the end of the session is stopped then.
     """
     with ExitStack() as session:
@@ -104,18 +107,22 @@ def make_stack() -> Iterator[MakeStack]:
         count = 0
 
         @contextmanager
-        def start(**overrides: str) -> Iterator[Stack]:
+        def start(ui: bool = False, **overrides: str) -> Iterator[Stack]:
             nonlocal count
             count += 1
             data_dir = root / f"stack-{count}"
             env = stack_env(data_dir, **overrides)
             settings = settings_from_env(env)
-            group = ProcessGroup(default_children(settings), env, data_dir / "logs")
+            children = [
+                child for child in default_children(settings) if ui or child.name != "dash_apps"
+            ]
+            group = ProcessGroup(children, env, data_dir / "logs")
             session.callback(group.stop_all)
             with group:
                 group.start_all()
                 yield Stack(
                     gateway_url=gateway_url(settings),
+                    ui_url=ui_url(settings) if ui else "",
                     auth_addr=settings.auth_addr,
                     metadata_addr=settings.metadata_addr,
                     data_addr=settings.data_addr,

@@ -309,6 +309,11 @@ def gateway_url(settings: Settings) -> str:
     return f"http://{_probe_host(settings.gateway_host)}:{settings.gateway_port}"
 
 
+def ui_url(settings: Settings) -> str:
+    """The UI's base URL as seen from this machine."""
+    return f"http://{_probe_host(settings.ui_host)}:{settings.ui_port}"
+
+
 def embedded_redis_url(settings: Settings) -> str:
     """The URL of the redis-server `depictio up` starts when DEPICTIO_REDIS_URL is empty."""
     return f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
@@ -325,7 +330,7 @@ def embedded_redis_child(settings: Settings) -> ChildSpec:
 
 
 def default_children(settings: Settings) -> list[ChildSpec]:
-    """auth_svc first; then metadata_svc, data_svc and the gateway."""
+    """auth_svc first; then metadata_svc, data_svc, the gateway and the UI."""
     python = sys.executable
     return [
         ChildSpec("auth_svc", [python, "-m", "auth_svc"], GrpcHealth(settings.auth_addr), 0),
@@ -338,5 +343,8 @@ def default_children(settings: Settings) -> list[ChildSpec]:
             [python, "-m", "gateway"],
             HttpHealth(f"{gateway_url(settings)}/healthz"),
             1,
+        ),
+        ChildSpec(
+            "dash_apps", [python, "-m", "dash_apps"], HttpHealth(f"{ui_url(settings)}/healthz"), 1
         ),
     ]

@@ -28,6 +28,7 @@ from depictio.cli.supervisor import (
     embedded_redis_child,
     embedded_redis_url,
     gateway_url,
+    ui_url,
 )
 from depictio.config import AuthMode, Settings
 
@@ -85,7 +86,7 @@ def print_addresses(settings: Settings) -> None:
     rows = [
         ("Gateway", url),
         ("API docs", f"{url}/docs"),
-        ("UI", "not built yet"),
+        ("UI", ui_url(settings)),
         ("auth_svc", f"{settings.auth_addr} (gRPC)"),
         ("metadata_svc", f"{settings.metadata_addr} (gRPC)"),
         ("data_svc", f"{settings.data_addr} (gRPC)"),
@@ -125,11 +126,12 @@ def print_demo(settings: Settings, admin_password: str) -> None:
         err.print(f"  Demo          not loaded: {exc.message}", markup=False)
         return
     for project in loaded:
-        out.print(
-            f"  Demo          {project.name}: {project.rows:,} rows, "
-            f"dashboard {project.dashboard_id or '(none)'}",
-            markup=False,
+        where = (
+            f"{ui_url(settings)}/dashboard/{project.dashboard_id}"
+            if project.dashboard_id
+            else "(no dashboard)"
         )
+        out.print(f"  Demo          {project.name}: {project.rows:,} rows, {where}", markup=False)
 
 
 def supervise(

@@ -24,7 +24,7 @@ from depictio.cli.up import PIDS_FILE, READY_LINE
 pytestmark = pytest.mark.timeout(180)
 
 SCRIPT = Path(sys.executable).parent / "depictio"
-CHILDREN = {"redis", "auth_svc", "metadata_svc", "data_svc", "gateway"}
+CHILDREN = {"redis", "auth_svc", "metadata_svc", "data_svc", "gateway", "dash_apps"}
 READY_TIMEOUT = 90.0
 
 
@@ -148,6 +148,7 @@ def start_up(tmp_path: Path) -> Iterator[UpLauncher]:
             "DEPICTIO_METADATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_DATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_GATEWAY_PORT": str(free_port()),
+            "DEPICTIO_UI_PORT": str(free_port()),
             "DEPICTIO_EMBEDDED_REDIS_PORT": str(free_port()),
             "DEPICTIO_ADMIN_EMAIL": "first.admin@example.org",
             "PYTHONUNBUFFERED": "1",
@@ -280,7 +281,9 @@ def test_up_demo_loads_both_demo_projects_with_dashboards_once(
     up = start_up("--demo")
     up.wait_ready()
     email, password = printed_credentials(up.output)
-    assert re.search(r"Demo\s+Iris \(demo\): 150 rows, dashboard \w+", up.output), up.output
+    assert re.search(
+        r"Demo\s+Iris \(demo\): 150 rows, http://127\.0\.0\.1:\d+/dashboard/\w+", up.output
+    ), up.output
     # 342 penguins in each of the two source tables.
     assert re.search(r"Demo\s+Palmer penguins \(demo\): 684 rows", up.output), up.output
     with httpx.Client(base_url=start_up.gateway_url, timeout=30) as client:

@@ -1,0 +1,1 @@
+"""The Editor app (`/dashboard-edit/<id>`): editors and owners change dashboards."""

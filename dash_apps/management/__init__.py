@@ -1,0 +1,1 @@
+"""The Management app (`/`): sign-in, projects, dashboards, API tokens and users."""

@@ -1,0 +1,162 @@
+"""Who is using the UI: the session cookies, their renewal, and the sign-in routes.
+
+The session is two HTTP-only, SameSite=Lax cookies holding auth_svc's access and refresh
+tokens; page scripts never see them. Before each request the access token is verified against
+auth_svc's JWKS and, once expired, renewed with the refresh token (the new pair is written
+back on the response). Single-user mode acts as the local admin without any cookie; public
+mode lets visitors without a session in as anonymous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Flask, Response, g, redirect, request
+from grpc import aio
+
+from dash_apps.service_calls import ServiceCalls
+from depictio.config import AuthMode, Settings
+from depictio.errors import Unauthenticated
+from depictio.tokens import ANONYMOUS, Identity
+
+ACCESS_COOKIE = "depictio_access"
+REFRESH_COOKIE = "depictio_refresh"
+# Requests for scripts, styles and icons need no identity.
+STATIC_MARKERS = ("/_dash-component-suites/", "/assets/", "_favicon.ico", "/_reload-hash")
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """A token pair to write into the session cookies."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+
+
+def current_identity() -> Identity:
+    """The identity of the request being served (anonymous when nobody is signed in)."""
+    identity: Identity = g.get("identity", ANONYMOUS)
+    return identity
+
+
+def rpc_message(exc: aio.AioRpcError) -> str:
+    """What a refused or failed call says, for a person."""
+    return exc.details() or exc.code().name
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to go to after signing in ('/' for anything else)."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+class SessionCookies:
+    """Reads, renews and writes the session of each request."""
+
+    def __init__(self, calls: ServiceCalls, settings: Settings) -> None:
+        self.calls = calls
+        self.settings = settings
+
+    def install(self, server: Flask) -> None:
+        server.before_request(self.load_identity)
+        server.after_request(self.write_cookies)
+        server.add_url_rule("/auth/login", "login", self.login, methods=["POST"])
+        server.add_url_rule("/auth/register", "register", self.register, methods=["POST"])
+        server.add_url_rule("/auth/logout", "logout", self.logout, methods=["POST"])
+
+    def load_identity(self) -> None:
+        if any(marker in request.path for marker in STATIC_MARKERS):
+            return
+        g.identity = self._identify()
+
+    def _identify(self) -> Identity:
+        if self.settings.auth_mode is AuthMode.SINGLE_USER:
+            token = self.calls.run(self.calls.local_session.access_token())
+            return self._verified(token) or ANONYMOUS
+        token = request.cookies.get(ACCESS_COOKIE, "")
+        identity = self._verified(token) if token else None
+        if identity is not None:
+            return identity
+        refresh_token = request.cookies.get(REFRESH_COOKIE, "")
+        if not refresh_token:
+            return ANONYMOUS
+        try:
+            pair = self.calls.run(self.calls.auth("").refresh(refresh_token))
+        except aio.AioRpcError:
+            g.clear_session = True
+            return ANONYMOUS
+        g.issued_tokens = IssuedTokens(
+            pair.access_token, pair.refresh_token, pair.expires_in, pair.refresh_expires_in
+        )
+        return self._verified(pair.access_token) or ANONYMOUS
+
+    def _verified(self, token: str) -> Identity | None:
+        try:
+            claims = self.calls.run(self.calls.verifier.verify(token))
+        except Unauthenticated:
+            return None
+        return Identity.from_claims(claims, token)
+
+    def write_cookies(self, response: Response) -> Response:
+        issued: IssuedTokens | None = g.get("issued_tokens")
+        if issued is not None:
+            self._set(response, ACCESS_COOKIE, issued.access_token, issued.refresh_expires_in)
+            self._set(response, REFRESH_COOKIE, issued.refresh_token, issued.refresh_expires_in)
+        elif g.get("clear_session"):
+            for name in (ACCESS_COOKIE, REFRESH_COOKIE):
+                response.delete_cookie(name, path="/", samesite="Lax", httponly=True)
+        return response
+
+    def _set(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=self.settings.ui_secure_cookies,
+        )
+
+    def login(self) -> Response:
+        email = request.form.get("email", "").strip()
+        password = request.form.get("password", "")
+        target = safe_next(request.form.get("next"))
+        try:
+            pair = self.calls.run(self.calls.auth("").login(email, password))
+        except aio.AioRpcError as exc:
+            return self._back_to("/login", rpc_message(exc), target)
+        g.issued_tokens = IssuedTokens(
+            pair.access_token, pair.refresh_token, pair.expires_in, pair.refresh_expires_in
+        )
+        return redirect(target, code=303)
+
+    def register(self) -> Response:
+        email = request.form.get("email", "").strip()
+        password = request.form.get("password", "")
+        if password != request.form.get("password_again", password):
+            return self._back_to("/register", "the two passwords differ", "/")
+        try:
+            self.calls.run(self.calls.auth("").register(email, password))
+        except aio.AioRpcError as exc:
+            return self._back_to("/register", rpc_message(exc), "/")
+        return self.login()
+
+    def logout(self) -> Response:
+        refresh_token = request.cookies.get(REFRESH_COOKIE, "")
+        identity = current_identity()
+        if not identity.anonymous and self.settings.auth_mode is not AuthMode.SINGLE_USER:
+            try:
+                self.calls.run(self.calls.auth(identity.token).logout(refresh_token))
+            except aio.AioRpcError:
+                pass  # The cookies go anyway: signing out must always work locally.
+        g.clear_session = True
+        return redirect("/login", code=303)
+
+    @staticmethod
+    def _back_to(page: str, error: str, target: str) -> Response:
+        return redirect(f"{page}?error={quote(error)}&next={quote(target)}", code=303)

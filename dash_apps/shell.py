@@ -1,0 +1,137 @@
+"""The frame every page shares: Mantine provider, header with navigation, colour scheme.
+
+The colour scheme lives in a plain cookie (`depictio_scheme`, readable by the page) so that
+the server renders a page in the scheme it will be shown in; the header's switch flips it on
+the client, without a round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import dash_mantine_components as dmc
+from dash import Dash, Input, Output, dcc, html
+from flask import Flask, request
+
+from dash_apps.session import current_identity
+from depictio.config import AuthMode
+from depictio.tokens import Identity
+
+SCHEME_COOKIE = "depictio_scheme"
+Scheme = Literal["light", "dark"]
+
+NAVIGATION = (
+    ("Projects", "/projects"),
+    ("Dashboards", "/dashboards"),
+    ("API tokens", "/tokens"),
+)
+
+
+def current_scheme() -> Scheme:
+    """The colour scheme the visitor chose ('light' unless the cookie says 'dark')."""
+    return "dark" if request.cookies.get(SCHEME_COOKIE) == "dark" else "light"
+
+
+def header(identity: Identity, single_user: bool) -> html.Header:
+    """The top bar: the product, navigation for signed-in users, the scheme switch, the user."""
+    links: list[Any] = []
+    if not identity.anonymous:
+        links = [
+            dmc.Anchor(label, href=href, id=f"nav-{href.strip('/')}") for label, href in NAVIGATION
+        ]
+        if identity.is_admin:
+            links.append(dmc.Anchor("Admin", href="/admin", id="nav-admin"))
+    if identity.anonymous:
+        account: Any = dmc.Anchor("Sign in", href="/login", id="nav-sign-in")
+    elif single_user:
+        account = dmc.Text("local admin (single-user mode)", size="sm", c="dimmed")
+    else:
+        account = html.Form(
+            [
+                dmc.Text(identity.email, size="sm", id="current-user"),
+                dmc.Button("Sign out", type="submit", variant="subtle", size="xs", id="sign-out"),
+            ],
+            action="/auth/logout",
+            method="POST",
+            style={"display": "flex", "gap": "8px", "alignItems": "center"},
+        )
+    return html.Header(
+        dmc.Group(
+            [
+                dmc.Group(
+                    [
+                        dmc.Anchor(dmc.Title("Depictio", order=3), href="/", underline="never"),
+                        *links,
+                    ]
+                ),
+                dmc.Group(
+                    [
+                        dmc.Switch(
+                            id="scheme-switch",
+                            label="Dark",
+                            checked=current_scheme() == "dark",
+                            size="sm",
+                        ),
+                        account,
+                    ]
+                ),
+            ],
+            justify="space-between",
+            p="sm",
+        ),
+        style={"borderBottom": "1px solid var(--mantine-color-default-border)"},
+    )
+
+
+def page_frame(identity: Identity, single_user: bool = False) -> dmc.MantineProvider:
+    """A whole page in the visitor's scheme: the header, then the routed content (`page`)."""
+    return dmc.MantineProvider(
+        html.Div(
+            [
+                dcc.Location(id="url", refresh="callback-nav"),
+                header(identity, single_user),
+                html.Main(html.Div(id="page"), style={"padding": "16px"}),
+            ]
+        ),
+        id="scheme-provider",
+        forceColorScheme=current_scheme(),
+    )
+
+
+def register_scheme_switch(app: Dash) -> None:
+    """The switch sets the cookie and the provider's scheme on the client."""
+    app.clientside_callback(
+        f"""function(checked) {{
+            const scheme = checked ? "dark" : "light";
+            document.cookie = "{SCHEME_COOKIE}=" + scheme + "; path=/; max-age=31536000; SameSite=Lax";
+            return scheme;
+        }}""",
+        Output("scheme-provider", "forceColorScheme"),
+        Input("scheme-switch", "checked"),
+        prevent_initial_call=True,
+    )
+
+
+def dash_app(name: str, server: Flask, prefix: str, title: str) -> Dash:
+    """A Dash app of the dispatcher at `prefix`, with its own callback registry.
+
+    Its layout is the page frame of the requesting visitor; each app routes `url` → `page`."""
+    app = Dash(
+        name,
+        server=server,
+        url_base_pathname=prefix,
+        title=title,
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
+    app.layout = lambda: page_frame(current_identity(), single_user)
+    register_scheme_switch(app)
+    return app
+
+
+def message_page(title: str, message: str, page_id: str = "message-page") -> dmc.Container:
+    """A page that only says something: no access, not found, sign in first."""
+    return dmc.Container(
+        dmc.Alert(message, title=title, color="red", id=page_id), size="sm", pt="xl"
+    )

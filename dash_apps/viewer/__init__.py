@@ -1,0 +1,1 @@
+"""The Viewer app (`/dashboard/<id>`): a stored dashboard, filtered and cross-filtered."""
