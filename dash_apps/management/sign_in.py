@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import dash_mantine_components as dmc
-from dash import html
+from dash import dcc, html
 
 
 def query_value(search: str | None, name: str) -> str:
@@ -43,10 +43,10 @@ def sign_in_page(search: str | None, registration_open: bool) -> dmc.Container:
                         dmc.PasswordInput(
                             label="Password", name="password", id="sign-in-password", required=True
                         ),
-                        html.Input(
+                        dcc.Input(
                             type="hidden", name="next", value=query_value(search, "next") or "/"
                         ),
-                        dmc.Button("Sign in", type="submit", id="sign-in-submit"),
+                        dmc.Button("Sign in", buttonProps={"type": "submit"}, id="sign-in-submit"),
                         *footer,
                     ]
                 ),
@@ -86,7 +86,9 @@ def register_page(search: str | None, registration_open: bool) -> dmc.Container:
                             id="register-password-again",
                             required=True,
                         ),
-                        dmc.Button("Register", type="submit", id="register-submit"),
+                        dmc.Button(
+                            "Register", buttonProps={"type": "submit"}, id="register-submit"
+                        ),
                         dmc.Anchor("Already registered? Sign in", href="/login"),
                     ]
                 ),
