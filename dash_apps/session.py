@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Flask, Response, g, redirect, request
+from werkzeug.wrappers import Response as Redirect
 from grpc import aio
 
 from dash_apps.service_calls import ServiceCalls
@@ -122,7 +123,7 @@ class SessionCookies:
             secure=self.settings.ui_secure_cookies,
         )
 
-    def login(self) -> Response:
+    def login(self) -> Redirect:
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
         target = safe_next(request.form.get("next"))
@@ -135,7 +136,7 @@ class SessionCookies:
         )
         return redirect(target, code=303)
 
-    def register(self) -> Response:
+    def register(self) -> Redirect:
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
         if password != request.form.get("password_again", password):
@@ -146,7 +147,7 @@ class SessionCookies:
             return self._back_to("/register", rpc_message(exc), "/")
         return self.login()
 
-    def logout(self) -> Response:
+    def logout(self) -> Redirect:
         refresh_token = request.cookies.get(REFRESH_COOKIE, "")
         identity = current_identity()
         if not identity.anonymous and self.settings.auth_mode is not AuthMode.SINGLE_USER:
@@ -158,5 +159,5 @@ class SessionCookies:
         return redirect("/login", code=303)
 
     @staticmethod
-    def _back_to(page: str, error: str, target: str) -> Response:
+    def _back_to(page: str, error: str, target: str) -> Redirect:
         return redirect(f"{page}?error={quote(error)}&next={quote(target)}", code=303)

@@ -7,7 +7,7 @@ the client, without a round trip.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, dcc, html
@@ -49,7 +49,7 @@ def header(identity: Identity, single_user: bool) -> html.Header:
         account = html.Form(
             [
                 dmc.Text(identity.email, size="sm", id="current-user"),
-                dmc.Button("Sign out", type="submit", variant="subtle", size="xs", id="sign-out"),
+                html.Button("Sign out", type="submit", id="sign-out", className="dpt-link-button"),
             ],
             action="/auth/logout",
             method="POST",
@@ -103,7 +103,8 @@ def register_scheme_switch(app: Dash) -> None:
     app.clientside_callback(
         f"""function(checked) {{
             const scheme = checked ? "dark" : "light";
-            document.cookie = "{SCHEME_COOKIE}=" + scheme + "; path=/; max-age=31536000; SameSite=Lax";
+            document.cookie = "{SCHEME_COOKIE}=" + scheme +
+                "; path=/; max-age=31536000; SameSite=Lax";
             return scheme;
         }}""",
         Output("scheme-provider", "forceColorScheme"),
@@ -118,10 +119,10 @@ def dash_app(name: str, server: Flask, prefix: str, title: str) -> Dash:
     Its layout is the page frame of the requesting visitor; each app routes `url` → `page`."""
     app = Dash(
         name,
-        server=server,
+        server=cast(Any, server),
         url_base_pathname=prefix,
         title=title,
-        update_title=None,
+        update_title="",
         suppress_callback_exceptions=True,
     )
     single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER

@@ -1,12 +1,326 @@
-"""The Viewer app."""
+"""The Viewer app: `/dashboard/<id>` renders a stored dashboard and keeps it filtered.
+
+One server callback (`refresh`) answers every change of the filter state, of the visible
+components, of the active tab or of the open filter sections: it works out which components
+are stale and on screen, asks data_svc for all of them in one batched `Query`, and updates
+them in place (figures by `Patch`). Paging or sorting a table and exporting it are the only
+other server callbacks.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import dash_mantine_components as dmc
+import pyarrow.csv as pa_csv
+from dash import ALL, MATCH, Input, Output, Patch, State, ctx, no_update
+from dash.exceptions import PreventUpdate
 from flask import Flask
 
+from dash_apps.dashboard_access import AccessRefused, open_dashboard
 from dash_apps.service_calls import ServiceCalls
-from dash_apps.shell import dash_app
+from dash_apps.session import current_identity
+from dash_apps.shell import current_scheme, dash_app, message_page
+from dash_apps.viewer.clientside import register_clientside
+from dash_apps.viewer.context import build_context
+from dash_apps.viewer.data_batch import Round, TableView, fetch, result_table
+from dash_apps.viewer.figures import figure
+from dash_apps.viewer.layout import above_fold, option_values, sectioned_controls, viewer_page
+from dash_apps.viewer.queries import SELECT_LIKE, table_columns
+from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
+
+PREFIX = "/dashboard/"
+EXPORT_PAGE_ROWS = 10_000
+EXPORT_MAX_ROWS = 100_000
+
+
+def state_key(state: dict[str, Any], cid: str, extra: Any = None) -> str:
+    """What a component's data depends on: the filters (but its own selection) and `extra`."""
+    selections = {k: v for k, v in (state.get("selections") or {}).items() if k != cid}
+    return json.dumps([state.get("controls") or {}, selections, extra], sort_keys=True)
+
+
+def table_view(data: dict[str, Any] | None) -> TableView:
+    data = data or {}
+    return TableView(int(data.get("page", 1)), [tuple(s) for s in data.get("sort", [])])
 
 
 def create_viewer(server: Flask, calls: ServiceCalls) -> None:
-    dash_app("viewer", server, "/dashboard/", "Depictio · dashboard")
+    """Mounts the Viewer at /dashboard/."""
+    app = dash_app("viewer", server, PREFIX, "Depictio · dashboard")
+    register_clientside(app)
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"))
+    def route(pathname: str | None) -> Any:
+        dashboard_id = (pathname or "").removeprefix(PREFIX).strip("/")
+        identity = current_identity()
+        try:
+            opened = open_dashboard(calls, identity, dashboard_id)
+        except AccessRefused as refused:
+            return message_page(refused.title, refused.message, "viewer-refused")
+        context = build_context(calls, identity.token, opened)
+        first = opened.document.tabs[0]
+        state: dict[str, Any] = {"controls": {}, "selections": {}}
+        data_targets = [
+            cid
+            for cid in above_fold(first)
+            if context["components"][cid]["spec"]["type"] != "interactive"
+        ]
+        open_sections = [s for s in first.filter_sections if not s.collapsed]
+        option_targets = [
+            cid
+            for cid, entry in context["components"].items()
+            if entry["tab"] == first.id
+            and entry["spec"]["type"] == "interactive"
+            and entry["spec"]["interactive_type"] in SELECT_LIKE
+            and (
+                cid not in sectioned_controls(first)
+                or any(cid in s.component_ids for s in open_sections)
+            )
+        ]
+        round_ = fetch(calls, identity.token, context, state, data_targets + option_targets)
+        rendered = {cid: state_key(state, cid) for cid in data_targets}
+        rendered |= dict.fromkeys(option_targets, "options")
+        return viewer_page(opened, context, round_, current_scheme(), rendered)
+
+    @app.callback(
+        Output({"type": "figure", "id": ALL}, "figure"),
+        Output({"type": "sample-note", "id": ALL}, "children"),
+        Output({"type": "load-all", "id": ALL}, "style"),
+        Output({"type": "card-body", "id": ALL}, "children"),
+        Output({"type": "table", "id": ALL}, "rowData"),
+        Output({"type": "table-caption", "id": ALL}, "children"),
+        Output({"type": "table-pager", "id": ALL}, "total"),
+        Output({"type": "filter-select", "id": ALL}, "data"),
+        Output({"type": "component-error", "id": ALL}, "children"),
+        Output("rendered", "data"),
+        Output("render-generation", "children"),
+        Output("active-filters", "children"),
+        Input("filter-state", "data"),
+        Input("viewer-tabs", "value"),
+        Input("visible-components", "data"),
+        Input({"type": "filter-sections", "id": ALL}, "value"),
+        Input("load-all", "data"),
+        State("viewer-context", "data"),
+        State("rendered", "data"),
+        State({"type": "table-view", "id": ALL}, "data"),
+        State("scheme-switch", "checked"),
+        prevent_initial_call=True,
+    )
+    def refresh(
+        state: dict[str, Any],
+        active_tab: str,
+        visible: list[str] | None,
+        open_sections: list[list[str]],
+        load_all: list[str],
+        context: dict[str, Any],
+        rendered: dict[str, str],
+        views: list[dict[str, Any]],
+        dark: bool | None,
+    ) -> Any:
+        outputs = ctx.outputs_list
+        view_ids = [e["id"]["id"] for e in ctx.states_list[2]]
+        table_views = {cid: table_view(v) for cid, v in zip(view_ids, views, strict=True)}
+        opened = {key for keys in open_sections for key in (keys or [])}
+        on_screen = set(visible) if visible is not None else None
+        loaded_all = set(load_all or [])
+        data_targets, option_targets = [], []
+        for cid, entry in context["components"].items():
+            spec = entry["spec"]
+            if entry["tab"] != active_tab or spec["type"] == "text":
+                continue
+            if spec["type"] == "interactive":
+                in_open_section = any(key.startswith(f"{active_tab}/") for key in opened)
+                if (
+                    spec["interactive_type"] in SELECT_LIKE
+                    and rendered.get(cid) != "options"
+                    and (in_open_section or (on_screen is not None and cid in on_screen))
+                ):
+                    option_targets.append(cid)
+                continue
+            if on_screen is not None and cid not in on_screen:
+                continue
+            key = state_key(state, cid, cid in loaded_all)
+            if rendered.get(cid) != key:
+                data_targets.append(cid)
+        token = current_identity().token
+        round_ = fetch(
+            calls, token, context, state, data_targets, table_views, frozenset(loaded_all)
+        )
+        if option_targets:
+            options = fetch(calls, token, context, state, option_targets, filtered=False)
+            round_.results |= options.results
+            round_.errors |= options.errors
+        scheme = "dark" if dark else "light"
+        new_rendered = dict(rendered)
+        for cid in data_targets:
+            if cid in round_.results:
+                new_rendered[cid] = state_key(state, cid, cid in loaded_all)
+        for cid in option_targets:
+            if cid in round_.results:
+                new_rendered[cid] = "options"
+        selections = state.get("selections") or {}
+        updates = render_updates(context, round_, scheme, table_views, selections)
+        touched = set(data_targets) | set(option_targets)
+        lists = [
+            [
+                updates.get((entry["id"]["type"], entry["id"]["id"], entry["property"]), no_update)
+                if entry["id"]["id"] in touched
+                else no_update
+                for entry in group
+            ]
+            for group in outputs[:9]
+        ]
+        summary = [
+            dmc.Badge(f"{a.label}: {a.description}", variant="light", className="dpt-active-filter")
+            for a in round_.active
+        ]
+        return (
+            *lists,
+            new_rendered,
+            str(state.get("generation", 0)),
+            summary or dmc.Text("No filters", size="xs", c="dimmed"),
+        )
+
+    @app.callback(
+        Output({"type": "table", "id": MATCH}, "rowData", allow_duplicate=True),
+        Output({"type": "table-caption", "id": MATCH}, "children", allow_duplicate=True),
+        Output({"type": "table-view", "id": MATCH}, "data"),
+        Input({"type": "table-pager", "id": MATCH}, "value"),
+        Input({"type": "table", "id": MATCH}, "columnState"),
+        State({"type": "table-view", "id": MATCH}, "data"),
+        State("viewer-context", "data"),
+        State("filter-state", "data"),
+        prevent_initial_call=True,
+    )
+    def page_table(
+        page: int | None,
+        column_state: list[dict[str, Any]] | None,
+        view_data: dict[str, Any],
+        context: dict[str, Any],
+        state: dict[str, Any],
+    ) -> Any:
+        cid = ctx.triggered_id["id"]
+        view = table_view(view_data)
+        sort = [
+            (c["colId"], c["sort"] == "desc")
+            for c in sorted(
+                (c for c in column_state or [] if c.get("sort")),
+                key=lambda c: c.get("sortIndex") or 0,
+            )
+        ]
+        wanted = TableView(int(page or 1), sort if column_state is not None else view.sort)
+        if wanted == view:
+            raise PreventUpdate
+        round_ = fetch(calls, current_identity().token, context, state, [cid], {cid: wanted})
+        result = round_.results.get(cid)
+        if result is None:
+            return no_update, round_.errors.get(cid, "failed"), no_update
+        size = int(context["components"][cid]["spec"].get("page_size", 50))
+        return (
+            table_rows(result_table(result)),
+            rows_caption(result, wanted.page, size),
+            {"page": wanted.page, "sort": wanted.sort},
+        )
+
+    @app.callback(
+        Output({"type": "table-download", "id": MATCH}, "data"),
+        Input({"type": "table-export", "id": MATCH}, "n_clicks"),
+        State({"type": "table-view", "id": MATCH}, "data"),
+        State("viewer-context", "data"),
+        State("filter-state", "data"),
+        prevent_initial_call=True,
+    )
+    def export_table(
+        clicks: int | None,
+        view_data: dict[str, Any],
+        context: dict[str, Any],
+        state: dict[str, Any],
+    ) -> Any:
+        cid = ctx.triggered_id["id"]
+        return export_csv(
+            calls, current_identity().token, context, state, cid, table_view(view_data)
+        )
+
+
+def render_updates(
+    context: dict[str, Any],
+    round_: Round,
+    scheme: str,
+    views: dict[str, TableView],
+    selections: dict[str, Any],
+) -> dict[tuple[str, str, str], Any]:
+    """(part, component id, property) → new value, for every component in the round."""
+    updates: dict[tuple[str, str, str], Any] = {}
+    for cid in set(round_.results) | set(round_.errors):
+        updates[("component-error", cid, "children")] = round_.errors.get(cid, "")
+    for cid, result in round_.results.items():
+        spec = context["components"][cid]["spec"]
+        kind = spec["type"]
+        table = result_table(result)
+        if kind == "figure":
+            built = figure(spec, table, scheme)
+            patch = Patch()
+            patch["data"] = built["data"]
+            if cid not in selections:
+                patch["layout"]["selections"] = []
+            updates[("figure", cid, "figure")] = patch
+            shown = sum(len(t.get("x") or t.get("y") or []) for t in built["data"])
+            note = sample_note(result, shown)
+            updates[("sample-note", cid, "children")] = note
+            updates[("load-all", cid, "style")] = {} if note else {"display": "none"}
+        elif kind == "card":
+            updates[("card-body", cid, "children")] = card_body(spec, table)
+        elif kind == "table":
+            size = int(spec.get("page_size", 50))
+            page = views.get(cid, TableView()).page
+            updates[("table", cid, "rowData")] = table_rows(table)
+            updates[("table-caption", cid, "children")] = rows_caption(result, page, size)
+            updates[("table-pager", cid, "total")] = max(1, -(-result.total_rows // size))
+        elif kind == "interactive":
+            updates[("filter-select", cid, "data")] = (
+                [{"value": "__all__", "label": "All"}, *option_values(round_, cid)]
+                if spec["interactive_type"] == "segmented_control"
+                else option_values(round_, cid)
+            )
+    return updates
+
+
+def export_csv(
+    calls: ServiceCalls,
+    token: str,
+    context: dict[str, Any],
+    state: dict[str, Any],
+    cid: str,
+    view: TableView,
+) -> dict[str, Any]:
+    """The filtered rows of a table (sorted as shown, at most EXPORT_MAX_ROWS) as a CSV file."""
+    import io
+
+    import pyarrow as pa
+
+    entry = context["components"][cid]
+    spec = dict(entry["spec"], page_size=EXPORT_PAGE_ROWS)
+    pages = EXPORT_MAX_ROWS // EXPORT_PAGE_ROWS
+    page_context = {**context, "components": {**context["components"]}}
+    ids = []
+    for index in range(pages):
+        page_id = f"{cid}--page{index}"
+        page_context["components"][page_id] = {**entry, "spec": {**spec, "id": page_id}}
+        ids.append(page_id)
+    views = {page_id: TableView(index + 1, view.sort) for index, page_id in enumerate(ids)}
+    round_ = fetch(calls, token, page_context, state, ids, views)
+    if round_.errors:
+        raise PreventUpdate
+    tables = [result_table(round_.results[i]) for i in ids if i in round_.results]
+    combined = pa.concat_tables([t for t in tables if t.num_rows] or tables[:1])
+    buffer = io.BytesIO()
+    pa_csv.write_csv(combined, buffer)
+    columns = table_columns(spec, context["types"].get(entry["dc"], {}))
+    del columns
+    return {
+        "content": buffer.getvalue().decode(),
+        "filename": f"{spec.get('title') or cid}.csv".replace("/", "_"),
+        "type": "text/csv",
+    }

@@ -61,15 +61,23 @@ class FigureComponent(ComponentBase):
     )
 
 
+CardAggregation = Literal[
+    "count", "sum", "mean", "median", "min", "max", "std", "var", "nunique", "mode"
+]
+
+
 class CardComponent(ComponentBase):
-    """One aggregated number of a column."""
+    """One aggregated number of a column, with up to four secondary aggregations under it."""
 
     type: Literal["card"] = Field(description="Discriminator.")
     data: DataRef
     column: ColumnName = Field(description="The aggregated column.")
-    aggregation: Literal[
-        "count", "sum", "mean", "median", "min", "max", "std", "var", "nunique", "mode"
-    ] = Field("count", description="How the column is aggregated.")
+    aggregation: CardAggregation = Field("count", description="How the column is aggregated.")
+    secondary: list[CardAggregation] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Further aggregations of the same column shown smaller under the value.",
+    )
 
 
 class InteractiveComponent(ComponentBase):

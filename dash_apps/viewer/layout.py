@@ -1,0 +1,439 @@
+"""The Viewer page of one dashboard: header, filter panel, tabs, the grid and its components.
+
+Ids: every component sits in a container `component-<id>` (class `dpt-component`); its
+parts use pattern-matching ids `{"type": <part>, "id": <component id>}` so that one callback
+updates every component of a kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from dash_apps.dashboard_access import OpenedDashboard
+from dash_apps.viewer.data_batch import Round, result_table
+from dash_apps.viewer.figures import figure
+from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
+from depictio.dashboards.models import Tab
+
+ROW_HEIGHT_PX = 60
+# Grid rows shown without scrolling on a usual screen: their components load with the page.
+FOLD_ROWS = 12
+INTEGER_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def marker(cid: str) -> dict[str, Any]:
+    """The attribute by which the page finds a component's container (visibility, tests)."""
+    return {"data-component": cid}
+
+
+def sectioned_controls(tab: Tab) -> set[str]:
+    """Ids of the tab's controls shown in its filter panel rather than on the grid."""
+    return {cid for section in tab.filter_sections for cid in section.component_ids}
+
+
+def above_fold(tab: Tab) -> list[str]:
+    """Ids of the tab's grid components within the first screen."""
+    placed = {item.i: item for item in tab.layout}
+    return [
+        component.id
+        for component in tab.components
+        if component.id in placed and placed[component.id].y < FOLD_ROWS
+    ]
+
+
+def option_values(round_: Round, cid: str) -> list[dict[str, str]]:
+    """A select-like control's options from its distinct-values result."""
+    result = round_.results.get(cid)
+    if result is None:
+        return []
+    values = result_table(result).column(0).to_pylist()
+    return [{"value": str(v), "label": str(v)} for v in values if v is not None]
+
+
+def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> Any:
+    """An interactive component's control, with its starting value."""
+    spec = entry["spec"]
+    cid = spec["id"]
+    kind = spec["interactive_type"]
+    bounds = context["specs"].get(entry["dc"], {}).get(spec["column"], {})
+    arrow_type = context["types"].get(entry["dc"], {}).get(spec["column"], "")
+    label = spec.get("title") or spec["column"]
+    if kind in ("select", "multiselect"):
+        maker = dmc.MultiSelect if kind == "multiselect" else dmc.Select
+        return maker(
+            id={"type": "filter-select", "id": cid},
+            label=label,
+            data=option_values(round_, cid),
+            value=[] if kind == "multiselect" else None,
+            searchable=True,
+            clearable=True,
+            placeholder="All",
+        )
+    if kind == "segmented_control":
+        data = [{"value": "__all__", "label": "All"}, *option_values(round_, cid)]
+        return dmc.Stack(
+            [
+                dmc.Text(label, size="sm", fw=500),
+                dmc.SegmentedControl(
+                    id={"type": "filter-select", "id": cid}, data=data, value="__all__"
+                ),
+            ],
+            gap=4,
+        )
+    if kind == "checkbox":
+        return dmc.Switch(id={"type": "filter-checked", "id": cid}, label=label, checked=False)
+    if kind == "text_input":
+        return dmc.TextInput(
+            id={"type": "filter-value", "id": cid},
+            label=label,
+            value="",
+            debounce=300,
+            placeholder="Contains …",
+        )
+    if kind == "date_range":
+        return dmc.DatePickerInput(
+            id={"type": "filter-value", "id": cid},
+            label=label,
+            type="range",
+            value=[None, None],
+            clearable=True,
+            minDate=_day(bounds.get("min")),
+            maxDate=_day(bounds.get("max")),
+        )
+    low, high = bounds.get("min"), bounds.get("max")
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return dmc.Alert(f"{label}: no numeric range (no data yet?)", color="yellow")
+    step = 1 if arrow_type in INTEGER_TYPES else (high - low) / 100 or 1
+    slider = dmc.RangeSlider if kind == "range_slider" else dmc.Slider
+    return dmc.Stack(
+        [
+            dmc.Text(label, size="sm", fw=500),
+            slider(
+                id={"type": "filter-value", "id": cid},
+                min=low,
+                max=high,
+                step=step,
+                value=[low, high] if kind == "range_slider" else high,
+                updatemode="mouseup",
+                minRange=0 if kind == "range_slider" else None,
+            ),
+        ],
+        gap=4,
+    )
+
+
+def _day(value: Any) -> str | None:
+    return str(value)[:10] if value else None
+
+
+def default_control_value(entry: dict[str, Any], context: dict[str, Any]) -> Any:
+    """A control's value when no filter is set (the reset restores it)."""
+    spec = entry["spec"]
+    kind = spec["interactive_type"]
+    bounds = context["specs"].get(entry["dc"], {}).get(spec["column"], {})
+    return {
+        "select": None,
+        "multiselect": [],
+        "segmented_control": "__all__",
+        "checkbox": False,
+        "text_input": "",
+        "date_range": [None, None],
+        "range_slider": [bounds.get("min"), bounds.get("max")],
+        "slider": bounds.get("max"),
+    }[kind]
+
+
+def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
+    spec = entry["spec"]
+    cid = spec["id"]
+    result = round_.results.get(cid)
+    shown = figure(spec, result_table(result), scheme) if result is not None else _empty_figure()
+    note = sample_note(result, _points(shown)) if result is not None else ""
+    return [
+        dcc.Graph(
+            id={"type": "figure", "id": cid},
+            figure=shown,
+            config={"displaylogo": False, "responsive": True},
+            style={"flex": "1", "minHeight": 0},
+        ),
+        dmc.Group(
+            [
+                dmc.Text(note, size="xs", c="orange", id={"type": "sample-note", "id": cid}),
+                dmc.Button(
+                    "Load all",
+                    id={"type": "load-all", "id": cid},
+                    size="compact-xs",
+                    variant="light",
+                    style={} if note else {"display": "none"},
+                ),
+            ],
+            gap="xs",
+        ),
+    ]
+
+
+def _points(shown: dict[str, Any]) -> int:
+    return sum(len(trace.get("x") or trace.get("y") or []) for trace in shown["data"])
+
+
+def _empty_figure() -> dict[str, Any]:
+    return {
+        "data": [],
+        "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"},
+    }
+
+
+def table_body(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> list[Any]:
+    from dash_apps.viewer.queries import table_columns
+
+    spec = entry["spec"]
+    cid = spec["id"]
+    columns = table_columns(spec, context["types"].get(entry["dc"], {}))
+    result = round_.results.get(cid)
+    size = int(spec.get("page_size", 50))
+    total = result.total_rows if result is not None else 0
+    return [
+        dcc.Store(id={"type": "table-view", "id": cid}, data={"page": 1, "sort": []}),
+        dag.AgGrid(
+            id={"type": "table", "id": cid},
+            columnDefs=[{"field": c, "headerName": c, "sortable": True} for c in columns],
+            rowData=table_rows(result_table(result)) if result is not None else [],
+            defaultColDef={"resizable": True, "flex": 1, "minWidth": 90},
+            dashGridOptions={
+                "suppressFieldDotNotation": True,
+                "rowSelection": {"mode": "multiRow"},
+                "animateRows": False,
+            },
+            style={"flex": "1", "minHeight": 0},
+            className="ag-theme-quartz",
+        ),
+        dmc.Group(
+            [
+                dmc.Text(
+                    rows_caption(result, 1, size) if result is not None else "",
+                    size="xs",
+                    id={"type": "table-caption", "id": cid},
+                ),
+                dmc.Pagination(
+                    id={"type": "table-pager", "id": cid},
+                    total=max(1, -(-total // size)),
+                    value=1,
+                    size="xs",
+                ),
+                dmc.Button(
+                    "CSV",
+                    id={"type": "table-export", "id": cid},
+                    size="compact-xs",
+                    variant="light",
+                ),
+                dcc.Download(id={"type": "table-download", "id": cid}),
+            ],
+            justify="space-between",
+        ),
+    ]
+
+
+def component_body(
+    entry: dict[str, Any], context: dict[str, Any], round_: Round, scheme: str
+) -> Any:
+    """The inside of one component's container."""
+    spec = entry["spec"]
+    cid = spec["id"]
+    kind = spec["type"]
+    if kind == "text":
+        return [dcc.Markdown(spec.get("content", ""), className="dpt-text")]
+    if kind == "figure":
+        body = figure_body(entry, round_, scheme)
+    elif kind == "card":
+        result = round_.results.get(cid)
+        body = [
+            html.Div(
+                card_body(spec, result_table(result)) if result is not None else [],
+                id={"type": "card-body", "id": cid},
+                className="dpt-card",
+            )
+        ]
+    elif kind == "table":
+        body = table_body(entry, context, round_)
+    else:
+        body = [control(entry, context, round_)]
+    error = round_.errors.get(cid, entry.get("error", ""))
+    return [
+        *body,
+        dmc.Text(error, c="red", size="xs", id={"type": "component-error", "id": cid}),
+    ]
+
+
+def container(
+    entry: dict[str, Any],
+    context: dict[str, Any],
+    round_: Round,
+    scheme: str,
+    style: dict[str, Any],
+) -> dmc.Paper:
+    spec = entry["spec"]
+    title = spec.get("title", "")
+    return dmc.Paper(
+        [
+            *(
+                [dmc.Text(title, fw=600, size="sm")]
+                if title and spec["type"] != "interactive"
+                else []
+            ),
+            *component_body(entry, context, round_, scheme),
+        ],
+        id=f"component-{spec['id']}",
+        className="dpt-component",
+        withBorder=True,
+        p="xs",
+        style={
+            "display": "flex",
+            "flexDirection": "column",
+            "gap": "4px",
+            "overflow": "hidden",
+            **style,
+        },
+        **marker(spec["id"]),
+    )
+
+
+def tab_grid(tab: Tab, context: dict[str, Any], round_: Round, scheme: str) -> html.Div:
+    """The tab's components placed on a 12-column grid."""
+    in_panel = sectioned_controls(tab)
+    placed = {item.i: item for item in tab.layout}
+    cells = []
+    for component in tab.components:
+        item = placed.get(component.id)
+        if component.id in in_panel or item is None:
+            continue
+        style = {
+            "gridColumn": f"{item.x + 1} / span {item.w}",
+            "gridRow": f"{item.y + 1} / span {item.h}",
+        }
+        cells.append(container(context["components"][component.id], context, round_, scheme, style))
+    return html.Div(
+        cells,
+        className="dpt-grid",
+        style={
+            "display": "grid",
+            "gridTemplateColumns": "repeat(12, minmax(0, 1fr))",
+            "gridAutoRows": f"{ROW_HEIGHT_PX}px",
+            "gap": "12px",
+        },
+    )
+
+
+def filter_panel(tab: Tab, context: dict[str, Any], round_: Round) -> Any:
+    """The tab's filter sections as an accordion (folded sections fetch nothing)."""
+    if not tab.filter_sections:
+        return None
+    return dmc.Accordion(
+        [
+            dmc.AccordionItem(
+                [
+                    dmc.AccordionControl(section.title or "Filters"),
+                    dmc.AccordionPanel(
+                        dmc.Stack(
+                            [
+                                html.Div(
+                                    control(context["components"][cid], context, round_),
+                                    id=f"component-{cid}",
+                                    className="dpt-component dpt-control",
+                                    **marker(cid),
+                                )
+                                for cid in section.component_ids
+                            ]
+                        )
+                    ),
+                ],
+                value=f"{tab.id}/{section.id}",
+            )
+            for section in tab.filter_sections
+        ],
+        id={"type": "filter-sections", "id": tab.id},
+        multiple=True,
+        value=[f"{tab.id}/{s.id}" for s in tab.filter_sections if not s.collapsed],
+        variant="separated",
+    )
+
+
+def viewer_page(
+    opened: OpenedDashboard,
+    context: dict[str, Any],
+    round_: Round,
+    scheme: str,
+    rendered: dict[str, str],
+) -> Any:
+    """The whole Viewer page."""
+    document = opened.document
+    defaults = {
+        cid: default_control_value(entry, context)
+        for cid, entry in context["components"].items()
+        if entry["spec"]["type"] == "interactive" and entry["dc"]
+    }
+    panels = []
+    for tab in document.tabs:
+        panel = filter_panel(tab, context, round_)
+        grid = tab_grid(tab, context, round_, scheme)
+        body = dmc.Grid(
+            [dmc.GridCol(panel, span=3), dmc.GridCol(grid, span=9)]
+            if panel
+            else [dmc.GridCol(grid, span=12)]
+        )
+        panels.append(dmc.TabsPanel(body, value=tab.id, pt="sm"))
+    tabs_list = dmc.TabsList(
+        [dmc.TabsTab(tab.title, value=tab.id, id=f"tab-{tab.id}") for tab in document.tabs],
+        style={} if len(document.tabs) > 1 else {"display": "none"},
+    )
+    edit = (
+        [
+            dmc.Anchor(
+                dmc.Button("Edit", variant="outline", size="xs"),
+                href=f"/dashboard-edit/{opened.dashboard.id}",
+                id="edit-dashboard",
+            )
+        ]
+        if opened.can_edit
+        else []
+    )
+    return html.Div(
+        [
+            dcc.Store(id="viewer-context", data=context),
+            dcc.Store(
+                id="filter-state", data={"controls": defaults, "selections": {}, "generation": 0}
+            ),
+            dcc.Store(id="control-defaults", data=defaults),
+            dcc.Store(id="rendered", data=rendered),
+            dcc.Store(id="visible-components", data=None),
+            dcc.Store(id="load-all", data=[]),
+            dmc.Group(
+                [
+                    dmc.Stack(
+                        [
+                            dmc.Title(document.title, order=2, id="dashboard-title"),
+                            dmc.Text(document.description, c="dimmed", size="sm"),
+                        ],
+                        gap=0,
+                    ),
+                    dmc.Group(
+                        [
+                            html.Div(id="active-filters", className="dpt-active-filters"),
+                            dmc.Button(
+                                "Reset filters", id="viewer-reset", variant="light", size="xs"
+                            ),
+                            *edit,
+                        ]
+                    ),
+                ],
+                justify="space-between",
+                align="flex-start",
+            ),
+            html.Div("0", id="render-generation", style={"display": "none"}),
+            dmc.Text("", c="red", id="viewer-error"),
+            dmc.Tabs([tabs_list, *panels], id="viewer-tabs", value=document.tabs[0].id),
+        ]
+    )

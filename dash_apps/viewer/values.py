@@ -1,0 +1,90 @@
+"""Cards and tables from query results: formatted numbers, grid rows, sample notes."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+from dash import html
+
+from depictio.v1 import data_pb2
+
+
+def format_value(value: Any) -> str:
+    """A number as a card shows it: integers with separators, others to 4 decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def card_body(spec: dict[str, Any], table: pa.Table) -> list[Any]:
+    """The card's value, then its secondary aggregations, from the one-row result."""
+    row = table.to_pylist()[0] if table.num_rows else {}
+    values = list(row.values())
+    names = [
+        spec["aggregation"],
+        *[s for s in spec.get("secondary", []) if s != spec["aggregation"]],
+    ]
+    main = html.Div(
+        format_value(values[0] if values else None),
+        className="dpt-card-value",
+        style={"fontSize": "1.8rem", "fontWeight": 700, "lineHeight": 1.2},
+    )
+    secondary = [
+        html.Span(f"{name} {format_value(value)}", className="dpt-card-secondary-item")
+        for name, value in zip(names[1:], values[1:], strict=False)
+    ]
+    return [
+        main,
+        html.Div(
+            f"{spec['aggregation']} of {spec['column']}",
+            className="dpt-card-caption",
+            style={"fontSize": "0.75rem", "opacity": 0.7},
+        ),
+        html.Div(
+            secondary,
+            className="dpt-card-secondary",
+            style={"display": "flex", "gap": "12px", "fontSize": "0.8rem"},
+        ),
+    ]
+
+
+def json_cell(value: Any) -> Any:
+    """A table cell as JSON (dates and times as ISO text)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """A page of rows for AG Grid."""
+    return [{k: json_cell(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
+def rows_caption(result: data_pb2.ComponentResult, page: int, page_size: int) -> str:
+    """'Rows 1–25 of 150' for a table page."""
+    total = result.total_rows
+    if total == 0:
+        return "No rows match the filters"
+    first = (page - 1) * page_size + 1
+    last = min(page * page_size, total)
+    return f"Rows {first:,}–{last:,} of {total:,}"
+
+
+def sample_note(result: data_pb2.ComponentResult, shown: int) -> str:
+    """Says when a figure shows a sample rather than every point."""
+    if result.sampled:
+        return f"Estimated: {shown:,} of {result.total_rows:,} points shown"
+    return ""
