@@ -7,7 +7,9 @@ the client, without a round trip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, cast
+from urllib.parse import urlparse
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, dcc, html
@@ -83,14 +85,21 @@ def header(identity: Identity, single_user: bool) -> html.Header:
     )
 
 
-def page_frame(identity: Identity, single_user: bool = False) -> dmc.MantineProvider:
-    """A whole page in the visitor's scheme: the header, then the routed content (`page`)."""
+def page_frame(
+    identity: Identity, single_user: bool = False, content: Any = None, rendered_path: str = ""
+) -> dmc.MantineProvider:
+    """A whole page in the visitor's scheme: the header, then the content (`page`).
+
+    `content` is the page of `rendered_path` when it was rendered with the frame; otherwise
+    the app's route callback fills `page`."""
     return dmc.MantineProvider(
         html.Div(
             [
                 dcc.Location(id="url", refresh="callback-nav"),
+                dcc.Store(id="prerendered", data=rendered_path),
+                dcc.Store(id="route-request"),
                 header(identity, single_user),
-                html.Main(html.Div(id="page"), style={"padding": "16px"}),
+                html.Main(html.Div(content, id="page"), style={"padding": "16px"}),
             ]
         ),
         id="scheme-provider",
@@ -113,10 +122,19 @@ def register_scheme_switch(app: Dash) -> None:
     )
 
 
-def dash_app(name: str, server: Flask, prefix: str, title: str) -> Dash:
+def dash_app(
+    name: str,
+    server: Flask,
+    prefix: str,
+    title: str,
+    prerender: Callable[[str], Any] | None = None,
+) -> Dash:
     """A Dash app of the dispatcher at `prefix`, with its own callback registry.
 
-    Its layout is the page frame of the requesting visitor; each app routes `url` → `page`."""
+    Its layout is the page frame of the requesting visitor; each app routes `url` → `page`.
+    With `prerender`, the page itself comes with the frame: the layout request's Referer is
+    the page's address, so the page is rendered without waiting for the route callback (one
+    round trip less when a dashboard opens)."""
     app = Dash(
         name,
         server=cast(Any, server),
@@ -124,9 +142,18 @@ def dash_app(name: str, server: Flask, prefix: str, title: str) -> Dash:
         title=title,
         update_title="",
         suppress_callback_exceptions=True,
+        # Plotly.js and the grid load with the page, in parallel, not after the first figure.
+        eager_loading=True,
     )
     single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
-    app.layout = lambda: page_frame(current_identity(), single_user)
+
+    def layout() -> dmc.MantineProvider:
+        path = urlparse(request.referrer or "").path
+        if prerender is not None and path.startswith(prefix) and path != prefix:
+            return page_frame(current_identity(), single_user, prerender(path), path)
+        return page_frame(current_identity(), single_user)
+
+    app.layout = layout
     register_scheme_switch(app)
     return app
 

@@ -9,7 +9,6 @@ other server callbacks.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import dash_mantine_components as dmc
@@ -22,11 +21,17 @@ from dash_apps.dashboard_access import AccessRefused, open_dashboard
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
 from dash_apps.shell import current_scheme, dash_app, message_page
-from dash_apps.viewer.clientside import register_clientside
+from dash_apps.viewer.clientside import register_clientside, register_gates
 from dash_apps.viewer.context import build_context
 from dash_apps.viewer.data_batch import Round, TableView, fetch, result_table
 from dash_apps.viewer.figures import figure
-from dash_apps.viewer.layout import above_fold, option_values, sectioned_controls, viewer_page
+from dash_apps.viewer.layout import (
+    above_fold,
+    control_defaults,
+    option_values,
+    sectioned_controls,
+    viewer_page,
+)
 from dash_apps.viewer.queries import SELECT_LIKE, table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 
@@ -35,10 +40,10 @@ EXPORT_PAGE_ROWS = 10_000
 EXPORT_MAX_ROWS = 100_000
 
 
-def state_key(state: dict[str, Any], cid: str, extra: Any = None) -> str:
-    """What a component's data depends on: the filters (but its own selection) and `extra`."""
-    selections = {k: v for k, v in (state.get("selections") or {}).items() if k != cid}
-    return json.dumps([state.get("controls") or {}, selections, extra], sort_keys=True)
+def rendered_mark(state: dict[str, Any], load_all: bool) -> str:
+    """What a component was last rendered for: the filter state's generation (and whether
+    all its points were loaded). The browser compares it with the current one (REFRESH_GATE)."""
+    return f"{state.get('generation', 0)}" + (":all" if load_all else "")
 
 
 def table_view(data: dict[str, Any] | None) -> TableView:
@@ -48,12 +53,10 @@ def table_view(data: dict[str, Any] | None) -> TableView:
 
 def create_viewer(server: Flask, calls: ServiceCalls) -> None:
     """Mounts the Viewer at /dashboard/."""
-    app = dash_app("viewer", server, PREFIX, "Depictio · dashboard")
-    register_clientside(app)
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"))
-    def route(pathname: str | None) -> Any:
-        dashboard_id = (pathname or "").removeprefix(PREFIX).strip("/")
+    def render(pathname: str) -> Any:
+        """The Viewer page of `/dashboard/<id>` for the visitor."""
+        dashboard_id = pathname.removeprefix(PREFIX).strip("/")
         identity = current_identity()
         try:
             opened = open_dashboard(calls, identity, dashboard_id)
@@ -61,7 +64,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
             return message_page(refused.title, refused.message, "viewer-refused")
         context = build_context(calls, identity.token, opened)
         first = opened.document.tabs[0]
-        state: dict[str, Any] = {"controls": {}, "selections": {}}
+        state: dict[str, Any] = {"controls": control_defaults(context), "selections": {}}
         data_targets = [
             cid
             for cid in above_fold(first)
@@ -80,9 +83,19 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
             )
         ]
         round_ = fetch(calls, identity.token, context, state, data_targets + option_targets)
-        rendered = {cid: state_key(state, cid) for cid in data_targets}
+        rendered = {cid: rendered_mark(state, False) for cid in data_targets}
         rendered |= dict.fromkeys(option_targets, "options")
-        return viewer_page(opened, context, round_, current_scheme(), rendered)
+        return viewer_page(opened, context, round_, current_scheme(), state, rendered)
+
+    app = dash_app("viewer", server, PREFIX, "Depictio · dashboard", prerender=render)
+    register_clientside(app)
+    register_gates(app)
+
+    @app.callback(
+        Output("page", "children"), Input("route-request", "data"), prevent_initial_call=True
+    )
+    def route(pathname: str | None) -> Any:
+        return render(pathname or "")
 
     @app.callback(
         Output({"type": "figure", "id": ALL}, "figure"),
@@ -97,11 +110,9 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         Output("rendered", "data"),
         Output("render-generation", "children"),
         Output("active-filters", "children"),
-        Input("filter-state", "data"),
-        Input("viewer-tabs", "value"),
-        Input("visible-components", "data"),
-        Input({"type": "filter-sections", "id": ALL}, "value"),
-        Input("load-all", "data"),
+        Input("refresh-request", "data"),
+        State("filter-state", "data"),
+        State("load-all", "data"),
         State("viewer-context", "data"),
         State("rendered", "data"),
         State({"type": "table-view", "id": ALL}, "data"),
@@ -109,10 +120,8 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         prevent_initial_call=True,
     )
     def refresh(
+        request: dict[str, Any],
         state: dict[str, Any],
-        active_tab: str,
-        visible: list[str] | None,
-        open_sections: list[list[str]],
         load_all: list[str],
         context: dict[str, Any],
         rendered: dict[str, str],
@@ -120,30 +129,15 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         dark: bool | None,
     ) -> Any:
         outputs = ctx.outputs_list
-        view_ids = [e["id"]["id"] for e in ctx.states_list[2]]
+        view_ids = [e["id"]["id"] for e in ctx.states_list[4]]
         table_views = {cid: table_view(v) for cid, v in zip(view_ids, views, strict=True)}
-        opened = {key for keys in open_sections for key in (keys or [])}
-        on_screen = set(visible) if visible is not None else None
         loaded_all = set(load_all or [])
-        data_targets, option_targets = [], []
-        for cid, entry in context["components"].items():
-            spec = entry["spec"]
-            if entry["tab"] != active_tab or spec["type"] == "text":
-                continue
-            if spec["type"] == "interactive":
-                in_open_section = any(key.startswith(f"{active_tab}/") for key in opened)
-                if (
-                    spec["interactive_type"] in SELECT_LIKE
-                    and rendered.get(cid) != "options"
-                    and (in_open_section or (on_screen is not None and cid in on_screen))
-                ):
-                    option_targets.append(cid)
-                continue
-            if on_screen is not None and cid not in on_screen:
-                continue
-            key = state_key(state, cid, cid in loaded_all)
-            if rendered.get(cid) != key:
-                data_targets.append(cid)
+        components = context["components"]
+        targets = [cid for cid in request["targets"] if cid in components]
+        option_targets = [
+            cid for cid in targets if components[cid]["spec"]["type"] == "interactive"
+        ]
+        data_targets = [cid for cid in targets if cid not in option_targets]
         token = current_identity().token
         round_ = fetch(
             calls, token, context, state, data_targets, table_views, frozenset(loaded_all)
@@ -156,7 +150,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         new_rendered = dict(rendered)
         for cid in data_targets:
             if cid in round_.results:
-                new_rendered[cid] = state_key(state, cid, cid in loaded_all)
+                new_rendered[cid] = rendered_mark(state, cid in loaded_all)
         for cid in option_targets:
             if cid in round_.results:
                 new_rendered[cid] = "options"
@@ -187,41 +181,23 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         Output({"type": "table", "id": MATCH}, "rowData", allow_duplicate=True),
         Output({"type": "table-caption", "id": MATCH}, "children", allow_duplicate=True),
         Output({"type": "table-view", "id": MATCH}, "data"),
-        Input({"type": "table-pager", "id": MATCH}, "value"),
-        Input({"type": "table", "id": MATCH}, "columnState"),
-        State({"type": "table-view", "id": MATCH}, "data"),
+        Input({"type": "table-request", "id": MATCH}, "data"),
         State("viewer-context", "data"),
         State("filter-state", "data"),
         prevent_initial_call=True,
     )
-    def page_table(
-        page: int | None,
-        column_state: list[dict[str, Any]] | None,
-        view_data: dict[str, Any],
-        context: dict[str, Any],
-        state: dict[str, Any],
-    ) -> Any:
+    def page_table(wanted: dict[str, Any], context: dict[str, Any], state: dict[str, Any]) -> Any:
         cid = ctx.triggered_id["id"]
-        view = table_view(view_data)
-        sort = [
-            (c["colId"], c["sort"] == "desc")
-            for c in sorted(
-                (c for c in column_state or [] if c.get("sort")),
-                key=lambda c: c.get("sortIndex") or 0,
-            )
-        ]
-        wanted = TableView(int(page or 1), sort if column_state is not None else view.sort)
-        if wanted == view:
-            raise PreventUpdate
-        round_ = fetch(calls, current_identity().token, context, state, [cid], {cid: wanted})
+        view = table_view(wanted)
+        round_ = fetch(calls, current_identity().token, context, state, [cid], {cid: view})
         result = round_.results.get(cid)
         if result is None:
-            return no_update, round_.errors.get(cid, "failed"), no_update
+            return no_update, round_.errors.get(cid, "The page could not be read."), no_update
         size = int(context["components"][cid]["spec"].get("page_size", 50))
         return (
             table_rows(result_table(result)),
-            rows_caption(result, wanted.page, size),
-            {"page": wanted.page, "sort": wanted.sort},
+            rows_caption(result, view.page, size),
+            {"page": view.page, "sort": view.sort},
         )
 
     @app.callback(

@@ -6,7 +6,7 @@ browser; the server is asked for data once per change of that store.
 
 from __future__ import annotations
 
-from dash import ALL, Dash, Input, Output, State
+from dash import ALL, MATCH, Dash, Input, Output, State
 
 # Every control value and selection → one filter state; unchanged state → no update, so
 # that a grid clearing an empty selection never costs a round trip.
@@ -156,4 +156,85 @@ def register_clientside(app: Dash) -> None:
         Input({"type": "load-all", "id": ALL}, "n_clicks"),
         State("load-all", "data"),
         prevent_initial_call=True,
+    )
+
+
+# Which components need data now: on the active tab, on screen (or, for controls, in an open
+# filter section) and rendered for an older filter state. Nothing stale → no request at all.
+REFRESH_GATE = """
+function(state, tab, visible, sections, loadAll, context, rendered) {
+    const open = new Set([].concat(...(sections || []).map(v => v || [])));
+    const onScreen = visible ? new Set(visible) : null;
+    const all = new Set(loadAll || []);
+    const targets = [];
+    Object.entries(context.components).forEach(([cid, entry]) => {
+        const kind = entry.spec.type;
+        if (entry.tab !== tab || kind === "text") { return; }
+        if (kind === "interactive") {
+            const selectLike = ["select", "multiselect", "segmented_control"].includes(
+                entry.spec.interactive_type);
+            const shown = entry.section
+                ? open.has(entry.section) : (!onScreen || onScreen.has(cid));
+            if (selectLike && shown && rendered[cid] !== "options") { targets.push(cid); }
+            return;
+        }
+        if (onScreen && !onScreen.has(cid)) { return; }
+        const want = String(state.generation || 0) + (all.has(cid) ? ":all" : "");
+        if (rendered[cid] !== want) { targets.push(cid); }
+    });
+    if (!targets.length) { return dash_clientside.no_update; }
+    return {targets: targets, generation: state.generation || 0};
+}
+"""
+
+# A table's page or sort changed → ask for that page, unless it is the one shown.
+TABLE_GATE = """
+function(page, columnState, view) {
+    const sort = (columnState || []).filter(c => c.sort)
+        .sort((a, b) => (a.sortIndex || 0) - (b.sortIndex || 0))
+        .map(c => [c.colId, c.sort === "desc"]);
+    const wanted = {page: page || 1, sort: columnState ? sort : (view.sort || [])};
+    if (JSON.stringify(wanted) === JSON.stringify({page: view.page, sort: view.sort})) {
+        return dash_clientside.no_update;
+    }
+    return wanted;
+}
+"""
+
+# The page was rendered with the layout → no route request; else ask for the page.
+ROUTE_GATE = """
+function(pathname, prerendered) {
+    if (pathname && pathname === prerendered) { return dash_clientside.no_update; }
+    return pathname;
+}
+"""
+
+
+def register_gates(app: Dash) -> None:
+    """Registers the browser-side checks that decide whether the server is asked at all."""
+    app.clientside_callback(
+        REFRESH_GATE,
+        Output("refresh-request", "data"),
+        Input("filter-state", "data"),
+        Input("viewer-tabs", "value"),
+        Input("visible-components", "data"),
+        Input({"type": "filter-sections", "id": ALL}, "value"),
+        Input("load-all", "data"),
+        State("viewer-context", "data"),
+        State("rendered", "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        TABLE_GATE,
+        Output({"type": "table-request", "id": MATCH}, "data"),
+        Input({"type": "table-pager", "id": MATCH}, "value"),
+        Input({"type": "table", "id": MATCH}, "columnState"),
+        State({"type": "table-view", "id": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ROUTE_GATE,
+        Output("route-request", "data"),
+        Input("url", "pathname"),
+        State("prerendered", "data"),
     )

@@ -57,9 +57,15 @@ def build_context(calls: ServiceCalls, token: str, opened: OpenedDashboard) -> C
     known = known_data_collections(opened.project)
     components: dict[str, dict[str, Any]] = {}
     for tab in opened.document.tabs:
+        sections = {
+            cid: f"{tab.id}/{section.id}"
+            for section in tab.filter_sections
+            for cid in section.component_ids
+        }
         for component in tab.components:
             entry: dict[str, Any] = {
                 "tab": tab.id,
+                "section": sections.get(component.id, ""),
                 "dc": "",
                 "spec": component.model_dump(mode="json"),
             }

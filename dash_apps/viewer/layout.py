@@ -130,6 +130,15 @@ def _day(value: Any) -> str | None:
     return str(value)[:10] if value else None
 
 
+def control_defaults(context: dict[str, Any]) -> dict[str, Any]:
+    """Every control's value when no filter is set, by component id."""
+    return {
+        cid: default_control_value(entry, context)
+        for cid, entry in context["components"].items()
+        if entry["spec"]["type"] == "interactive" and entry["dc"]
+    }
+
+
 def default_control_value(entry: dict[str, Any], context: dict[str, Any]) -> Any:
     """A control's value when no filter is set (the reset restores it)."""
     spec = entry["spec"]
@@ -198,6 +207,7 @@ def table_body(entry: dict[str, Any], context: dict[str, Any], round_: Round) ->
     total = result.total_rows if result is not None else 0
     return [
         dcc.Store(id={"type": "table-view", "id": cid}, data={"page": 1, "sort": []}),
+        dcc.Store(id={"type": "table-request", "id": cid}),
         dag.AgGrid(
             id={"type": "table", "id": cid},
             columnDefs=[{"field": c, "headerName": c, "sortable": True} for c in columns],
@@ -366,15 +376,12 @@ def viewer_page(
     context: dict[str, Any],
     round_: Round,
     scheme: str,
+    state: dict[str, Any],
     rendered: dict[str, str],
 ) -> Any:
     """The whole Viewer page."""
     document = opened.document
-    defaults = {
-        cid: default_control_value(entry, context)
-        for cid, entry in context["components"].items()
-        if entry["spec"]["type"] == "interactive" and entry["dc"]
-    }
+    defaults = state["controls"]
     panels = []
     for tab in document.tabs:
         panel = filter_panel(tab, context, round_)
@@ -403,13 +410,12 @@ def viewer_page(
     return html.Div(
         [
             dcc.Store(id="viewer-context", data=context),
-            dcc.Store(
-                id="filter-state", data={"controls": defaults, "selections": {}, "generation": 0}
-            ),
+            dcc.Store(id="filter-state", data={**state, "generation": 0}),
             dcc.Store(id="control-defaults", data=defaults),
             dcc.Store(id="rendered", data=rendered),
             dcc.Store(id="visible-components", data=None),
             dcc.Store(id="load-all", data=[]),
+            dcc.Store(id="refresh-request"),
             dmc.Group(
                 [
                     dmc.Stack(
