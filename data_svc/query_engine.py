@@ -55,17 +55,17 @@ def run_batch(
         columns |= query_columns(query, schema)
     # The filtered rows are materialized once: every query then reads them from memory instead
     # of each re-running the scan and the filter.
-    base = filtered(frame, node, columns, "filters").collect().rechunk().lazy()
+    base = filtered(frame, node, columns, "filters").collect().rechunk()
     plans: list[Plan] = [plan_query(query, base, schema, where) for where, query in queries]
-    lazy = [base.select(pl.len().alias("rows"))]
-    engines = ["streaming"]
+    lazy: list[pl.LazyFrame] = []
+    engines: list[str] = []
     for plan in plans:
         lazy += plan.frames
         engines += [plan.engine] * len(plan.frames)
     collected = collect_by_engine(lazy, engines)
-    total = int(collected[0]["rows"][0])
+    total = base.height
     results = []
-    position = 1
+    position = 0
     for (_, query), plan in zip(queries, plans, strict=True):
         frames = collected[position : position + len(plan.frames)]
         position += len(plan.frames)

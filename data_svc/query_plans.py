@@ -12,12 +12,12 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from data_svc.selection import quantile_exprs
 from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
 
 Finish = Callable[[list[pl.DataFrame], int], "Outcome"]
 SAMPLE_SEED = 20240611
-ROW, HASH = "__depictio_row", "__depictio_hash"
 
 
 @dataclass
@@ -94,7 +94,11 @@ NUMERIC_AGGREGATIONS = {
 
 
 def _aggregation_exprs(
-    name: str, aggregation: data_pb2.Aggregation.ValueType, quantiles: Sequence[float], where: str
+    name: str,
+    aggregation: data_pb2.Aggregation.ValueType,
+    quantiles: Sequence[float],
+    values: pl.Series | None,
+    where: str,
 ) -> list[pl.Expr]:
     label = data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_").lower()
     column = pl.col(name)
@@ -102,16 +106,16 @@ def _aggregation_exprs(
     if aggregation == data_pb2.AGGREGATION_QUANTILES:
         if not quantiles or any(not 0 <= q <= 1 for q in quantiles):
             raise InvalidArgument(f"{where}.quantiles: expected values in [0, 1], got {quantiles}")
-        # Each quantile is a selection (linear time), cheaper than sorting once for all.
         return [
-            as_float.quantile(q, interpolation="linear").alias(f"quantile({name}, {q!r})")
-            for q in quantiles
+            expr.alias(f"quantile({name}, {q!r})")
+            for q, expr in zip(quantiles, quantile_exprs(quantiles, as_float, values), strict=True)
         ]
+    if aggregation == data_pb2.AGGREGATION_MEDIAN:
+        return [quantile_exprs([0.5], as_float, values)[0].alias(f"median({name})")]
     expressions: dict[int, pl.Expr] = {
         data_pb2.AGGREGATION_COUNT: column.count().cast(pl.Int64),
         data_pb2.AGGREGATION_SUM: column.sum(),
         data_pb2.AGGREGATION_MEAN: as_float.mean(),
-        data_pb2.AGGREGATION_MEDIAN: as_float.median(),
         data_pb2.AGGREGATION_MIN: column.min(),
         data_pb2.AGGREGATION_MAX: column.max(),
         data_pb2.AGGREGATION_STD: as_float.std(ddof=1),
@@ -140,7 +144,7 @@ def _grouped(base: pl.LazyFrame, keys: Sequence[str], exprs: list[pl.Expr]) -> p
 
 
 def plan_aggregate(
-    body: data_pb2.AggregateQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.AggregateQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """Aggregations of columns, optionally grouped."""
     check_columns([*body.columns, *body.group_by], schema, where)
@@ -152,58 +156,62 @@ def plan_aggregate(
             raise InvalidArgument(f"{where}.columns: only COUNT works without columns")
         exprs.append(pl.len().cast(pl.Int64).alias("count(*)"))
     for name in body.columns:
+        values = None if body.group_by else base.get_column(name)
         for aggregation in body.aggregations:
             if aggregation in NUMERIC_AGGREGATIONS:
                 _numeric(name, schema, where)
-            exprs += _aggregation_exprs(name, aggregation, body.quantiles, where)
+            exprs += _aggregation_exprs(name, aggregation, body.quantiles, values, where)
     names = [expr.meta.output_name() for expr in exprs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InvalidArgument(f"{where}: {', '.join(repeated)} asked for more than once")
     selects = {data_pb2.AGGREGATION_MEDIAN, data_pb2.AGGREGATION_QUANTILES} & set(body.aggregations)
     return Plan(
-        [_grouped(base, body.group_by, exprs)],
+        [_grouped(base.lazy(), body.group_by, exprs)],
         lambda frames, _: Outcome(frames[0]),
-        "in-memory" if selects else "streaming",
+        "in-memory" if selects and body.group_by else "streaming",
     )
 
 
 def plan_histogram(
-    body: data_pb2.HistogramQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.HistogramQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """Equal-width bins between min and max, assigned exactly as numpy.histogram does."""
     check_columns([body.column], schema, where)
     _numeric(body.column, schema, where)
     bins = bounded(body.bins, 20, 1000, f"{where}.bins")
-    values = base.select(pl.col(body.column).cast(pl.Float64).alias("v")).drop_nulls()
-    values = values.filter(pl.col("v").is_finite())
-    v, lo, hi = pl.col("v"), pl.col("v").min(), pl.col("v").max()
-    # numpy widens an empty range by 0.5 each side. The bounds become columns once, so the
-    # binning below is plain column arithmetic.
-    framed = values.with_columns(
-        first=pl.when(lo == hi).then(lo - 0.5).otherwise(lo),
-        last=pl.when(lo == hi).then(hi + 0.5).otherwise(hi),
-    ).with_columns(step=(pl.col("last") - pl.col("first")) / bins)
-    first, last, step, index = pl.col("first"), pl.col("last"), pl.col("step"), pl.col("bin")
+    values = base.get_column(body.column).cast(pl.Float64).drop_nulls()
+    values = values.filter(values.is_finite())
+    if values.len() == 0:
+        empty = {"bin_start": pl.Float64, "bin_end": pl.Float64, "count": pl.Int64}
+        return Plan([], lambda frames, _: Outcome(pl.DataFrame(schema=empty)))
+    # The bounds first, so that binning is one pass of arithmetic on constants; numpy widens
+    # an empty range by 0.5 each side.
+    first, last = float(values.min()), float(values.max())  # type: ignore[arg-type]
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    step = (last - first) / bins
+    v, index = pl.col("v"), pl.col("bin")
     guess = ((v - first) / (last - first) * bins).floor().cast(pl.Int64).clip(0, bins - 1)
     # numpy's correction: compare with the bin edges (edge i = i * step + first, last edge
     # = last) and move one bin down or up.
-    framed = framed.with_columns(bin=guess)
-    framed = framed.with_columns(bin=index - (v < index * step + first).cast(pl.Int64))
+    down = index - (v < index * step + first).cast(pl.Int64)
     upper = pl.when(index + 1 >= bins).then(last).otherwise((index + 1) * step + first)
-    framed = framed.with_columns(bin=index + ((v >= upper) & (index != bins - 1)).cast(pl.Int64))
-    counts = framed.group_by("bin").agg(
-        pl.len().alias("count"), first.first().alias("first"), last.first().alias("last")
+    up = index + ((v >= upper) & (index != bins - 1)).cast(pl.Int64)
+    counts = (
+        pl.DataFrame({"v": values})
+        .lazy()
+        .select(v, guess.alias("bin"))
+        .with_columns(bin=down)
+        .select(bin=up)
+        .group_by("bin")
+        .len("count")
     )
 
     def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
-        found = frames[0]
-        if found.height == 0:
-            empty = {"bin_start": pl.Float64, "bin_end": pl.Float64, "count": pl.Int64}
-            return Outcome(pl.DataFrame(schema=empty))
-        edges = np.linspace(found["first"][0], found["last"][0], bins + 1)
+        edges = np.linspace(first, last, bins + 1)
         dense = np.zeros(bins, dtype=np.int64)
-        dense[found["bin"].to_numpy()] = found["count"].to_numpy()
+        dense[frames[0]["bin"].to_numpy()] = frames[0]["count"].to_numpy()
         table = pl.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": dense})
         return Outcome(table)
 
@@ -216,19 +224,22 @@ BOX_COLUMNS = [
 
 
 def plan_box(
-    body: data_pb2.BoxQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.BoxQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """Quartiles, whiskers, mean and count, optionally grouped."""
     check_columns([body.column, *body.group_by], schema, where)
     _numeric(body.column, schema, where)
     keys = list(body.group_by)
     v = pl.col(body.column).cast(pl.Float64)
+    q1, median, q3 = quantile_exprs(
+        [0.25, 0.5, 0.75], v, None if keys else base.get_column(body.column)
+    )
     exprs = [
         v.count().cast(pl.Int64).alias("count"),
         v.min().alias("min"),
-        v.quantile(0.25, interpolation="linear").alias("q1"),
-        v.median().alias("median"),
-        v.quantile(0.75, interpolation="linear").alias("q3"),
+        q1.alias("q1"),
+        median.alias("median"),
+        q3.alias("q3"),
         v.max().alias("max"),
         v.mean().alias("mean"),
     ]
@@ -244,10 +255,10 @@ def plan_box(
         # unless a group has outliers, and only those groups need a second look at the rows.
         outlying = stats.filter((pl.col("min") < pl.col("low")) | (pl.col("max") > pl.col("high")))
         if outlying.height:
-            stats = _with_outlier_whiskers(base, stats, outlying, keys, v)
+            stats = _with_outlier_whiskers(base.lazy(), stats, outlying, keys, v)
         return Outcome(stats.select([*keys, *BOX_COLUMNS]))
 
-    return Plan([_grouped(base, keys, exprs)], finish, "in-memory")
+    return Plan([_grouped(base.lazy(), keys, exprs)], finish, "in-memory" if keys else "streaming")
 
 
 def _with_outlier_whiskers(
@@ -276,13 +287,14 @@ def _with_outlier_whiskers(
 
 
 def plan_distinct(
-    body: data_pb2.DistinctQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.DistinctQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """Distinct non-null values by count."""
     check_columns([body.column], schema, where)
     limit = bounded(body.limit, 1000, 100_000, f"{where}.limit")
     counted = (
-        base.select(pl.col(body.column).alias("value"))
+        base.lazy()
+        .select(pl.col(body.column).alias("value"))
         .drop_nulls()
         .group_by("value")
         .agg(pl.len().cast(pl.Int64).alias("count"))
@@ -294,7 +306,7 @@ def plan_distinct(
 
 
 def plan_top_n(
-    body: data_pb2.TopNQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.TopNQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """The n rows with the extreme values of a column."""
     columns = list(body.columns) or list(schema)
@@ -302,7 +314,8 @@ def plan_top_n(
     n = bounded(body.n, 10, 10_000, f"{where}.n")
     descending = body.order != data_pb2.SORT_ORDER_ASCENDING
     ranked = (
-        base.filter(pl.col(body.column).is_not_null())
+        base.lazy()
+        .filter(pl.col(body.column).is_not_null())
         .sort(body.column, descending=descending, maintain_order=True)
         .head(n + 1)
         .select(columns)
@@ -312,7 +325,7 @@ def plan_top_n(
 
 
 def plan_rows(
-    body: data_pb2.RowsQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.RowsQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """A sorted page of rows."""
     columns = list(body.columns) or list(schema)
@@ -320,7 +333,7 @@ def plan_rows(
     limit = bounded(body.limit, 100, 10_000, f"{where}.limit")
     if body.offset < 0:
         raise InvalidArgument(f"{where}.offset: expected ≥ 0, got {body.offset}")
-    page = sort_frame(base, body.sort).slice(body.offset, limit).select(columns)
+    page = sort_frame(base.lazy(), body.sort).slice(body.offset, limit).select(columns)
 
     def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
         return Outcome(frames[0], truncated=body.offset + limit < total)
@@ -329,22 +342,19 @@ def plan_rows(
 
 
 def plan_sample(
-    body: data_pb2.SampleQuery, base: pl.LazyFrame, schema: Mapping[str, pl.DataType], where: str
+    body: data_pb2.SampleQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
     """At most max_points rows, a reproducible uniform sample when there are more."""
     columns = list(body.columns) or list(schema)
     check_columns(columns, schema, where)
     limit = bounded(body.max_points, 10_000, 100_000, f"{where}.max_points")
-    # The rows with the `limit` smallest hashes of their positions: a reproducible uniform
-    # sample in one pass (a top-k, not a shuffle), then back in table order.
-    sample = (
-        base.select(columns)
-        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW))
-        .with_columns(pl.col(ROW).hash(SAMPLE_SEED).alias(HASH))
-        .bottom_k(limit, by=HASH)
-        .sort(ROW)
-        .select(columns)
-    )
+    rows = base.select(columns)
+    if rows.height > limit:
+        # `limit` distinct positions drawn by a seeded generator: a reproducible uniform
+        # sample, gathered in table order.
+        positions = np.random.default_rng(SAMPLE_SEED).choice(rows.height, limit, replace=False)
+        rows = rows[np.sort(positions)]
+    sample = rows.lazy()
 
     def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
         return Outcome(frames[0], sampled=total > limit)
@@ -377,7 +387,7 @@ PLANNERS = {
 
 def plan_query(
     query: data_pb2.ComponentQuery,
-    base: pl.LazyFrame,
+    base: pl.DataFrame,
     schema: Mapping[str, pl.DataType],
     where: str,
 ) -> Plan:
