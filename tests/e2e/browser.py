@@ -1,0 +1,43 @@
+"""Driving the UI in Chromium: launch options, signing in and screenshots kept as artifacts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+# Debian's chromium (never `playwright install`), without anything that phones home.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# How long a callback's outcome may take to show before a check fails.
+TIMEOUT_MS = 20_000
+# How long a page may take to load: a fresh context fetches and compiles every script anew,
+# which on a busy machine takes a while.
+NAVIGATION_TIMEOUT_MS = 45_000
+
+
+def shot(page: Page, name: str) -> Path:
+    """Saves a full-page screenshot as tests/e2e/artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Page, email: str, password: str, path: str = "/") -> None:
+    """Signs in through the UI's sign-in form, which then leads to `path`."""
+    page.goto(f"/login?next={path}")
+    page.fill("#sign-in-email", email)
+    page.fill("#sign-in-password", password)
+    page.click("#sign-in-submit")
+    expect(page.locator("#current-user")).to_have_text(email)

@@ -1,0 +1,126 @@
+"""Fixtures of the browser tests: one stack with the UI and the demo projects, its people, and
+a fresh Chromium context (its own cookies) per test, photographed when the test fails."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from conftest import MakeStack, Stack, settings_from_env
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from depictio.cli.demo import DemoLoaded, load_demo
+
+from .accounts import Account, access_token, add_member, register
+from .browser import CHROMIUM, CHROMIUM_ARGS, NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot
+
+IRIS = "Iris (demo)"
+PENGUINS = "Palmer penguins (demo)"
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@dataclass(frozen=True)
+class UiStack:
+    """A running stack with the UI and the demo projects loaded by its first admin."""
+
+    stack: Stack
+    iris: DemoLoaded
+    penguins: DemoLoaded
+
+    @property
+    def ui_url(self) -> str:
+        return self.stack.ui_url
+
+    @property
+    def gateway_url(self) -> str:
+        return self.stack.gateway_url
+
+
+@dataclass(frozen=True)
+class People:
+    """Who uses the stack: its first admin, a viewer of both demo projects, an editor of the
+    iris project only, and a signed-up user who is a member of nothing."""
+
+    admin: Account
+    viewer: Account
+    editor: Account
+    outsider: Account
+
+
+@pytest.fixture(scope="session")
+def ui_stack(make_stack: MakeStack) -> Iterator[UiStack]:
+    """The stack of every browser test (API tokens are not cached, so a revocation is felt at
+    once)."""
+    with make_stack(ui=True, DEPICTIO_API_TOKEN_CACHE_SECONDS="0") as stack:
+        settings = settings_from_env(stack.env)
+        loaded = {
+            demo.name: demo for demo in load_demo(stack.gateway_url, settings, stack.admin_password)
+        }
+        yield UiStack(stack, loaded[IRIS], loaded[PENGUINS])
+
+
+@pytest.fixture(scope="session")
+def gateway(ui_stack: UiStack) -> Iterator[httpx.Client]:
+    """An HTTP client of the stack's gateway."""
+    with httpx.Client(base_url=ui_stack.gateway_url, timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin_token(ui_stack: UiStack, gateway: httpx.Client) -> str:
+    """An access token of the stack's first admin."""
+    return access_token(gateway, ui_stack.stack.admin_email, ui_stack.stack.admin_password)
+
+
+@pytest.fixture(scope="session")
+def people(ui_stack: UiStack, gateway: httpx.Client, admin_token: str) -> People:
+    me = gateway.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {admin_token}"})
+    assert me.status_code == 200, me.text
+    admin = Account(str(me.json()["id"]), ui_stack.stack.admin_email, ui_stack.stack.admin_password)
+    viewer = register(gateway, "viewer")
+    editor = register(gateway, "editor")
+    outsider = register(gateway, "outsider")
+    for project in (ui_stack.iris, ui_stack.penguins):
+        add_member(gateway, admin_token, project.project_id, viewer.email, "viewer")
+    add_member(gateway, admin_token, ui_stack.iris.project_id, editor.email, "editor")
+    return People(admin, viewer, editor, outsider)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps the outcome of each test's call phase, for the `page` fixture's teardown."""
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+    return report
+
+
+@pytest.fixture
+def page(browser: Browser, ui_stack: UiStack, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a browser context of its own (no cookies), on the UI's base URL; a
+    screenshot of it is kept when the test fails."""
+    context = browser.new_context(base_url=ui_stack.ui_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        report = request.node.stash.get(CALL_REPORT, None)
+        if report is not None and report.failed:
+            shot(opened, f"{request.node.name}-failure")
+        context.close()
