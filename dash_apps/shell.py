@@ -39,12 +39,13 @@ def header(identity: Identity, single_user: bool) -> html.Header:
     links: list[Any] = []
     if not identity.anonymous:
         links = [
-            dmc.Anchor(label, href=href, id=f"nav-{href.strip('/')}") for label, href in NAVIGATION
+            dmc.Anchor(label, href=href, id=f"nav-{href.strip('/')}", refresh=True)
+            for label, href in NAVIGATION
         ]
         if identity.is_admin:
-            links.append(dmc.Anchor("Admin", href="/admin", id="nav-admin"))
+            links.append(dmc.Anchor("Admin", href="/admin", id="nav-admin", refresh=True))
     if identity.anonymous:
-        account: Any = dmc.Anchor("Sign in", href="/login", id="nav-sign-in")
+        account: Any = dmc.Anchor("Sign in", href="/login", id="nav-sign-in", refresh=True)
     elif single_user:
         account = dmc.Text("local admin (single-user mode)", size="sm", c="dimmed")
     else:
@@ -62,7 +63,12 @@ def header(identity: Identity, single_user: bool) -> html.Header:
             [
                 dmc.Group(
                     [
-                        dmc.Anchor(dmc.Title("Depictio", order=3), href="/", underline="never"),
+                        dmc.Anchor(
+                            dmc.Title("Depictio", order=3),
+                            href="/",
+                            underline="never",
+                            refresh=True,
+                        ),
                         *links,
                     ]
                 ),

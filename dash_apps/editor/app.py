@@ -60,6 +60,6 @@ def create_editor(server: Flask, calls: ServiceCalls) -> None:
                     )
                     for tab in opened.document.tabs
                 ],
-                dmc.Anchor("Open in the viewer", href=f"/dashboard/{dashboard_id}"),
+                dmc.Anchor("Open in the viewer", href=f"/dashboard/{dashboard_id}", refresh=True),
             ]
         )

@@ -402,6 +402,7 @@ def viewer_page(
                 dmc.Button("Edit", variant="outline", size="xs"),
                 href=f"/dashboard-edit/{opened.dashboard.id}",
                 id="edit-dashboard",
+                refresh=True,
             )
         ]
         if opened.can_edit
