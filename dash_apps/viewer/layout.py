@@ -108,22 +108,19 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
     if not isinstance(low, int | float) or not isinstance(high, int | float):
         return dmc.Alert(f"{label}: no numeric range (no data yet?)", color="yellow")
     step = 1 if arrow_type in INTEGER_TYPES else (high - low) / 100 or 1
-    slider = dmc.RangeSlider if kind == "range_slider" else dmc.Slider
-    return dmc.Stack(
-        [
-            dmc.Text(label, size="sm", fw=500),
-            slider(
-                id={"type": "filter-value", "id": cid},
-                min=low,
-                max=high,
-                step=step,
-                value=[low, high] if kind == "range_slider" else high,
-                updatemode="mouseup",
-                minRange=0 if kind == "range_slider" else None,
-            ),
-        ],
-        gap=4,
+    common: dict[str, Any] = {
+        "id": {"type": "filter-value", "id": cid},
+        "min": low,
+        "max": high,
+        "step": step,
+        "updatemode": "mouseup",
+    }
+    slider = (
+        dmc.RangeSlider(value=[low, high], minRange=0, **common)
+        if kind == "range_slider"
+        else dmc.Slider(value=high, **common)
     )
+    return dmc.Stack([dmc.Text(label, size="sm", fw=500), slider], gap=4)
 
 
 def _day(value: Any) -> str | None:

@@ -1,0 +1,307 @@
+"""Every component and control kind of the Viewer, in a browser, on a table ingested for the
+test: figures of each chart type render, a card shows its secondary aggregations, each control
+kind filters (all combined with AND) to the rows pandas keeps, and components of a second tab
+and of a folded filter section fetch nothing until they are shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from cli_support import Cli, api_token
+from playwright.sync_api import Page, expect
+
+from .browser import shot, sign_in
+from .conftest import People, UiStack
+
+pytestmark = pytest.mark.timeout(240)
+
+CHARTS = ["scatter", "line", "area", "bar", "box", "violin", "histogram", "heatmap", "pie"]
+CONTROLS = {
+    "site_select": ("site", "select"),
+    "site_multi": ("site", "multiselect"),
+    "site_segments": ("site", "segmented_control"),
+    "count_slider": ("count", "slider"),
+    "depth_range": ("depth", "range_slider"),
+    "flagged_switch": ("flagged", "checkbox"),
+    "day_range": ("day", "date_range"),
+    "site_search": ("site", "text_input"),
+}
+
+
+def observations() -> pd.DataFrame:
+    """300 seeded observations: a site, a day, a flag and two measurements."""
+    rng = np.random.default_rng(7)
+    size = 300
+    return pd.DataFrame(
+        {
+            "site": rng.choice(["north_bay", "south_bay", "east_reef", "west_reef"], size),
+            "day": pd.to_datetime("2024-03-01") + pd.to_timedelta(rng.integers(0, 60, size), "D"),
+            "flagged": rng.random(size) < 0.3,
+            "depth": np.round(rng.uniform(1.0, 40.0, size), 2),
+            "count": rng.integers(0, 100, size),
+        }
+    )
+
+
+def chart(kind: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "type": "figure",
+        "id": f"chart_{kind}",
+        "title": kind,
+        "data": {"data_collection": "observations"},
+        "visu_type": kind,
+        "x": "depth",
+        "y": "count",
+        "color": "site",
+    }
+    if kind in ("bar", "box", "violin", "pie"):
+        spec["x"] = "site"
+    if kind == "heatmap":
+        spec.update({"x": "site", "y": "flagged", "color": "depth"})
+    if kind == "pie":
+        spec.pop("color")
+    return spec
+
+
+def dashboard(project_id: str) -> dict[str, Any]:
+    data = {"data_collection": "observations"}
+    controls = [
+        {
+            "type": "interactive",
+            "id": cid,
+            "title": cid,
+            "data": data,
+            "column": column,
+            "interactive_type": kind,
+        }
+        for cid, (column, kind) in CONTROLS.items()
+    ]
+    components = [
+        *controls,
+        {
+            "type": "card",
+            "id": "depth_card",
+            "title": "Depth",
+            "data": data,
+            "column": "depth",
+            "aggregation": "mean",
+            "secondary": ["min", "max", "count"],
+        },
+        *[chart(kind) for kind in CHARTS],
+        {"type": "table", "id": "rows", "title": "Rows", "data": data, "page_size": 20},
+        {"type": "text", "id": "notes", "content": "## Field notes\nAll **sites**."},
+    ]
+    grid = [
+        {"i": "depth_card", "x": 0, "y": 0, "w": 4, "h": 2},
+        {"i": "notes", "x": 4, "y": 0, "w": 8, "h": 2},
+        {"i": "rows", "x": 0, "y": 2, "w": 12, "h": 5},
+    ]
+    # The charts' last row lies below the first screen: it loads when scrolled into view.
+    grid += [
+        {"i": f"chart_{kind}", "x": (n % 3) * 4, "y": 7 + (n // 3) * 4, "w": 4, "h": 4}
+        for n, kind in enumerate(CHARTS)
+    ]
+    return {
+        "title": "Every component",
+        "tabs": [
+            {
+                "id": "main",
+                "title": "Main",
+                "components": components,
+                "layout": grid,
+                "filter_sections": [
+                    {"id": "filters", "title": "Filters", "component_ids": list(CONTROLS)[1:]},
+                    {
+                        "id": "more",
+                        "title": "More",
+                        "component_ids": ["site_select"],
+                        "collapsed": True,
+                    },
+                ],
+            },
+            {
+                "id": "second",
+                "title": "Rows",
+                "components": [
+                    {
+                        "type": "table",
+                        "id": "later_rows",
+                        "title": "Later",
+                        "data": data,
+                        "page_size": 20,
+                    }
+                ],
+                "layout": [{"i": "later_rows", "x": 0, "y": 0, "w": 12, "h": 8}],
+            },
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def every_component(
+    ui_stack: UiStack,
+    gateway: httpx.Client,
+    admin_token: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, pd.DataFrame]:
+    """The dashboard id, and the table as pandas reads it."""
+    folder = tmp_path_factory.mktemp("observations")
+    frame = observations()
+    frame.to_csv(folder / "observations.csv", index=False, date_format="%Y-%m-%d")
+    name = f"Observations {uuid.uuid4().hex[:6]}"
+    (folder / "project.yaml").write_text(
+        f"name: '{name}'\nproject_type: basic\nis_public: false\n"
+        "data_collections:\n  - data_collection_tag: observations\n    config:\n"
+        "      type: Table\n"
+        "      scan: {mode: single, scan_parameters: {filename: observations.csv}}\n"
+        "      dc_specific_properties: {format: CSV, polars_kwargs: {try_parse_dates: true}}\n"
+    )
+    token = api_token(
+        ui_stack.gateway_url, ui_stack.stack.admin_email, ui_stack.stack.admin_password
+    )
+    cli = Cli(ui_stack.gateway_url, folder / "config", token)
+    done = cli("run", str(folder / "project.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    projects = gateway.get("/api/v1/projects", headers=headers).json()["items"]
+    project_id = next(p["id"] for p in projects if p["name"] == name)
+    created = gateway.post(
+        "/api/v1/dashboards",
+        json={"project_id": project_id, "document": dashboard(project_id)},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"]), frame
+
+
+def wait_for_generation(page: Page, value: int) -> None:
+    page.wait_for_function(
+        f"document.getElementById('render-generation').textContent === '{value}'"
+    )
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def traces(page: Page, cid: str) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = page.evaluate(
+        f"""() => document.querySelector('#component-{cid} .js-plotly-plot').data.map(t => ({{
+            type: t.type, name: t.name || '',
+            n: (t.x || t.y || t.values || t.z || t.q1 || []).length}}))"""
+    )
+    return result
+
+
+def table_total(page: Page, cid: str) -> str:
+    return (
+        page.locator(f'#component-{cid} [id*="table-caption"]').inner_text().rsplit(" of ", 1)[-1]
+    )
+
+
+def set_control(page: Page, cid: str, value: Any, prop: str = "value") -> None:
+    """Changes a control's value as the user's change would (same store, same callbacks)."""
+    part = {"checked": "filter-checked", "value": "filter-value"}[prop]
+    kind = CONTROLS[cid][1]
+    if kind in ("select", "multiselect", "segmented_control"):
+        part = "filter-select"
+    page.evaluate(
+        "([part, cid, prop, value]) =>"
+        " dash_clientside.set_props({type: part, id: cid}, {[prop]: value})",
+        [part, cid, prop, value],
+    )
+
+
+def test_every_chart_kind_renders_and_the_card_shows_its_secondary_values(
+    page: Page, people: People, every_component: tuple[str, pd.DataFrame]
+) -> None:
+    dashboard_id, frame = every_component
+    sign_in(page, people.admin.email, people.admin.password)
+    page.goto(f"/dashboard/{dashboard_id}")
+    expect(page.locator("#component-depth_card .dpt-card-value")).to_have_text(
+        f"{frame['depth'].mean():,.4f}".rstrip("0").rstrip(".")
+    )
+    secondary = page.locator("#component-depth_card .dpt-card-secondary-item").all_inner_texts()
+    assert secondary == [
+        f"min {frame['depth'].min():g}",
+        f"max {frame['depth'].max():g}",
+        f"count {len(frame)}",
+    ]
+    expect(page.locator("#component-notes h2")).to_have_text("Field notes")
+    sites = sorted(frame["site"].unique())
+    for kind in CHARTS:
+        page.locator(f"#component-chart_{kind}").scroll_into_view_if_needed()
+        page.wait_for_function(
+            f"(document.querySelector('#component-chart_{kind} .js-plotly-plot') || {{}}).data"
+            "?.length > 0"
+        )
+        drawn = traces(page, f"chart_{kind}")
+        assert drawn, kind
+        expect(page.locator(f'#component-chart_{kind} [id*="component-error"]')).to_have_text("")
+        if kind in ("scatter", "line", "area", "violin", "histogram"):
+            assert sorted(t["name"] for t in drawn) == sites, kind
+            assert sum(t["n"] for t in drawn) == len(frame), kind
+    assert traces(page, "chart_pie")[0]["n"] == len(sites)
+    assert [t["type"] for t in traces(page, "chart_heatmap")] == ["heatmap"]
+    shot(page, "viewer-every-component")
+
+
+def test_each_control_kind_filters_and_all_combine_with_and(
+    page: Page, people: People, every_component: tuple[str, pd.DataFrame]
+) -> None:
+    dashboard_id, frame = every_component
+    sign_in(page, people.admin.email, people.admin.password)
+    page.goto(f"/dashboard/{dashboard_id}")
+    expect(page.locator("#component-depth_card .dpt-card-value")).not_to_have_text("")
+    # The second tab's table and the folded section's select have fetched nothing yet.
+    expect(page.locator('#component-later_rows [id*="table-caption"]')).to_have_text("")
+    assert page.evaluate("() => dash_clientside.callback_context !== undefined") is not None
+
+    steps: list[tuple[str, Any, str, pd.Series]] = [
+        (
+            "site_multi",
+            ["north_bay", "east_reef", "west_reef"],
+            "value",
+            frame["site"].isin(["north_bay", "east_reef", "west_reef"]),
+        ),
+        ("site_segments", "east_reef", "value", frame["site"] == "east_reef"),
+        ("count_slider", 80, "value", frame["count"] <= 80),
+        ("depth_range", [5, 35], "value", frame["depth"].between(5, 35)),
+        ("flagged_switch", True, "checked", frame["flagged"]),
+        (
+            "day_range",
+            ["2024-03-05", "2024-04-20"],
+            "value",
+            frame["day"].between(pd.Timestamp("2024-03-05"), pd.Timestamp("2024-04-20")),
+        ),
+        ("site_search", "reef", "value", frame["site"].str.contains("reef")),
+    ]
+    mask = pd.Series(True, index=frame.index)
+    for generation, (cid, value, prop, keep) in enumerate(steps, start=1):
+        set_control(page, cid, value, prop)
+        wait_for_generation(page, generation)
+        mask &= keep
+        chosen = frame[mask]
+        assert table_total(page, "rows") == f"{len(chosen):,}", cid
+        expect(page.locator("#component-depth_card .dpt-card-value")).to_have_text(
+            f"{chosen['depth'].mean():,.4f}".rstrip("0").rstrip(".") if len(chosen) else "–"
+        )
+    assert len(frame[mask]) > 0
+    shot(page, "viewer-every-control")
+
+    # The folded section's select gets its options once the section is opened.
+    page.get_by_role("button", name="More").click()
+    options = page.locator("#component-site_select")
+    expect(options).to_be_visible()
+    page.click("#component-site_select input")
+    expect(page.get_by_role("option")).to_have_count(frame["site"].nunique())
+    page.keyboard.press("Escape")
+
+    # The second tab fetches on first show, with the filters in force.
+    page.click("#tab-second")
+    expect(page.locator('#component-later_rows [id*="table-caption"]')).to_contain_text(
+        f"of {len(frame[mask]):,}"
+    )
