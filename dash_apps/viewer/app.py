@@ -9,9 +9,11 @@ other server callbacks.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import dash_mantine_components as dmc
+import pyarrow as pa
 import pyarrow.csv as pa_csv
 from dash import ALL, MATCH, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
@@ -23,16 +25,11 @@ from dash_apps.session import current_identity
 from dash_apps.shell import current_scheme, dash_app, message_page
 from dash_apps.viewer.clientside import register_clientside, register_gates
 from dash_apps.viewer.context import build_context
+from dash_apps.viewer.controls import control_defaults, option_values
 from dash_apps.viewer.data_batch import Round, TableView, fetch, result_table
 from dash_apps.viewer.figures import figure
-from dash_apps.viewer.layout import (
-    above_fold,
-    control_defaults,
-    option_values,
-    sectioned_controls,
-    viewer_page,
-)
-from dash_apps.viewer.queries import SELECT_LIKE, table_columns
+from dash_apps.viewer.layout import above_fold, sectioned_controls, viewer_page
+from dash_apps.viewer.queries import SELECT_LIKE
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 
 PREFIX = "/dashboard/"
@@ -272,10 +269,6 @@ def export_csv(
     view: TableView,
 ) -> dict[str, Any]:
     """The filtered rows of a table (sorted as shown, at most EXPORT_MAX_ROWS) as a CSV file."""
-    import io
-
-    import pyarrow as pa
-
     entry = context["components"][cid]
     spec = dict(entry["spec"], page_size=EXPORT_PAGE_ROWS)
     pages = EXPORT_MAX_ROWS // EXPORT_PAGE_ROWS
@@ -293,8 +286,6 @@ def export_csv(
     combined = pa.concat_tables([t for t in tables if t.num_rows] or tables[:1])
     buffer = io.BytesIO()
     pa_csv.write_csv(combined, buffer)
-    columns = table_columns(spec, context["types"].get(entry["dc"], {}))
-    del columns
     return {
         "content": buffer.getvalue().decode(),
         "filename": f"{spec.get('title') or cid}.csv".replace("/", "_"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from depictio.clients.data import sort_keys
 from depictio.v1 import data_pb2
 
 # Points a scatter shows by default, and after "load all" (data_svc's own upper bound).
@@ -91,15 +92,7 @@ def table_query(
         id=spec["id"],
         rows=data_pb2.RowsQuery(
             columns=columns,
-            sort=[
-                data_pb2.SortKey(
-                    column=column,
-                    order=data_pb2.SORT_ORDER_DESCENDING
-                    if descending
-                    else data_pb2.SORT_ORDER_ASCENDING,
-                )
-                for column, descending in sort
-            ],
+            sort=sort_keys(sort),
             limit=size,
             offset=(max(page, 1) - 1) * size,
         ),

@@ -44,6 +44,17 @@ async def _aiter(chunks: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterato
             yield chunk
 
 
+def sort_keys(sort: Sequence[tuple[str, bool]]) -> list[data_pb2.SortKey]:
+    """SortKeys of (column, descending) pairs."""
+    return [
+        data_pb2.SortKey(
+            column=column,
+            order=data_pb2.SORT_ORDER_DESCENDING if descending else data_pb2.SORT_ORDER_ASCENDING,
+        )
+        for column, descending in sort
+    ]
+
+
 def result_table(result: data_pb2.ComponentResult) -> pa.Table:
     """A query result's Arrow table."""
     return ipc_to_table(result.arrow_ipc)
@@ -124,15 +135,7 @@ class DataClient(ServiceClient):
         request = data_pb2.ScanRequest(
             data_collection_id=data_collection_id,
             columns=list(columns),
-            sort=[
-                data_pb2.SortKey(
-                    column=column,
-                    order=data_pb2.SORT_ORDER_DESCENDING
-                    if descending
-                    else data_pb2.SORT_ORDER_ASCENDING,
-                )
-                for column, descending in sort
-            ],
+            sort=sort_keys(sort),
             limit=limit,
             offset=offset,
         )

@@ -1,0 +1,122 @@
+"""The Viewer's filter controls: one per interactive component, with its options and default.
+
+Select-like controls offer the column's distinct values (a DistinctQuery); sliders span the
+column's range from the precomputed column specs, so they cost no scan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_mantine_components as dmc
+
+from dash_apps.viewer.data_batch import Round, result_table
+from dash_apps.viewer.filter_state import INTEGER_TYPES
+
+
+def option_values(round_: Round, cid: str) -> list[dict[str, str]]:
+    """A select-like control's options from its distinct-values result."""
+    result = round_.results.get(cid)
+    if result is None:
+        return []
+    values = result_table(result).column(0).to_pylist()
+    return [{"value": str(v), "label": str(v)} for v in values if v is not None]
+
+
+def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> Any:
+    """An interactive component's control, with its starting value."""
+    spec = entry["spec"]
+    cid = spec["id"]
+    kind = spec["interactive_type"]
+    bounds = context["specs"].get(entry["dc"], {}).get(spec["column"], {})
+    arrow_type = context["types"].get(entry["dc"], {}).get(spec["column"], "")
+    label = spec.get("title") or spec["column"]
+    if kind in ("select", "multiselect"):
+        maker = dmc.MultiSelect if kind == "multiselect" else dmc.Select
+        return maker(
+            id={"type": "filter-select", "id": cid},
+            label=label,
+            data=option_values(round_, cid),
+            value=[] if kind == "multiselect" else None,
+            searchable=True,
+            clearable=True,
+            placeholder="All",
+        )
+    if kind == "segmented_control":
+        data = [{"value": "__all__", "label": "All"}, *option_values(round_, cid)]
+        return dmc.Stack(
+            [
+                dmc.Text(label, size="sm", fw=500),
+                dmc.SegmentedControl(
+                    id={"type": "filter-select", "id": cid}, data=data, value="__all__"
+                ),
+            ],
+            gap=4,
+        )
+    if kind == "checkbox":
+        return dmc.Switch(id={"type": "filter-checked", "id": cid}, label=label, checked=False)
+    if kind == "text_input":
+        return dmc.TextInput(
+            id={"type": "filter-value", "id": cid},
+            label=label,
+            value="",
+            debounce=300,
+            placeholder="Contains …",
+        )
+    if kind == "date_range":
+        return dmc.DatePickerInput(
+            id={"type": "filter-value", "id": cid},
+            label=label,
+            type="range",
+            value=[None, None],
+            clearable=True,
+            minDate=_day(bounds.get("min")),
+            maxDate=_day(bounds.get("max")),
+        )
+    low, high = bounds.get("min"), bounds.get("max")
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return dmc.Alert(f"{label}: no numeric range (no data yet?)", color="yellow")
+    step = 1 if arrow_type in INTEGER_TYPES else (high - low) / 100 or 1
+    common: dict[str, Any] = {
+        "id": {"type": "filter-value", "id": cid},
+        "min": low,
+        "max": high,
+        "step": step,
+        "updatemode": "mouseup",
+    }
+    slider = (
+        dmc.RangeSlider(value=[low, high], minRange=0, **common)
+        if kind == "range_slider"
+        else dmc.Slider(value=high, **common)
+    )
+    return dmc.Stack([dmc.Text(label, size="sm", fw=500), slider], gap=4)
+
+
+def _day(value: Any) -> str | None:
+    return str(value)[:10] if value else None
+
+
+def control_defaults(context: dict[str, Any]) -> dict[str, Any]:
+    """Every control's value when no filter is set, by component id."""
+    return {
+        cid: default_control_value(entry, context)
+        for cid, entry in context["components"].items()
+        if entry["spec"]["type"] == "interactive" and entry["dc"]
+    }
+
+
+def default_control_value(entry: dict[str, Any], context: dict[str, Any]) -> Any:
+    """A control's value when no filter is set (the reset restores it)."""
+    spec = entry["spec"]
+    kind = spec["interactive_type"]
+    bounds = context["specs"].get(entry["dc"], {}).get(spec["column"], {})
+    return {
+        "select": None,
+        "multiselect": [],
+        "segmented_control": "__all__",
+        "checkbox": False,
+        "text_input": "",
+        "date_range": [None, None],
+        "range_slider": [bounds.get("min"), bounds.get("max")],
+        "slider": bounds.get("max"),
+    }[kind]
