@@ -41,6 +41,8 @@ def _create(
     calls: ServiceCalls, identity: Identity, project_id: str, title: str
 ) -> tuple[Any, bool]:
     """The alert saying what became of a create request, and whether it was created."""
+    if not project_id:
+        return refused("Choose a project.", FEEDBACK_ID), False
     try:
         document = empty_document(title)
     except ValidationError:
@@ -112,11 +114,7 @@ def register_dashboard_actions(app: Dash, calls: ServiceCalls) -> None:
         if not clicks:
             return no_update, no_update
         identity = current_identity()
-        if not project_id:
-            return _table_after(
-                calls, identity, refused("Choose a project.", FEEDBACK_ID)
-            ), no_update
-        feedback, created = _create(calls, identity, project_id, (title or "").strip())
+        feedback, created = _create(calls, identity, project_id or "", (title or "").strip())
         return _table_after(calls, identity, feedback), "" if created else no_update
 
     @app.callback(
