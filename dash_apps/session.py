@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Flask, Response, g, redirect, request
-from werkzeug.wrappers import Response as Redirect
 from grpc import aio
+from werkzeug.wrappers import Response as Redirect
 
 from dash_apps.service_calls import ServiceCalls
 from depictio.config import AuthMode, Settings

@@ -148,8 +148,6 @@ def dash_app(
         title=title,
         update_title="",
         suppress_callback_exceptions=True,
-        # Plotly.js and the grid load with the page, in parallel, not after the first figure.
-        eager_loading=True,
     )
     single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
 

@@ -27,7 +27,7 @@ from dash_apps.viewer.clientside import register_clientside, register_gates
 from dash_apps.viewer.context import build_context
 from dash_apps.viewer.controls import control_defaults, option_values
 from dash_apps.viewer.data_batch import Round, TableView, fetch, result_table
-from dash_apps.viewer.figures import figure
+from dash_apps.viewer.figures import figure, shown_points
 from dash_apps.viewer.layout import above_fold, sectioned_controls, viewer_page
 from dash_apps.viewer.queries import SELECT_LIKE
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
@@ -80,8 +80,10 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
             )
         ]
         round_ = fetch(calls, identity.token, context, state, data_targets + option_targets)
-        rendered = {cid: rendered_mark(state, False) for cid in data_targets}
-        rendered |= dict.fromkeys(option_targets, "options")
+        # Only what was answered counts as rendered: a failed component is asked again.
+        answered = [cid for cid in data_targets if cid in round_.results]
+        rendered = {cid: rendered_mark(state, False) for cid in answered}
+        rendered |= {cid: "options" for cid in option_targets if cid in round_.results}
         return viewer_page(opened, context, round_, current_scheme(), state, rendered)
 
     app = dash_app("viewer", server, PREFIX, "Depictio · dashboard", prerender=render)
@@ -239,7 +241,7 @@ def render_updates(
             if cid not in selections:
                 patch["layout"]["selections"] = []
             updates[("figure", cid, "figure")] = patch
-            shown = sum(len(t.get("x") or t.get("y") or []) for t in built["data"])
+            shown = shown_points(built)
             note = sample_note(result, shown)
             updates[("sample-note", cid, "children")] = note
             updates[("load-all", cid, "style")] = {} if note else {"display": "none"}

@@ -13,6 +13,21 @@ import polars as pl
 import pyarrow as pa
 
 WEBGL_FROM_POINTS = 2_000
+# Marks the traces that only draw a legend entry (no points).
+LEGEND_ONLY = "legend-only"
+# Plotly's default colour sequence (D3's category10), for traces coloured by hand.
+CATEGORY_COLORS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 SCHEME_STYLES: dict[str, dict[str, Any]] = {
     "light": {"font": "#212529", "grid": "#e9ecef", "zero": "#ced4da"},
     "dark": {"font": "#c9c9c9", "grid": "#373a40", "zero": "#5c5f66"},
@@ -53,6 +68,15 @@ def base_layout(spec: dict[str, Any], scheme: str) -> dict[str, Any]:
     return layout
 
 
+def shown_points(built: dict[str, Any]) -> int:
+    """How many points a built figure draws."""
+    return sum(
+        len(trace.get("x") or trace.get("y") or [])
+        for trace in built["data"]
+        if trace.get("meta") != LEGEND_ONLY
+    )
+
+
 def groups(frame: pl.DataFrame, column: str | None) -> list[tuple[Any, pl.DataFrame]]:
     """The frame split by the values of `column`, sorted by value (one group without it)."""
     if not column or column not in frame.columns:
@@ -87,8 +111,10 @@ def figure(spec: dict[str, Any], table: pa.Table, scheme: str) -> dict[str, Any]
 def _points(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     kind = spec["visu_type"]
     x, y, color = spec.get("x"), spec.get("y"), spec.get("color")
-    traces = []
     categorical_color = color and frame.schema.get(color) in (pl.String, pl.Categorical, pl.Boolean)
+    if kind == "scatter" and categorical_color and frame.height > WEBGL_FROM_POINTS:
+        return _one_webgl_trace(spec, frame)
+    traces = []
     for key, part in groups(frame, color if categorical_color else None):
         if kind in ("line", "area") and x:
             part = part.sort(x)
@@ -122,6 +148,38 @@ def _points(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
             )
         traces.append(_named(trace, key))
     return traces
+
+
+def _one_webgl_trace(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """A large scatter coloured by category as one WebGL trace (each WebGL trace costs a
+    context's worth of set-up to draw), with one empty trace per category for the legend."""
+    x, y, color = spec.get("x"), spec.get("y"), str(spec["color"])
+    keys = frame.get_column(color).unique().sort(nulls_last=True).to_list()
+    palette = {key: CATEGORY_COLORS[n % len(CATEGORY_COLORS)] for n, key in enumerate(keys)}
+    colors = frame.get_column(color).replace_strict(palette, default="#999999").to_list()
+    points: dict[str, Any] = {
+        "type": "scattergl",
+        "mode": "markers",
+        "x": _values(frame, x),
+        "y": _values(frame, y),
+        "marker": {"color": colors},
+        "showlegend": False,
+        "hovertext": [str(v) for v in frame.get_column(color).to_list()],
+    }
+    legend = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": [None],
+            "y": [None],
+            "name": str(key),
+            "marker": {"color": palette[key]},
+            "hoverinfo": "skip",
+            "meta": LEGEND_ONLY,
+        }
+        for key in keys
+    ]
+    return [points, *legend]
 
 
 def _histogram(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:

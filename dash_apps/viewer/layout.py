@@ -16,7 +16,7 @@ from dash import dcc, html
 from dash_apps.dashboard_access import OpenedDashboard
 from dash_apps.viewer.controls import control
 from dash_apps.viewer.data_batch import Round, result_table
-from dash_apps.viewer.figures import figure
+from dash_apps.viewer.figures import figure, shown_points
 from dash_apps.viewer.queries import table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 from depictio.dashboards.models import Tab
@@ -51,7 +51,7 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
     cid = spec["id"]
     result = round_.results.get(cid)
     shown = figure(spec, result_table(result), scheme) if result is not None else _empty_figure()
-    note = sample_note(result, _points(shown)) if result is not None else ""
+    note = sample_note(result, shown_points(shown)) if result is not None else ""
     return [
         dcc.Graph(
             id={"type": "figure", "id": cid},
@@ -73,10 +73,6 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
             gap="xs",
         ),
     ]
-
-
-def _points(shown: dict[str, Any]) -> int:
-    return sum(len(trace.get("x") or trace.get("y") or []) for trace in shown["data"])
 
 
 def _empty_figure() -> dict[str, Any]:

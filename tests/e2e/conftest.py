@@ -88,9 +88,11 @@ def people(ui_stack: UiStack, gateway: httpx.Client, admin_token: str) -> People
     return People(admin, viewer, editor, outsider)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
+    """Debian's Chromium, headless, for one test module: Playwright's sync API runs an event
+    loop in the test thread while it is open, so it must be closed before other modules'
+    tests call asyncio.run()."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
