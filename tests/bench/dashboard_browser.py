@@ -15,17 +15,6 @@ from dataclasses import dataclass, field
 from dashboard_data import FILTER_ID, DashboardShape, Expected
 from playwright.sync_api import Page, Request, ViewportSize
 
-# Debian's chromium (never `playwright install`), without anything that phones home.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT: ViewportSize = {"width": 1600, "height": 2400}
 DASH_UPDATE = "_dash-update-component"
 WAIT_MS = 120_000

@@ -24,8 +24,6 @@ import pytest
 from cli_support import Cli, Server, api_token
 from conftest import MakeStack, Stack
 from dashboard_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     VIEWPORT,
     ChangeTiming,
     OpenTiming,
@@ -41,6 +39,7 @@ from dashboard_data import (
     expected,
     filter_values,
 )
+from e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from playwright.sync_api import Browser, sync_playwright
 from service_stats import (
     machine,
