@@ -28,6 +28,7 @@ pytestmark = pytest.mark.timeout(180)
 
 IRIS = pd.read_csv(Path(__file__).resolve().parents[2] / "deploy" / "demo" / "iris" / "iris.csv")
 SCATTER = "#component-sepal_scatter .js-plotly-plot"
+DARK_SCATTER = f"document.querySelector('{SCATTER}')?.layout?.font?.color === '#c9c9c9'"
 # The lasso drawn on the sepal scatter, in data coordinates (sepal.length, sepal.width); its
 # corners sit between measured values (0.05 steps) so no flower lies on its edge.
 LASSO = [(4.25, 2.95), (5.85, 2.95), (6.35, 3.65), (5.85, 4.45), (4.25, 4.45)]
@@ -55,6 +56,8 @@ def card_number(page: Page, component_id: str) -> float:
 
 
 def scatter_points(page: Page) -> int:
+    """Points drawn on the sepal scatter (once Plotly, loaded on demand, has drawn it)."""
+    page.wait_for_function(f"(document.querySelector('{SCATTER}') || {{}}).data?.length > 0")
     return int(
         page.evaluate(
             f"() => document.querySelector('{SCATTER}').data"
@@ -194,13 +197,13 @@ def test_dark_theme_restyles_the_page_and_its_figures(
     open_iris(page, ui_stack)
     page.locator("#scheme-switch").check(force=True)
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
-    page.wait_for_function(f"document.querySelector('{SCATTER}').layout.font.color === '#c9c9c9'")
+    page.wait_for_function(DARK_SCATTER)
     shot(page, "viewer-iris-dark")
 
     page.reload()  # the choice is kept, and the page comes back dark from the server
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
     expect(page.locator("#component-flower_count .dpt-card-value")).to_have_text("150")
-    page.wait_for_function(f"document.querySelector('{SCATTER}').layout.font.color === '#c9c9c9'")
+    page.wait_for_function(DARK_SCATTER)
     virginica = IRIS[IRIS["variety"] == "Virginica"]
     page.click("#component-variety_filter input")
     page.get_by_role("option", name="Virginica").click()
