@@ -99,8 +99,9 @@ def settings_from_env(env: dict[str, str]) -> Settings:
 def make_stack() -> Iterator[MakeStack]:
     """`with make_stack(DEPICTIO_AUTH_MODE="public") as stack:` runs a fresh stack.
 
-    The UI (dash_apps) is started only with `ui=True`. Each stack gets its own data dir and ports; it is stopped when the block ends, and any
-    stack still running at the end of the session is stopped then.
+    The UI (dash_apps) is started only with `ui=True`. Each stack gets its own data dir and
+    ports; it is stopped when the block ends, and any stack still running at the end of the
+    session is stopped then.
     """
     with ExitStack() as session:
         root = Path(session.enter_context(tempfile.TemporaryDirectory(prefix="depictio-")))
