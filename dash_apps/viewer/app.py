@@ -26,11 +26,12 @@ from dash_apps.shell import current_scheme, dash_app, message_page
 from dash_apps.viewer.clientside import register_clientside, register_gates
 from dash_apps.viewer.context import build_context
 from dash_apps.viewer.controls import control_defaults, option_values
-from dash_apps.viewer.data_batch import Round, TableView, fetch, result_table
+from dash_apps.viewer.data_batch import Round, TableView, fetch
 from dash_apps.viewer.figures import figure, shown_points
 from dash_apps.viewer.layout import above_fold, sectioned_controls, viewer_page
 from dash_apps.viewer.queries import SELECT_LIKE
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
+from depictio.clients.data import result_table
 
 PREFIX = "/dashboard/"
 EXPORT_PAGE_ROWS = 10_000

@@ -10,8 +10,9 @@ from typing import Any
 
 import dash_mantine_components as dmc
 
-from dash_apps.viewer.data_batch import Round, result_table
+from dash_apps.viewer.data_batch import Round
 from dash_apps.viewer.filter_state import INTEGER_TYPES
+from depictio.clients.data import result_table
 
 
 def option_values(round_: Round, cid: str) -> list[dict[str, str]]:

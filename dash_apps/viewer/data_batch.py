@@ -19,13 +19,13 @@ from dash_apps.viewer.filter_state import ActiveFilter, filters_by_data_collecti
 from dash_apps.viewer.queries import (
     DEFAULT_MAX_POINTS,
     LOAD_ALL_MAX_POINTS,
+    SELECT_LIKE,
     card_query,
     figure_query,
     options_query,
     table_columns,
     table_query,
 )
-from depictio.clients.data import result_table
 from depictio.v1 import data_pb2
 
 Context = dict[str, Any]
@@ -63,11 +63,7 @@ def component_query(
         view = view or TableView()
         columns = table_columns(spec, context["types"].get(entry["dc"], {}))
         query = table_query(spec, columns, view.page, view.sort)
-    elif kind == "interactive" and spec["interactive_type"] in (
-        "select",
-        "multiselect",
-        "segmented_control",
-    ):
+    elif kind == "interactive" and spec["interactive_type"] in SELECT_LIKE:
         query = options_query(spec)
     else:
         return None
@@ -107,26 +103,30 @@ def fetch(
     filter_sets: dict[str, dict[str, Any]] = {}
     for group in batches:
         try:
-            filters, active = (
-                filters_by_data_collection(context, state, skip_selection_of=group)
+            filter_sets[group] = (
+                filters_by_data_collection(context, state, skip_selection_of=group)[0]
                 if filtered
-                else ({}, [])
+                else {}
             )
         except ValueError as exc:
             for query in batches[group]:
                 outcome.errors[query.id] = str(exc)
-            continue
-        filter_sets[group] = filters
-        if not group:
-            outcome.active = active
-    if filtered and not outcome.active and "" not in filter_sets:
-        outcome.active = filters_by_data_collection(context, state)[1]
+    if filtered:
+        try:
+            outcome.active = filters_by_data_collection(context, state)[1]
+        except ValueError:
+            outcome.active = []  # the refusal is shown on the components it concerns
     runnable = [group for group in batches if group in filter_sets]
     answers = calls.run(_query_all(calls, token, [(batches[g], filter_sets[g]) for g in runnable]))
     for group, answer in zip(runnable, answers, strict=True):
-        if isinstance(answer, aio.AioRpcError):
+        if isinstance(answer, BaseException):
+            message = (
+                answer.details() or answer.code().name
+                if isinstance(answer, aio.AioRpcError)
+                else f"The data service could not answer: {answer}"
+            )
             for query in batches[group]:
-                outcome.errors[query.id] = answer.details() or answer.code().name
+                outcome.errors[query.id] = message
             continue
         for result in answer:
             outcome.results[result.id] = result
@@ -143,6 +143,3 @@ async def _query_all(
         *(client.query(queries, filters=filters) for queries, filters in batches),
         return_exceptions=True,
     )
-
-
-__all__ = ["Round", "TableView", "fetch", "result_table"]

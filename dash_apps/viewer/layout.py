@@ -15,10 +15,11 @@ from dash import dcc, html
 
 from dash_apps.dashboard_access import OpenedDashboard
 from dash_apps.viewer.controls import control
-from dash_apps.viewer.data_batch import Round, result_table
+from dash_apps.viewer.data_batch import Round
 from dash_apps.viewer.figures import figure, shown_points
 from dash_apps.viewer.queries import table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
+from depictio.clients.data import result_table
 from depictio.dashboards.models import Tab
 
 ROW_HEIGHT_PX = 60
