@@ -63,9 +63,8 @@ def process_healthy(process: str, settings: Settings, timeout: float) -> bool:
     if process in GRPC_PROCESSES:
         field, service = GRPC_PROCESSES[process]
         return grpc_serving(loopback_address(getattr(settings, field)), service, timeout)
-    if process == "gateway":
-        return http_ok(f"http://127.0.0.1:{settings.gateway_port}/healthz", timeout)
-    return http_ok(f"http://127.0.0.1:{settings.ui_port}/", timeout)
+    port = settings.gateway_port if process == "gateway" else settings.ui_port
+    return http_ok(f"http://127.0.0.1:{port}/healthz", timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
