@@ -81,18 +81,14 @@ def build_context(calls: ServiceCalls, token: str, opened: OpenedDashboard) -> C
     dc_ids = sorted({entry["dc"] for entry in components.values() if entry["dc"]})
     described = calls.run(_describe_all(calls, token, dc_ids))
     return {
-        "dashboard_id": opened.dashboard.id,
         "components": components,
         "related": join_relations(opened.project, known),
         "types": {dc: {c.name: c.type for c in d.columns} for dc, d in described.items()},
+        # Column bounds for sliders, date pickers and "no filter" checks.
         "specs": {
-            dc: {
-                c.name: {"min": _plain(c.min), "max": _plain(c.max), "nunique": c.nunique}
-                for c in d.columns
-            }
+            dc: {c.name: {"min": _plain(c.min), "max": _plain(c.max)} for c in d.columns}
             for dc, d in described.items()
         },
-        "rows": {dc: d.rows for dc, d in described.items()},
     }
 
 
