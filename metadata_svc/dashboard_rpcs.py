@@ -57,7 +57,8 @@ def known_data_collections(store_project: Any) -> list[KnownDataCollection]:
     workflow_names = {w["_id"]: w["name"] for w in store_project.workflows}
     known = []
     for dc in store_project.data_collections:
-        observed = tuple(c["name"] for c in dc.get("observed_columns", []))
+        observed_columns = dc.get("observed_columns", [])
+        observed = tuple(c["name"] for c in observed_columns)
         declared = tuple(dc.get("declared_columns", []))
         source = "observed" if observed else ("declared" if declared else "")
         known.append(
@@ -67,6 +68,7 @@ def known_data_collections(store_project: Any) -> list[KnownDataCollection]:
                 tag=dc["tag"],
                 columns=observed or declared,
                 columns_source=source,
+                column_types={c["name"]: c.get("type", "") for c in observed_columns},
             )
         )
     return known

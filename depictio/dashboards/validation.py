@@ -8,10 +8,11 @@ path — a component is never dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from depictio.dashboards.column_rules import type_violations
 from depictio.dashboards.models import (
     DATA_COMPONENTS,
     GRID_COLUMNS,
@@ -41,6 +42,8 @@ class KnownDataCollection:
     tag: str
     columns: tuple[str, ...]
     columns_source: str  # "observed", "declared" or "" (no column known)
+    # Stored type of each column once data_svc recorded the table's schema; empty before.
+    column_types: Mapping[str, str] = field(default_factory=dict)
 
 
 def structure_violations(document: DashboardDocument) -> list[Violation]:
@@ -133,7 +136,8 @@ def find_data_collection(
 def live_violations(
     document: DashboardDocument, known: Sequence[KnownDataCollection]
 ) -> list[Violation]:
-    """Pass two: every data reference and column exists in the project's data collections."""
+    """Pass two: every data reference and column exists in the project's data collections, and
+    each component's options suit its columns' stored types (depictio.dashboards.column_rules)."""
     problems: list[Violation] = []
     for t_index, tab in enumerate(document.tabs):
         for c_index, component in enumerate(tab.components):
@@ -165,6 +169,10 @@ def live_violations(
                             f"({dc.columns_source} columns: {', '.join(dc.columns)})",
                         )
                     )
+            problems.extend(
+                (f"{path}.{field}", message)
+                for field, message in type_violations(component, dc.column_types)
+            )
     return problems
 
 

@@ -128,6 +128,32 @@ def test_the_observed_schema_replaces_the_declared_columns(env: Any) -> None:
     assert "observed columns: plant.id, cultivar, brix" in declared_only.json()["detail"]
 
 
+def test_options_that_do_not_suit_a_column_type_are_refused(env: Any) -> None:
+    stack, client, owner, project = env
+    dc_id = project["data_collections"][0]["id"]
+    columns = [("plant.id", "string"), ("cultivar", "string"), ("brix", "double")]
+
+    async def record() -> None:
+        await metadata(stack, owner.access_token).record_table_schema(dc_id, columns, 2)
+
+    run(record)
+    headers = bearer(owner.access_token)
+    document = card_document("Typed", column="cultivar")
+    document["tabs"][0]["components"][0]["aggregation"] = "mean"
+    refused = client.post(
+        DASHBOARDS, json={"project_id": project["id"], "document": document}, headers=headers
+    )
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith(
+        "tabs[0].components[0].aggregation: 'mean' of column 'cultivar' (string) is not allowed"
+    )
+    document["tabs"][0]["components"][0]["column"] = "brix"
+    accepted = client.post(
+        DASHBOARDS, json={"project_id": project["id"], "document": document}, headers=headers
+    )
+    assert accepted.status_code == 201, accepted.text
+
+
 def test_the_schema_is_served_without_sign_in(env: Any) -> None:
     _, client, _, _ = env
     schema = client.get(f"{DASHBOARDS}/schema")
