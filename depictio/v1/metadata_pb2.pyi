@@ -98,6 +98,32 @@ ACTION_MANAGE: Action.ValueType  # 3
 """Manage members, delete, maintain tables (owners)."""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
+class _ColorScheme:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ColorSchemeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ColorScheme.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COLOR_SCHEME_UNSPECIFIED: _ColorScheme.ValueType  # 0
+    """Not set."""
+    COLOR_SCHEME_LIGHT: _ColorScheme.ValueType  # 1
+    """Light."""
+    COLOR_SCHEME_DARK: _ColorScheme.ValueType  # 2
+    """Dark."""
+
+class ColorScheme(_ColorScheme, metaclass=_ColorSchemeEnumTypeWrapper):
+    """Format of a project config text.
+    The colour scheme a dashboard is shown in.
+    """
+
+COLOR_SCHEME_UNSPECIFIED: ColorScheme.ValueType  # 0
+"""Not set."""
+COLOR_SCHEME_LIGHT: ColorScheme.ValueType  # 1
+"""Light."""
+COLOR_SCHEME_DARK: ColorScheme.ValueType  # 2
+"""Dark."""
+Global___ColorScheme: _TypeAlias = ColorScheme  # noqa: Y015
+
 class _ConfigFormat:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -111,8 +137,7 @@ class _ConfigFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConfigFo
     CONFIG_FORMAT_JSON: _ConfigFormat.ValueType  # 2
     """JSON."""
 
-class ConfigFormat(_ConfigFormat, metaclass=_ConfigFormatEnumTypeWrapper):
-    """Format of a project config text."""
+class ConfigFormat(_ConfigFormat, metaclass=_ConfigFormatEnumTypeWrapper): ...
 
 CONFIG_FORMAT_UNSPECIFIED: ConfigFormat.ValueType  # 0
 """Not set: YAML (a superset of JSON)."""
@@ -818,6 +843,7 @@ class Dashboard(_message.Message):
     DOCUMENT_JSON_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     CREATED_BY_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_UPDATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable identifier."""
     project_id: _builtins.str
@@ -840,6 +866,10 @@ class Dashboard(_message.Message):
     def created_at(self) -> _timestamp_pb2.Timestamp:
         """Creation time."""
 
+    @_builtins.property
+    def thumbnail_updated_at(self) -> _timestamp_pb2.Timestamp:
+        """When a thumbnail was last stored (unset while there is none); changes with each new one."""
+
     def __init__(
         self,
         *,
@@ -852,14 +882,55 @@ class Dashboard(_message.Message):
         document_json: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         created_by: _builtins.str = ...,
+        thumbnail_updated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "thumbnail_updated_at", b"thumbnail_updated_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "created_by", b"created_by", "document_json", b"document_json", "id", b"id", "is_public", b"is_public", "project_id", b"project_id", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "created_by", b"created_by", "document_json", b"document_json", "id", b"id", "is_public", b"is_public", "project_id", b"project_id", "thumbnail_updated_at", b"thumbnail_updated_at", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Dashboard: _TypeAlias = Dashboard  # noqa: Y015
+
+@_typing.final
+class DashboardThumbnail(_message.Message):
+    """A stored picture of a dashboard in one colour scheme."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DASHBOARD_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_FIELD_NUMBER: _builtins.int
+    PNG_FIELD_NUMBER: _builtins.int
+    DASHBOARD_VERSION_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    dashboard_id: _builtins.str
+    """Dashboard id."""
+    scheme: Global___ColorScheme.ValueType
+    """The scheme it was drawn in."""
+    png: _builtins.bytes
+    """The picture: PNG."""
+    dashboard_version: _builtins.int
+    """The dashboard version pictured."""
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was stored."""
+
+    def __init__(
+        self,
+        *,
+        dashboard_id: _builtins.str = ...,
+        scheme: Global___ColorScheme.ValueType = ...,
+        png: _builtins.bytes = ...,
+        dashboard_version: _builtins.int = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard_id", b"dashboard_id", "dashboard_version", b"dashboard_version", "png", b"png", "scheme", b"scheme", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DashboardThumbnail: _TypeAlias = DashboardThumbnail  # noqa: Y015
 
 @_typing.final
 class DashboardVersion(_message.Message):
@@ -2200,3 +2271,113 @@ class ImportDashboardYamlResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ImportDashboardYamlResponse: _TypeAlias = ImportDashboardYamlResponse  # noqa: Y015
+
+@_typing.final
+class SetDashboardThumbnailRequest(_message.Message):
+    """Request for SetDashboardThumbnail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DASHBOARD_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_FIELD_NUMBER: _builtins.int
+    PNG_FIELD_NUMBER: _builtins.int
+    DASHBOARD_VERSION_FIELD_NUMBER: _builtins.int
+    dashboard_id: _builtins.str
+    """Dashboard id."""
+    scheme: Global___ColorScheme.ValueType
+    """The scheme the picture was drawn in (light or dark)."""
+    png: _builtins.bytes
+    """The picture: PNG, at most 512 KiB."""
+    dashboard_version: _builtins.int
+    """The dashboard version pictured; 0 means the current one."""
+    def __init__(
+        self,
+        *,
+        dashboard_id: _builtins.str = ...,
+        scheme: Global___ColorScheme.ValueType = ...,
+        png: _builtins.bytes = ...,
+        dashboard_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard_id", b"dashboard_id", "dashboard_version", b"dashboard_version", "png", b"png", "scheme", b"scheme"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetDashboardThumbnailRequest: _TypeAlias = SetDashboardThumbnailRequest  # noqa: Y015
+
+@_typing.final
+class SetDashboardThumbnailResponse(_message.Message):
+    """Response for SetDashboardThumbnail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STORED_FIELD_NUMBER: _builtins.int
+    DASHBOARD_VERSION_FIELD_NUMBER: _builtins.int
+    stored: _builtins.bool
+    """False when a picture of a newer version was already stored (and kept)."""
+    dashboard_version: _builtins.int
+    """The dashboard version the stored picture shows."""
+    def __init__(
+        self,
+        *,
+        stored: _builtins.bool = ...,
+        dashboard_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard_version", b"dashboard_version", "stored", b"stored"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetDashboardThumbnailResponse: _TypeAlias = SetDashboardThumbnailResponse  # noqa: Y015
+
+@_typing.final
+class GetDashboardThumbnailRequest(_message.Message):
+    """Request for GetDashboardThumbnail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DASHBOARD_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_FIELD_NUMBER: _builtins.int
+    dashboard_id: _builtins.str
+    """Dashboard id."""
+    scheme: Global___ColorScheme.ValueType
+    """The scheme wanted (light or dark)."""
+    def __init__(
+        self,
+        *,
+        dashboard_id: _builtins.str = ...,
+        scheme: Global___ColorScheme.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dashboard_id", b"dashboard_id", "scheme", b"scheme"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDashboardThumbnailRequest: _TypeAlias = GetDashboardThumbnailRequest  # noqa: Y015
+
+@_typing.final
+class GetDashboardThumbnailResponse(_message.Message):
+    """Response for GetDashboardThumbnail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THUMBNAIL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def thumbnail(self) -> Global___DashboardThumbnail:
+        """The picture."""
+
+    def __init__(
+        self,
+        *,
+        thumbnail: Global___DashboardThumbnail | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["thumbnail", b"thumbnail"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["thumbnail", b"thumbnail"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDashboardThumbnailResponse: _TypeAlias = GetDashboardThumbnailResponse  # noqa: Y015

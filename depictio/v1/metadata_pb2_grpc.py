@@ -163,6 +163,16 @@ class MetadataServiceStub:
                 request_serializer=depictio_dot_v1_dot_metadata__pb2.ImportDashboardYamlRequest.SerializeToString,
                 response_deserializer=depictio_dot_v1_dot_metadata__pb2.ImportDashboardYamlResponse.FromString,
                 _registered_method=True)
+        self.SetDashboardThumbnail = channel.unary_unary(
+                '/depictio.v1.MetadataService/SetDashboardThumbnail',
+                request_serializer=depictio_dot_v1_dot_metadata__pb2.SetDashboardThumbnailRequest.SerializeToString,
+                response_deserializer=depictio_dot_v1_dot_metadata__pb2.SetDashboardThumbnailResponse.FromString,
+                _registered_method=True)
+        self.GetDashboardThumbnail = channel.unary_unary(
+                '/depictio.v1.MetadataService/GetDashboardThumbnail',
+                request_serializer=depictio_dot_v1_dot_metadata__pb2.GetDashboardThumbnailRequest.SerializeToString,
+                response_deserializer=depictio_dot_v1_dot_metadata__pb2.GetDashboardThumbnailResponse.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -352,6 +362,23 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetDashboardThumbnail(self, request, context):
+        """Stores a PNG picture of a dashboard in one colour scheme (editors of its project), in place
+        of the previous one; at most 512 KiB. A picture of an older version than the stored one is
+        ignored (stored=false).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDashboardThumbnail(self, request, context):
+        """Returns a dashboard's picture in one colour scheme (whoever may read the dashboard);
+        NOT_FOUND when none is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -479,6 +506,16 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.ImportDashboardYaml,
                     request_deserializer=depictio_dot_v1_dot_metadata__pb2.ImportDashboardYamlRequest.FromString,
                     response_serializer=depictio_dot_v1_dot_metadata__pb2.ImportDashboardYamlResponse.SerializeToString,
+            ),
+            'SetDashboardThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDashboardThumbnail,
+                    request_deserializer=depictio_dot_v1_dot_metadata__pb2.SetDashboardThumbnailRequest.FromString,
+                    response_serializer=depictio_dot_v1_dot_metadata__pb2.SetDashboardThumbnailResponse.SerializeToString,
+            ),
+            'GetDashboardThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDashboardThumbnail,
+                    request_deserializer=depictio_dot_v1_dot_metadata__pb2.GetDashboardThumbnailRequest.FromString,
+                    response_serializer=depictio_dot_v1_dot_metadata__pb2.GetDashboardThumbnailResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1160,6 +1197,60 @@ class MetadataService:
             '/depictio.v1.MetadataService/ImportDashboardYaml',
             depictio_dot_v1_dot_metadata__pb2.ImportDashboardYamlRequest.SerializeToString,
             depictio_dot_v1_dot_metadata__pb2.ImportDashboardYamlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDashboardThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/depictio.v1.MetadataService/SetDashboardThumbnail',
+            depictio_dot_v1_dot_metadata__pb2.SetDashboardThumbnailRequest.SerializeToString,
+            depictio_dot_v1_dot_metadata__pb2.SetDashboardThumbnailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDashboardThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/depictio.v1.MetadataService/GetDashboardThumbnail',
+            depictio_dot_v1_dot_metadata__pb2.GetDashboardThumbnailRequest.SerializeToString,
+            depictio_dot_v1_dot_metadata__pb2.GetDashboardThumbnailResponse.FromString,
             options,
             channel_credentials,
             insecure,

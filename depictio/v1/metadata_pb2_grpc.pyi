@@ -96,6 +96,15 @@ class MetadataServiceStub:
     """Exports a dashboard as YAML."""
     ImportDashboardYaml: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportDashboardYamlRequest, _metadata_pb2.ImportDashboardYamlResponse]
     """Imports a dashboard from YAML: the schema first, then the live data collections (editors)."""
+    SetDashboardThumbnail: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.SetDashboardThumbnailRequest, _metadata_pb2.SetDashboardThumbnailResponse]
+    """Stores a PNG picture of a dashboard in one colour scheme (editors of its project), in place
+    of the previous one; at most 512 KiB. A picture of an older version than the stored one is
+    ignored (stored=false).
+    """
+    GetDashboardThumbnail: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetDashboardThumbnailRequest, _metadata_pb2.GetDashboardThumbnailResponse]
+    """Returns a dashboard's picture in one colour scheme (whoever may read the dashboard);
+    NOT_FOUND when none is stored.
+    """
 
 @_typing.type_check_only
 class MetadataServiceAsyncStub(MetadataServiceStub):
@@ -165,6 +174,15 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     """Exports a dashboard as YAML."""
     ImportDashboardYaml: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportDashboardYamlRequest, _metadata_pb2.ImportDashboardYamlResponse]  # type: ignore[assignment]
     """Imports a dashboard from YAML: the schema first, then the live data collections (editors)."""
+    SetDashboardThumbnail: _aio.UnaryUnaryMultiCallable[_metadata_pb2.SetDashboardThumbnailRequest, _metadata_pb2.SetDashboardThumbnailResponse]  # type: ignore[assignment]
+    """Stores a PNG picture of a dashboard in one colour scheme (editors of its project), in place
+    of the previous one; at most 512 KiB. A picture of an older version than the stored one is
+    ignored (stored=false).
+    """
+    GetDashboardThumbnail: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetDashboardThumbnailRequest, _metadata_pb2.GetDashboardThumbnailResponse]  # type: ignore[assignment]
+    """Returns a dashboard's picture in one colour scheme (whoever may read the dashboard);
+    NOT_FOUND when none is stored.
+    """
 
 class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
     """Projects, workflows, data collections, runs, files, dashboards and memberships, and the
@@ -381,5 +399,26 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ImportDashboardYamlResponse, _abc.Awaitable[_metadata_pb2.ImportDashboardYamlResponse]]:
         """Imports a dashboard from YAML: the schema first, then the live data collections (editors)."""
+
+    @_abc_1.abstractmethod
+    def SetDashboardThumbnail(
+        self,
+        request: _metadata_pb2.SetDashboardThumbnailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.SetDashboardThumbnailResponse, _abc.Awaitable[_metadata_pb2.SetDashboardThumbnailResponse]]:
+        """Stores a PNG picture of a dashboard in one colour scheme (editors of its project), in place
+        of the previous one; at most 512 KiB. A picture of an older version than the stored one is
+        ignored (stored=false).
+        """
+
+    @_abc_1.abstractmethod
+    def GetDashboardThumbnail(
+        self,
+        request: _metadata_pb2.GetDashboardThumbnailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.GetDashboardThumbnailResponse, _abc.Awaitable[_metadata_pb2.GetDashboardThumbnailResponse]]:
+        """Returns a dashboard's picture in one colour scheme (whoever may read the dashboard);
+        NOT_FOUND when none is stored.
+        """
 
 def add_MetadataServiceServicer_to_server(servicer: MetadataServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
