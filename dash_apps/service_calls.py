@@ -3,11 +3,15 @@
 Flask serves each request on a thread of its own; the typed clients are asyncio clients whose
 channels belong to one event loop. The UI keeps one loop on a daemon thread and submits each
 call to it, so every request shares the same channels (and their connections).
+
+The loop starts on first use in each process: a Celery worker imports the UI to run its
+background callbacks and forks its pool afterwards, and a thread does not survive a fork.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -27,11 +31,9 @@ class ServiceCalls:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="depictio-ui-grpc", daemon=True
-        )
-        self._thread.start()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_pid = 0
+        self._loop_lock = threading.Lock()
         self.verifier = TokenVerifier(
             KeySet(self.auth("").get_jwks, settings.jwks_refresh_min_seconds),
             settings.jwt_issuer,
@@ -42,10 +44,21 @@ class ServiceCalls:
 
     def run(self, call: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """The result of a coroutine run on the gRPC loop (its exceptions re-raised here)."""
-        future = asyncio.run_coroutine_threadsafe(call, self._loop)
+        future = asyncio.run_coroutine_threadsafe(call, self._running_loop())
         return future.result(
             timeout if timeout is not None else self.settings.rpc_timeout_seconds * 3
         )
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """This process's gRPC loop, started on a daemon thread on first use."""
+        with self._loop_lock:
+            if self._loop is None or self._loop_pid != os.getpid():
+                self._loop = asyncio.new_event_loop()
+                self._loop_pid = os.getpid()
+                threading.Thread(
+                    target=self._loop.run_forever, name="depictio-ui-grpc", daemon=True
+                ).start()
+            return self._loop
 
     def auth(self, token: str) -> AuthClient:
         return AuthClient(self.settings.auth_addr, token, self.settings.rpc_timeout_seconds)
