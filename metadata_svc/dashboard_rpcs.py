@@ -33,6 +33,7 @@ def dashboard_message(doc: Doc) -> pb.Dashboard:
         document_json=doc["document_json"],
         created_at=to_timestamp(doc.get("created_at")),
         created_by=str(doc.get("created_by") or doc.get("saved_by") or ""),
+        thumbnail_updated_at=to_timestamp(doc.get("thumbnail_updated_at")),
     )
 
 

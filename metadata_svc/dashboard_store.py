@@ -137,6 +137,7 @@ class DashboardStore:
         def delete(database: Database) -> None:
             database["dashboards"].delete_one({"_id": dashboard_id})
             database["dashboard_versions"].delete_many({"dashboard_id": dashboard_id})
+            database["dashboard_thumbnails"].delete_many({"dashboard_id": dashboard_id})
 
         await self.db.run(delete)
 

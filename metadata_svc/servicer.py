@@ -10,12 +10,17 @@ from metadata_svc.dashboard_store import DashboardStore
 from metadata_svc.project_rpcs import ProjectRpcs
 from metadata_svc.run_rpcs import RunRpcs, RunStore
 from metadata_svc.store import ProjectStore
+from metadata_svc.thumbnail_rpcs import ThumbnailRpcs, ThumbnailStore
 
 SERVICE = "depictio.v1.MetadataService"
 
 
 class MetadataServicer(
-    ProjectRpcs, RunRpcs, DashboardRpcs, metadata_pb2_grpc.MetadataServiceServicer
+    ProjectRpcs,
+    RunRpcs,
+    DashboardRpcs,
+    ThumbnailRpcs,
+    metadata_pb2_grpc.MetadataServiceServicer,
 ):
     """Implements MetadataService; every RPC decides access through one Authorizer."""
 
@@ -23,4 +28,5 @@ class MetadataServicer(
         self.store = ProjectStore(db)
         self.runs = RunStore(db)
         self.dashboards = DashboardStore(db)
+        self.thumbnails = ThumbnailStore(db)
         self.authorizer = Authorizer(self.store)

@@ -46,6 +46,8 @@ def create_indexes(database: Database) -> None:
     database["files"].create_index("project_id")
     database["dashboards"].create_index("project_id")
     database["dashboard_versions"].create_index([("dashboard_id", 1), ("version", 1)], unique=True)
+    database["dashboard_thumbnails"].create_index("dashboard_id")
+    database["dashboard_thumbnails"].create_index("project_id")
 
 
 def ordered(cursor: Any) -> list[Doc]:
@@ -169,7 +171,14 @@ class ProjectStore:
                 for doc in database["dashboards"].find({"project_id": project_id}, {"_id": 1})
             ]
             database["dashboard_versions"].delete_many({"dashboard_id": {"$in": dashboards}})
-            for name in (*ENTITY_COLLECTIONS, "memberships", "runs", "files", "dashboards"):
+            for name in (
+                *ENTITY_COLLECTIONS,
+                "memberships",
+                "runs",
+                "files",
+                "dashboards",
+                "dashboard_thumbnails",
+            ):
                 database[name].delete_many({"project_id": project_id})
             database["projects"].delete_one({"_id": project_id})
 

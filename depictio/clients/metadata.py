@@ -12,6 +12,7 @@ from depictio.v1 import metadata_pb2 as pb
 ConfigFormatName = Literal["yaml", "json"]
 ActionName = Literal["read", "write", "manage"]
 RoleName = Literal["viewer", "editor", "owner"]
+SchemeName = Literal["light", "dark"]
 
 CONFIG_FORMATS: dict[str, pb.ConfigFormat.ValueType] = {
     "yaml": pb.CONFIG_FORMAT_YAML,
@@ -28,6 +29,10 @@ ROLES: dict[str, common_pb2.Role.ValueType] = {
     "owner": common_pb2.ROLE_OWNER,
 }
 ROLE_NAMES: dict[int, str] = {value: name for name, value in ROLES.items()}
+COLOR_SCHEMES: dict[str, pb.ColorScheme.ValueType] = {
+    "light": pb.COLOR_SCHEME_LIGHT,
+    "dark": pb.COLOR_SCHEME_DARK,
+}
 
 
 def role_name(role: int) -> str:
@@ -223,3 +228,24 @@ class MetadataClient(ServiceClient):
     async def import_dashboard_yaml(self, yaml_text: str, project_id: str = "") -> pb.Dashboard:
         request = pb.ImportDashboardYamlRequest(yaml=yaml_text, project_id=project_id)
         return (await self.call(self.stub.ImportDashboardYaml, request)).dashboard
+
+    async def set_dashboard_thumbnail(
+        self, dashboard_id: str, scheme: SchemeName, png: bytes, dashboard_version: int = 0
+    ) -> pb.SetDashboardThumbnailResponse:
+        """Stores the PNG picture of a dashboard (its `dashboard_version`, 0: the current)."""
+        request = pb.SetDashboardThumbnailRequest(
+            dashboard_id=dashboard_id,
+            scheme=COLOR_SCHEMES[scheme],
+            png=png,
+            dashboard_version=dashboard_version,
+        )
+        return await self.call(self.stub.SetDashboardThumbnail, request)
+
+    async def get_dashboard_thumbnail(
+        self, dashboard_id: str, scheme: SchemeName
+    ) -> pb.DashboardThumbnail:
+        """The stored picture of a dashboard in `scheme` (NOT_FOUND when there is none)."""
+        request = pb.GetDashboardThumbnailRequest(
+            dashboard_id=dashboard_id, scheme=COLOR_SCHEMES[scheme]
+        )
+        return (await self.call(self.stub.GetDashboardThumbnail, request)).thumbnail
