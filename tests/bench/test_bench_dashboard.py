@@ -39,7 +39,6 @@ from dashboard_data import (
     expected,
     filter_values,
 )
-from e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from playwright.sync_api import Browser, sync_playwright
 from service_stats import (
     machine,
@@ -48,6 +47,8 @@ from service_stats import (
     rpc_durations,
     wait_until_idle,
 )
+
+from depictio.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.timeout(1800)
 SIZES = (4, 8, 16)

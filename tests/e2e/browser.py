@@ -7,17 +7,6 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-# Debian's chromium (never `playwright install`), without anything that phones home.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # How long a callback's outcome may take to show before a check fails.
 TIMEOUT_MS = 20_000

@@ -12,9 +12,10 @@ from conftest import MakeStack, Stack, settings_from_env
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from depictio.cli.demo import DemoLoaded, load_demo
+from depictio.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 
 from .accounts import Account, access_token, add_member, register
-from .browser import CHROMIUM, CHROMIUM_ARGS, NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot
+from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot
 
 IRIS = "Iris (demo)"
 PENGUINS = "Palmer penguins (demo)"
