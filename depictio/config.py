@@ -50,6 +50,17 @@ class Settings(BaseSettings):
         False, description="Mark the UI's session cookies Secure (set it when served over TLS)."
     )
     ui_threads: int = Field(8, ge=1, le=64, description="Request threads of the UI server.")
+    ui_url: str = Field(
+        "",
+        description="The UI's base URL as the worker reaches it (to draw dashboard thumbnails); "
+        "empty: http://<ui_host>:<ui_port> on this machine.",
+    )
+    thumbnail_delay_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long after a save a dashboard's thumbnails are drawn; saves within "
+        "that time share one drawing.",
+    )
 
     signing_key_file: Path | None = Field(
         None, description="PEM Ed25519 private key to sign with; generated and stored if unset."
