@@ -67,6 +67,21 @@ class TokenIssuer:
             claims["tid"] = api_token_id
         return self.key.sign(claims)
 
+    def task_token(self, user: Doc, task_name: str, session_id: str, api_token_id: str) -> str:
+        """A short-lived access token for a background task acting for the user.
+
+        It keeps the caller's session or API token, so that revoking those revokes it too.
+        """
+        claims = self._claims(user, ACCESS, self.settings.task_token_ttl_seconds, now())
+        claims["email"] = user["email"]
+        claims["adm"] = bool(user.get("is_admin"))
+        claims["tsk"] = task_name
+        if session_id:
+            claims["sid"] = session_id
+        if api_token_id:
+            claims["tid"] = api_token_id
+        return self.key.sign(claims)
+
     def refresh_token(self, user: Doc, session_id: str) -> MintedRefresh:
         """A refresh token of the session's family, with the record to store."""
         issued = now()

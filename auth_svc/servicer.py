@@ -140,6 +140,15 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
                 raise Unauthenticated("the API token has been revoked")
         return user
 
+    async def _caller_not_task(self, what: str) -> Doc:
+        """The calling user, refused when the call comes from a background task's token."""
+        identity = require_identity()
+        if identity.task_name:
+            raise PermissionDenied(
+                f"a background task's token ({identity.task_name}) cannot create {what}"
+            )
+        return await self._caller()
+
     async def _admin(self) -> Doc:
         user = await self._caller()
         if not user.get("is_admin"):
@@ -230,7 +239,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def CreateApiToken(
         self, request: pb.CreateApiTokenRequest, context: Any
     ) -> pb.CreateApiTokenResponse:
-        user = await self._caller()
+        user = await self._caller_not_task("API tokens")
         name = request.name.strip()
         if not name or len(name) > MAX_TOKEN_NAME:
             raise InvalidArgument(f"name: must be 1 to {MAX_TOKEN_NAME} characters")
@@ -288,6 +297,23 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             access_token=self.issuer.access_token(user, api_token_id=token["_id"]),
             expires_in=self.settings.access_token_ttl_seconds,
             token_id=token["_id"],
+        )
+
+    async def MintTaskToken(
+        self, request: pb.MintTaskTokenRequest, context: Any
+    ) -> pb.MintTaskTokenResponse:
+        user = await self._caller_not_task("task tokens")
+        task_name = request.task_name.strip()
+        if not task_name or len(task_name) > MAX_TOKEN_NAME:
+            raise InvalidArgument(f"task_name: must be 1 to {MAX_TOKEN_NAME} characters")
+        identity = require_identity()
+        token = self.issuer.task_token(user, task_name, identity.session_id, identity.api_token_id)
+        log.info("task token minted", extra={"user_id": user["_id"], "task": task_name})
+        return pb.MintTaskTokenResponse(
+            access_token=token,
+            expires_in=self.settings.task_token_ttl_seconds,
+            user_id=user["_id"],
+            email=user["email"],
         )
 
     async def GetJwks(self, request: pb.GetJwksRequest, context: Any) -> pb.GetJwksResponse:

@@ -30,6 +30,8 @@ class Identity:
     is_admin: bool = False
     session_id: str = ""
     api_token_id: str = ""
+    # Set on tokens auth_svc minted for a background task: the task's name.
+    task_name: str = ""
     token: str = ""
 
     @property
@@ -46,6 +48,7 @@ class Identity:
             is_admin=bool(claims.get("adm", False)),
             session_id=str(claims.get("sid", "")),
             api_token_id=str(claims.get("tid", "")),
+            task_name=str(claims.get("tsk", "")),
             token=token,
         )
 

@@ -61,6 +61,12 @@ class AuthClient(ServiceClient):
             self.stub.ExchangeApiToken, pb.ExchangeApiTokenRequest(secret=secret)
         )
 
+    async def mint_task_token(self, task_name: str) -> pb.MintTaskTokenResponse:
+        """A short-lived access token for a background task acting for the caller."""
+        return await self.call(
+            self.stub.MintTaskToken, pb.MintTaskTokenRequest(task_name=task_name)
+        )
+
     async def get_jwks(self) -> list[dict[str, str]]:
         response = await self.call(self.stub.GetJwks, pb.GetJwksRequest())
         return [

@@ -910,3 +910,59 @@ class LookupUserResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LookupUserResponse: _TypeAlias = LookupUserResponse  # noqa: Y015
+
+@_typing.final
+class MintTaskTokenRequest(_message.Message):
+    """Request for MintTaskToken."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_NAME_FIELD_NUMBER: _builtins.int
+    task_name: _builtins.str
+    """The task the token is for (e.g. "depictio.optimize"); 1 to 100 characters."""
+    def __init__(
+        self,
+        *,
+        task_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["task_name", b"task_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MintTaskTokenRequest: _TypeAlias = MintTaskTokenRequest  # noqa: Y015
+
+@_typing.final
+class MintTaskTokenResponse(_message.Message):
+    """Response for MintTaskToken."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCESS_TOKEN_FIELD_NUMBER: _builtins.int
+    EXPIRES_IN_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    access_token: _builtins.str
+    """EdDSA-signed JWT, typ "access", with the claim `tsk` set to the task name."""
+    expires_in: _builtins.int
+    """Seconds until the token expires."""
+    user_id: _builtins.str
+    """The user the token acts for."""
+    email: _builtins.str
+    """That user's e-mail."""
+    def __init__(
+        self,
+        *,
+        access_token: _builtins.str = ...,
+        expires_in: _builtins.int = ...,
+        user_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_token", b"access_token", "email", b"email", "expires_in", b"expires_in", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MintTaskTokenResponse: _TypeAlias = MintTaskTokenResponse  # noqa: Y015

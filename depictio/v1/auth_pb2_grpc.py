@@ -112,6 +112,11 @@ class AuthServiceStub:
                 request_serializer=depictio_dot_v1_dot_auth__pb2.LookupUserRequest.SerializeToString,
                 response_deserializer=depictio_dot_v1_dot_auth__pb2.LookupUserResponse.FromString,
                 _registered_method=True)
+        self.MintTaskToken = channel.unary_unary(
+                '/depictio.v1.AuthService/MintTaskToken',
+                request_serializer=depictio_dot_v1_dot_auth__pb2.MintTaskTokenRequest.SerializeToString,
+                response_deserializer=depictio_dot_v1_dot_auth__pb2.MintTaskTokenResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -226,6 +231,15 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MintTaskToken(self, request, context):
+        """Mints a short-lived access token for a background task acting for the caller (same user,
+        same session or API token, claim `tsk` naming the task). A task token cannot mint task
+        tokens or API tokens (PERMISSION_DENIED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -303,6 +317,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.LookupUser,
                     request_deserializer=depictio_dot_v1_dot_auth__pb2.LookupUserRequest.FromString,
                     response_serializer=depictio_dot_v1_dot_auth__pb2.LookupUserResponse.SerializeToString,
+            ),
+            'MintTaskToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.MintTaskToken,
+                    request_deserializer=depictio_dot_v1_dot_auth__pb2.MintTaskTokenRequest.FromString,
+                    response_serializer=depictio_dot_v1_dot_auth__pb2.MintTaskTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -713,6 +732,33 @@ class AuthService:
             '/depictio.v1.AuthService/LookupUser',
             depictio_dot_v1_dot_auth__pb2.LookupUserRequest.SerializeToString,
             depictio_dot_v1_dot_auth__pb2.LookupUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MintTaskToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/depictio.v1.AuthService/MintTaskToken',
+            depictio_dot_v1_dot_auth__pb2.MintTaskTokenRequest.SerializeToString,
+            depictio_dot_v1_dot_auth__pb2.MintTaskTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,6 +68,11 @@ class AuthServiceStub:
     """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
     so that other services can name members by e-mail.
     """
+    MintTaskToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.MintTaskTokenRequest, _auth_pb2.MintTaskTokenResponse]
+    """Mints a short-lived access token for a background task acting for the caller (same user,
+    same session or API token, claim `tsk` naming the task). A task token cannot mint task
+    tokens or API tokens (PERMISSION_DENIED).
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -108,6 +113,11 @@ class AuthServiceAsyncStub(AuthServiceStub):
     LookupUser: _aio.UnaryUnaryMultiCallable[_auth_pb2.LookupUserRequest, _auth_pb2.LookupUserResponse]  # type: ignore[assignment]
     """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
     so that other services can name members by e-mail.
+    """
+    MintTaskToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.MintTaskTokenRequest, _auth_pb2.MintTaskTokenResponse]  # type: ignore[assignment]
+    """Mints a short-lived access token for a background task acting for the caller (same user,
+    same session or API token, claim `tsk` naming the task). A task token cannot mint task
+    tokens or API tokens (PERMISSION_DENIED).
     """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -236,6 +246,17 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_pb2.LookupUserResponse, _abc.Awaitable[_auth_pb2.LookupUserResponse]]:
         """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
         so that other services can name members by e-mail.
+        """
+
+    @_abc_1.abstractmethod
+    def MintTaskToken(
+        self,
+        request: _auth_pb2.MintTaskTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.MintTaskTokenResponse, _abc.Awaitable[_auth_pb2.MintTaskTokenResponse]]:
+        """Mints a short-lived access token for a background task acting for the caller (same user,
+        same session or API token, claim `tsk` naming the task). A task token cannot mint task
+        tokens or API tokens (PERMISSION_DENIED).
         """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
