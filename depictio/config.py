@@ -107,6 +107,44 @@ class Settings(BaseSettings):
         "0 reads every request from storage.",
     )
 
+    celery_enabled: bool = Field(
+        False,
+        description="Run the UI's design-mode previews as Dash background callbacks on Celery "
+        "(needs redis_url and a worker).",
+    )
+    task_result_ttl_seconds: int = Field(
+        86400, ge=60, description="How long task records and results are kept in Redis."
+    )
+    task_time_limit_seconds: int = Field(
+        600,
+        ge=2,
+        description="Hard time limit of a background task; the soft limit, at which the task "
+        "is told to stop, is a little shorter.",
+    )
+    task_token_ttl_seconds: int = Field(
+        900, ge=30, description="Lifetime of the access token minted for a background task."
+    )
+    task_visibility_timeout_seconds: int = Field(
+        0,
+        ge=0,
+        description="After how long a task whose worker vanished runs again; 0: the hard time "
+        "limit plus 60 s (it must exceed the time limit, or long tasks would run twice).",
+    )
+    server_projects_dir: Path | None = Field(
+        None,
+        description="Server-side ingestion reads project files and their data only under this "
+        "directory; unset means <data_dir>/projects.",
+    )
+    worker_concurrency: int = Field(
+        1, ge=1, le=64, description="Task processes of one worker (`python -m worker`)."
+    )
+    task_test_pause_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Tests only: every task pauses this long after it is marked running, so "
+        "that a test can kill its worker mid-task or let it pass its time limit.",
+    )
+
     rpc_timeout_seconds: float = Field(10.0, gt=0, description="Default deadline of an RPC.")
     shutdown_grace_seconds: float = Field(5.0, ge=0, description="Grace on SIGTERM.")
     log_level: str = Field("INFO", description="Logging level.")
@@ -127,6 +165,23 @@ class Settings(BaseSettings):
         if self.storage_url:
             return self.storage_url.rstrip("/")
         return (self.data_dir / "delta").resolve().as_uri()
+
+    @property
+    def server_projects_root(self) -> Path:
+        """The directory server-side ingestion may read (resolved)."""
+        return (self.server_projects_dir or self.data_dir / "projects").resolve()
+
+    @property
+    def task_soft_time_limit_seconds(self) -> int:
+        """When a task is told to stop: a tenth (at most 30 s, at least 1 s) before the hard
+        limit."""
+        hard = self.task_time_limit_seconds
+        return hard - min(30, max(1, hard // 10))
+
+    @property
+    def task_redelivery_seconds(self) -> int:
+        """The broker's visibility timeout: when an unacknowledged task runs again."""
+        return self.task_visibility_timeout_seconds or self.task_time_limit_seconds + 60
 
     def mongo_database(self, service: str) -> str:
         """The name of a service's database, e.g. 'depictio_metadata'."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -236,15 +237,30 @@ def joins_to_run(
 
 
 def ingest_project(
-    api: GatewayApi, project_file: ProjectFile, overwrite: bool, reporter: Reporter
+    api: GatewayApi,
+    project_file: ProjectFile,
+    overwrite: bool,
+    reporter: Reporter,
+    scanned: list[ScannedRun] | None = None,
+    on_step: Callable[[float, str], None] | None = None,
 ) -> tuple[ScanOutcome, list[DataCollectionWork], list[JoinOutcome]]:
     """Scan, sync, process and join one project (the work of `depictio run`). The folders are
     scanned before the config is synced: a missing location or a pattern matching nothing
-    changes nothing on the server, not even the config."""
-    scanned = scan_project(project_plan(project_file, None))
+    changes nothing on the server, not even the config.
+
+    `scanned`: the runs already scanned (by `scan_project`); `on_step(fraction, message)` is
+    told as each step starts (background tasks report it as their progress)."""
+    step = on_step or (lambda _fraction, _message: None)
+    if scanned is None:
+        step(0.0, "scanning the run folders")
+        scanned = scan_project(project_plan(project_file, None))
+    step(0.1, "syncing the project config")
     server = sync_project_file(api, project_file, reporter)
+    step(0.2, "comparing files with the server's registry")
     outcome = scan_step(api, project_file, reporter, server, scanned)
+    step(0.3, "ingesting new and changed files")
     work = process_step(api, outcome, overwrite, reporter)
+    step(0.9, "running the joins")
     outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
     return outcome, work, outcomes
 

@@ -1,4 +1,4 @@
-"""Health probes of supervised children: gRPC health checks and HTTP GETs."""
+"""Health probes of supervised children: gRPC health checks, HTTP GETs, Redis keys."""
 
 from __future__ import annotations
 
@@ -49,7 +49,21 @@ class RedisHealth:
         return f"PING {self.url}"
 
 
-HealthProbe = GrpcHealth | HttpHealth | RedisHealth
+# Set by a Celery worker (`python -m worker`) once it consumes tasks; removed when it stops.
+WORKER_READY_KEY = "depictio:worker:ready:{pid}"
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """Healthy when the worker with the child's PID has announced itself in Redis at `url`."""
+
+    url: str
+
+    def describe(self) -> str:
+        return f"worker ready key in {self.url}"
+
+
+HealthProbe = GrpcHealth | HttpHealth | RedisHealth | WorkerHealth
 
 
 class HealthProber:
@@ -63,17 +77,20 @@ class HealthProber:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
-    def check(self, probe: HealthProbe) -> tuple[bool, str]:
-        """Whether the probe finds its child healthy, and what it saw."""
+    def check(self, probe: HealthProbe, pid: int = 0) -> tuple[bool, str]:
+        """Whether the probe finds its child (process `pid`) healthy, and what it saw."""
         if isinstance(probe, HttpHealth):
             try:
                 response = httpx.get(probe.url, timeout=PROBE_TIMEOUT_SECONDS)
             except httpx.HTTPError as exc:
                 return False, f"{type(exc).__name__}: {exc}"
             return response.status_code == 200, f"HTTP {response.status_code}"
-        if isinstance(probe, RedisHealth):
+        if isinstance(probe, RedisHealth | WorkerHealth):
             client = redis.Redis.from_url(probe.url, socket_timeout=PROBE_TIMEOUT_SECONDS)
             try:
+                if isinstance(probe, WorkerHealth):
+                    ready = bool(client.exists(WORKER_READY_KEY.format(pid=pid)))
+                    return ready, "ready" if ready else "not ready yet"
                 return bool(client.ping()), "PONG"
             except redis.RedisError as exc:
                 return False, f"{type(exc).__name__}: {exc}"

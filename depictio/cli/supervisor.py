@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from depictio.cli.probes import GrpcHealth, HealthProbe, HealthProber, HttpHealth, RedisHealth
+from depictio.cli.probes import (
+    GrpcHealth,
+    HealthProbe,
+    HealthProber,
+    HttpHealth,
+    RedisHealth,
+    WorkerHealth,
+)
 from depictio.config import Settings
 from depictio.embedded_redis import redis_server_argv
 
@@ -246,7 +253,7 @@ class ProcessGroup:
                             name, f"{describe_exit(returncode)} before becoming healthy"
                         ),
                     )
-                healthy, child.last_probe = self._prober.check(child.spec.health)
+                healthy, child.last_probe = self._prober.check(child.spec.health, child.process.pid)
                 if healthy:
                     pending.remove(name)
             if not pending:
@@ -327,6 +334,13 @@ def embedded_redis_child(settings: Settings) -> ChildSpec:
         settings.embedded_redis_port, workdir, settings.embedded_redis_max_memory_mb
     )
     return ChildSpec("redis", argv, RedisHealth(embedded_redis_url(settings)), 0)
+
+
+def worker_child(settings: Settings) -> ChildSpec:
+    """One Celery worker (`python -m worker`), started once Redis and the services are up."""
+    return ChildSpec(
+        "worker", [sys.executable, "-m", "worker"], WorkerHealth(settings.redis_url), 2
+    )
 
 
 def default_children(settings: Settings) -> list[ChildSpec]:
