@@ -13,7 +13,7 @@ from gateway.backends import Backends
 from gateway.errors import install_error_handlers
 from gateway.identity import Authenticator
 from gateway.request_context import RequestContextMiddleware
-from gateway.routers import admin, auth, dashboards, datacollections, projects, system
+from gateway.routers import admin, auth, dashboards, datacollections, projects, system, tasks
 
 
 @asynccontextmanager
@@ -46,4 +46,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(projects.router)
     app.include_router(dashboards.router)
     app.include_router(datacollections.router)
+    app.include_router(tasks.router)
     return app
