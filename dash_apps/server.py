@@ -11,6 +11,7 @@ from dash_apps.editor.app import create_editor
 from dash_apps.management.app import create_management
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import SessionCookies
+from dash_apps.thumbnails import install_thumbnail_route
 from dash_apps.viewer.app import create_viewer
 from depictio.config import Settings, get_settings
 
@@ -23,6 +24,7 @@ def create_server(settings: Settings | None = None) -> Flask:
     calls = ServiceCalls(settings)
     SessionCookies(calls, settings).install(server)
     server.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+    install_thumbnail_route(server, calls)
     create_management(server, calls)
     create_viewer(server, calls)
     create_editor(server, calls)

@@ -39,6 +39,8 @@ DRAWN = """() => {
     }
     return 'drawn';
 }"""
+# The picture is of the dashboard alone: without the UI's header, which names the user.
+HIDE_HEADER = "header { display: none !important; }"
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
@@ -65,6 +67,8 @@ def _draw(browser: Browser, ui_url: str, dashboard_id: str, token: str, scheme: 
         page = context.new_page()
         page.goto(f"{base}/dashboard/{dashboard_id}", wait_until="load")
         _wait_until_drawn(page, dashboard_id)
+        page.add_style_tag(content=HIDE_HEADER)
+        page.evaluate(TWO_FRAMES)
         return page.screenshot(type="png", animations="disabled", caret="hide")
     finally:
         context.close()
@@ -84,7 +88,6 @@ def _wait_until_drawn(page: Page, dashboard_id: str) -> None:
             f"dashboard '{dashboard_id}' was not drawn within {DRAW_TIMEOUT_MS // 1000} s; "
             f"the page showed: {_shown(page, 'body') or '(nothing)'}"
         ) from exc
-    page.evaluate(TWO_FRAMES)
 
 
 def _shown(page: Page, selector: str) -> str:

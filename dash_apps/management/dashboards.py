@@ -17,6 +17,8 @@ from dash import dcc, html
 from dash_apps.management.projects import all_projects
 from dash_apps.management.widgets import may_edit, public_badge, row, table, when
 from dash_apps.service_calls import ServiceCalls
+from dash_apps.shell import current_scheme
+from dash_apps.thumbnails import thumbnail_image
 from depictio.clients.metadata import MetadataClient
 from depictio.tokens import Identity
 from depictio.v1 import metadata_pb2 as pb
@@ -98,6 +100,7 @@ def _dashboard_row(dashboard: pb.Dashboard, listing: Listing, identity: Identity
     editable = project is not None and may_edit(project.caller_role, identity)
     return row(
         [
+            thumbnail_image(dashboard, current_scheme()),
             dashboard.title,
             project.name if project is not None else dashboard.project_id,
             public_badge(dashboard.is_public, f"dashboard-public-{dashboard.id}"),
@@ -115,7 +118,7 @@ def dashboards_table(listing: Listing, identity: Identity, feedback: Any = None)
         [
             *([feedback] if feedback is not None else []),
             table(
-                ["Title", "Project", "Visibility", "Version", "Updated", ""],
+                ["", "Title", "Project", "Visibility", "Version", "Updated", ""],
                 [_dashboard_row(d, listing, identity) for d in listing.dashboards],
                 "dashboards-table",
                 "No dashboards yet.",

@@ -7,7 +7,6 @@ page first.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -230,43 +229,6 @@ def test_only_editors_see_the_edit_button_and_reach_the_editor(
     expect(page.locator("#edit-dashboard")).to_be_visible()
     page.click("#edit-dashboard")
     expect(page.locator("#editor-title")).to_have_text("Iris (demo)")
-
-
-@pytest.fixture(scope="module")
-def private_dashboard(ui_stack: UiStack, gateway: httpx.Client, admin_token: str) -> str:
-    """A dashboard of a project that is not public (only its owner, the admin, is a member)."""
-    name = f"Private {uuid.uuid4().hex[:8]}"
-    config = (
-        f"name: '{name}'\nproject_type: basic\nis_public: false\n"
-        "data_collections:\n  - data_collection_tag: notes\n    config:\n      type: table\n"
-        "      scan: {mode: single, scan_parameters: {filename: notes.csv}}\n"
-        "      dc_specific_properties: {format: csv}\n"
-    )
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    project = gateway.post(
-        "/api/v1/projects",
-        content=config,
-        headers={**headers, "Content-Type": "application/yaml"},
-    )
-    assert project.status_code == 201, project.text
-    document = {
-        "title": name,
-        "tabs": [
-            {
-                "id": "main",
-                "title": "Main",
-                "components": [{"type": "text", "id": "note", "content": "Members only"}],
-                "layout": [{"i": "note", "x": 0, "y": 0, "w": 12, "h": 2}],
-            }
-        ],
-    }
-    created = gateway.post(
-        "/api/v1/dashboards",
-        json={"project_id": project.json()["id"], "document": document},
-        headers=headers,
-    )
-    assert created.status_code == 201, created.text
-    return str(created.json()["id"])
 
 
 def test_a_non_member_gets_a_clear_no_access_page(
