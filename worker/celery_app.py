@@ -6,7 +6,7 @@ from celery import Celery
 
 from depictio.config import Settings, get_settings
 
-TASK_MODULES = ["worker.tasks.maintenance", "worker.tasks.ingest"]
+TASK_MODULES = ["worker.tasks.maintenance", "worker.tasks.ingest", "worker.tasks.thumbnails"]
 QUEUE = "depictio"
 
 
