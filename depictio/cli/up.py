@@ -2,7 +2,8 @@
 
 While it runs, `<data_dir>/run/pids.json` holds `{"supervisor": <pid>, "children": {name: pid}}`
 for scripts and tests that need the PIDs; it is removed when `up` stops. Children log to
-`<data_dir>/logs/<name>.log`.
+`<data_dir>/logs/<name>.log`. One Celery worker runs the background tasks, on the Redis
+server given by DEPICTIO_REDIS_URL or on the private one `up` starts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from depictio.cli.supervisor import (
     embedded_redis_url,
     gateway_url,
     ui_url,
+    worker_child,
 )
 from depictio.config import AuthMode, Settings
 
@@ -91,6 +93,7 @@ def print_addresses(settings: Settings) -> None:
         ("metadata_svc", f"{settings.metadata_addr} (gRPC)"),
         ("data_svc", f"{settings.data_addr} (gRPC)"),
         ("Redis", settings.redis_url),
+        ("Tasks", f"Celery worker ×{settings.worker_concurrency} on that Redis"),
         ("Auth mode", settings.auth_mode.value),
         ("Data", str(settings.data_dir)),
     ]
@@ -192,6 +195,7 @@ def run_up(data_dir: Path | None = None, demo: bool = False) -> int:
         children.insert(0, embedded_redis_child(settings))
         env["DEPICTIO_REDIS_URL"] = embedded_redis_url(settings)
         settings = settings.model_copy(update={"redis_url": env["DEPICTIO_REDIS_URL"]})
+    children.append(worker_child(settings))
     group = ProcessGroup(children, env, settings.data_dir / "logs")
     with stop_requested_on_signals() as stop:
         return supervise(group, settings, stop, demo)

@@ -24,7 +24,7 @@ from depictio.cli.up import PIDS_FILE, READY_LINE
 pytestmark = pytest.mark.timeout(180)
 
 SCRIPT = Path(sys.executable).parent / "depictio"
-CHILDREN = {"redis", "auth_svc", "metadata_svc", "data_svc", "gateway", "dash_apps"}
+CHILDREN = {"redis", "auth_svc", "metadata_svc", "data_svc", "gateway", "dash_apps", "worker"}
 READY_TIMEOUT = 90.0
 
 
