@@ -1,0 +1,293 @@
+"""The Editor in a browser, on the penguins demo: a dashboard built from nothing (a scatter
+coloured by species, a mean body-mass card, a species multi-select, a table), dragged and
+resized, saved, reloaded, edited, restored, exported and imported; tabs; refusals.
+
+Stored documents are read back through the gateway's dashboard API; expected values are
+computed with pandas from deploy/demo/penguins/runs, never read from the page first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+
+from .accounts import Account, add_member, register
+from .browser import shot, sign_in
+from .conftest import People, UiStack
+
+pytestmark = pytest.mark.timeout(400)
+
+RUNS = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "penguins" / "runs"
+SOURCE = "penguins_pipeline / penguins_complete"
+ROW_PX, GAP_PX = 60, 12
+
+
+def penguins() -> pd.DataFrame:
+    """penguins_complete as the demo's join builds it: features ⋈ demographics on the id."""
+    features = pd.concat(pd.read_csv(p) for p in sorted(RUNS.glob("*/physical_features.csv")))
+    people = pd.concat(pd.read_csv(p) for p in sorted(RUNS.glob("*/demographic_data.csv")))
+    return features.merge(people, on="individual_id", how="inner")
+
+
+@pytest.fixture(scope="module")
+def penguin_editor(
+    ui_stack: UiStack, gateway: httpx.Client, admin_token: str, people: People
+) -> Account:
+    """An editor of the penguins project (the shared editor edits only the iris one)."""
+    account = register(gateway, "penguin-editor")
+    add_member(gateway, admin_token, ui_stack.penguins.project_id, account.email, "editor")
+    return account
+
+
+def blank_dashboard(gateway: httpx.Client, token: str, project_id: str, title: str) -> str:
+    document = {"title": title, "tabs": [{"id": "main", "title": "Main"}]}
+    response = gateway.post(
+        "/api/v1/dashboards",
+        json={"project_id": project_id, "document": document},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def stored(gateway: httpx.Client, token: str, dashboard_id: str, version: int = 0) -> Any:
+    path = f"/api/v1/dashboards/{dashboard_id}" + (f"/versions/{version}" if version else "")
+    response = gateway.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def choose(page: Page, field: str, option: str) -> None:
+    """Picks an option of a Mantine select by its label."""
+    page.click(f"#{field}")
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def offered(page: Page, field: str) -> list[str]:
+    """The options a Mantine select offers now."""
+    page.click(f"#{field}")
+    names = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return names
+
+
+def add_component(page: Page, kind: str, title: str, fields: list[tuple[str, str]]) -> None:
+    """Runs the stepper: data, type, then each (field, option) and the title."""
+    page.click("#add-component")
+    expect(page.locator("#stepper-source")).to_be_visible()
+    choose(page, "stepper-source", SOURCE)
+    expect(page.locator("#stepper-schema-table")).to_contain_text("body_mass_g")
+    page.click("#stepper-next")
+    page.click(f"#stepper-type-{kind}")
+    page.click("#stepper-next")
+    page.fill("#cfg-title", title)
+    for field, option in fields:
+        choose(page, field, option)
+
+
+def done(page: Page, title: str) -> None:
+    page.click("#stepper-done")
+    expect(page.locator(".dpt-editor-cell", has_text=title)).to_be_visible()
+
+
+def cell(page: Page, title: str) -> Any:
+    return page.locator(".react-grid-item", has=page.locator(".dpt-editor-cell", has_text=title))
+
+
+def drag(page: Page, handle: Any, dx: float, dy: float) -> None:
+    """Presses on the handle and moves the mouse by (dx, dy) in steps, as a hand would."""
+    box = handle.bounding_box()
+    assert box is not None
+    x, y = box["x"] + min(box["width"] / 2, 30), box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y + dy, steps=12)
+    page.mouse.up()
+
+
+def grid_layout(page: Page) -> dict[str, dict[str, int]]:
+    """The grid items' places in grid units, measured on the page (12 columns)."""
+    measured: list[dict[str, Any]] = page.evaluate(
+        """() => {
+            const grid = document.querySelector('.react-grid-layout');
+            const outer = grid.getBoundingClientRect();
+            return Array.from(grid.querySelectorAll('.react-grid-item')).map(el => {
+                const r = el.getBoundingClientRect();
+                const id = el.querySelector('[data-component]').getAttribute('data-component');
+                return {i: id, left: r.left - outer.left, top: r.top - outer.top,
+                        width: r.width, height: r.height, total: outer.width};
+            });
+        }"""
+    )
+    places = {}
+    for m in measured:
+        column = (m["total"] - GAP_PX * 11) / 12 + GAP_PX
+        places[m["i"]] = {
+            "x": round(m["left"] / column),
+            "y": round(m["top"] / (ROW_PX + GAP_PX)),
+            "w": round((m["width"] + GAP_PX) / column),
+            "h": round((m["height"] + GAP_PX) / (ROW_PX + GAP_PX)),
+        }
+    return places
+
+
+def layout_of(document: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {
+        item["i"]: {k: item[k] for k in ("x", "y", "w", "h")}
+        for tab in document["tabs"]
+        for item in tab["layout"]
+    }
+
+
+def ids_by_title(document: dict[str, Any]) -> dict[str, str]:
+    return {c["title"]: c["id"] for tab in document["tabs"] for c in tab["components"]}
+
+
+def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
+    page: Page,
+    ui_stack: UiStack,
+    gateway: httpx.Client,
+    admin_token: str,
+    penguin_editor: Account,
+    tmp_path: Path,
+) -> None:
+    frame = penguins()
+    adelie = frame[frame["species"] == "Adelie"]
+    title = f"Built in the editor {uuid.uuid4().hex[:6]}"
+    dashboard_id = blank_dashboard(gateway, admin_token, ui_stack.penguins.project_id, title)
+    sign_in(page, penguin_editor.email, penguin_editor.password, f"/dashboard-edit/{dashboard_id}")
+    expect(page.locator("#editor-title")).to_have_text(title)
+
+    # A species multi-select: a text column offers no slider.
+    add_component(page, "interactive", "Species", [("cfg-column", "species · text")])
+    controls = offered(page, "cfg-interactive")
+    assert "multiselect" in controls and "range_slider" not in controls and "slider" not in controls
+    choose(page, "cfg-interactive", "multiselect")
+    expect(page.locator("#preview-body input[type=text]")).to_be_visible()
+    done(page, "Species")
+    shot(page, "editor-multiselect-added")
+
+    # Choose Adelie on the canvas: the card's preview honours it.
+    page.click('[data-component] [id*="filter-select"] >> nth=0')
+    page.get_by_role("option", name="Adelie", exact=True).click()
+    page.keyboard.press("Escape")
+    add_component(page, "card", "Mean body mass", [("cfg-column", "species · text")])
+    text_aggregations = offered(page, "cfg-aggregation")
+    assert "mean" not in text_aggregations and "count" in text_aggregations
+    choose(page, "cfg-column", "body_mass_g · numeric")
+    assert "mean" in offered(page, "cfg-aggregation")
+    choose(page, "cfg-aggregation", "mean")
+    expect(page.locator(".dpt-preview-filter")).to_contain_text("Adelie")
+    expect(page.locator("#preview-body .dpt-card-value")).to_have_text(
+        f"{round(adelie['body_mass_g'].mean(), 4):,.4f}".rstrip("0").rstrip(".")
+    )
+    shot(page, "editor-card-preview-filtered")
+    done(page, "Mean body mass")
+
+    add_component(
+        page,
+        "figure",
+        "Bills",
+        [
+            ("cfg-x", "bill_length_mm · numeric"),
+            ("cfg-y", "bill_depth_mm · numeric"),
+            ("cfg-color", "species · text"),
+        ],
+    )
+    expect(page.locator("#preview-body .js-plotly-plot")).to_be_visible()
+    done(page, "Bills")
+    add_component(page, "table", "Rows", [])
+    expect(page.locator("#preview-body .ag-root")).to_be_visible()
+    done(page, "Rows")
+
+    # A filter section holding the multi-select.
+    page.fill("#section-new-title", "Filters")
+    page.click("#section-add")
+    section = page.locator(".dpt-section")
+    expect(section).to_have_count(1)
+    section.get_by_role("textbox", name="Interactive components").click()
+    page.get_by_role("option", name="Species", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
+
+    # Drag the scatter to the right, widen the card by its resize handle.
+    before = grid_layout(page)
+    drag(page, cell(page, "Bills").locator(".dpt-drag-handle"), 300, 0)
+    drag(page, cell(page, "Mean body mass").locator(".react-resizable-handle"), 200, 75)
+    moved = grid_layout(page)
+    page.click("#editor-save")
+    expect(page.locator("#editor-saved-as")).to_have_text("Saved as version 2")
+    expect(page.locator("#editor-dirty")).to_have_text("Saved")
+    shot(page, "editor-built-and-saved")
+    version2 = stored(gateway, admin_token, dashboard_id)
+    assert version2["version"] == 2
+    ids = ids_by_title(version2["document"])
+    saved_layout = layout_of(version2["document"])
+    assert saved_layout == moved
+    scatter, card = ids["Bills"], ids["Mean body mass"]
+    assert saved_layout[scatter]["x"] > before[scatter]["x"]
+    assert saved_layout[card]["w"] > before[card]["w"]
+    assert saved_layout[card]["h"] > before[card]["h"]
+    sections = version2["document"]["tabs"][0]["filter_sections"]
+    assert [s["component_ids"] for s in sections] == [[ids["Species"]]]
+
+    # Reload: the same places, and nothing unsaved.
+    page.reload()
+    expect(page.locator(".dpt-editor-cell")).to_have_count(4)
+    expect(page.locator("#editor-dirty")).to_have_text("Saved")
+    assert grid_layout(page) == saved_layout
+    assert layout_of(stored(gateway, admin_token, dashboard_id)["document"]) == saved_layout
+
+    # Edit the card's title, save again, then restore version 2.
+    cell(page, "Mean body mass").get_by_role("button", name="Edit").click()
+    expect(page.locator("#cfg-title")).to_have_value("Mean body mass")
+    page.fill("#cfg-title", "Mean mass (g)")
+    done(page, "Mean mass (g)")
+    page.fill("#editor-title-input", f"{title} v3")
+    page.click("#editor-save")
+    expect(page.locator("#editor-saved-as")).to_have_text("Saved as version 3")
+    version3 = stored(gateway, admin_token, dashboard_id)
+    assert ids_by_title(version3["document"])["Mean mass (g)"] == card
+    assert version3["document"]["title"] == f"{title} v3"
+
+    page.click("#history-open")
+    expect(page.locator(".dpt-version")).to_have_count(3)
+    page.locator('.dpt-version[data-version="2"]').get_by_role("button").click()
+    expect(page.locator("#editor-saved-as")).to_have_text("Version 2 restored as version 4")
+    expect(page.locator("#editor-title")).to_have_text(title)
+    expect(page.locator(".dpt-editor-cell", has_text="Mean body mass")).to_be_visible()
+    restored = stored(gateway, admin_token, dashboard_id)
+    assert restored["version"] == 4
+    assert restored["document"] == version2["document"]
+    shot(page, "editor-restored")
+
+    # Export the YAML, import it as a new dashboard, open that in the Viewer.
+    with page.expect_download() as download:
+        page.click("#editor-export")
+    exported = tmp_path / "exported.yaml"
+    download.value.save_as(exported)
+    data = yaml.safe_load(exported.read_text(encoding="utf-8"))
+    assert {k: data[k] for k in version2["document"]} == version2["document"]
+    page.set_input_files("#editor-import input[type=file]", str(exported))
+    link = page.locator("#imported-view-link")
+    expect(link).to_be_visible()
+    href = link.get_attribute("href")
+    assert href and href.startswith("/dashboard/") and href != f"/dashboard/{dashboard_id}"
+    imported = stored(gateway, admin_token, href.removeprefix("/dashboard/"))
+    assert imported["document"] == version2["document"]
+    assert imported["project_id"] == ui_stack.penguins.project_id
+    link.click()
+    expect(page.locator("#dashboard-title")).to_have_text(title)
+    for component_id in ids.values():
+        expect(page.locator(f'[data-component="{component_id}"]')).to_be_visible()
+    value = page.locator(f"#component-{card} .dpt-card-value")
+    expect(value).not_to_have_text("")
+    assert float(value.inner_text().replace(",", "")) == round(frame["body_mass_g"].mean(), 4)
+    shot(page, "editor-imported-in-viewer")
