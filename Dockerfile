@@ -15,6 +15,10 @@ RUN python -m venv /opt/depictio \
 
 FROM python:3.11-slim
 
+# Debian's chromium: the worker draws dashboard thumbnails with it (through Playwright).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 depictio \
     && useradd --system --uid 10001 --gid depictio --home-dir /var/lib/depictio \
        --create-home --shell /usr/sbin/nologin depictio
