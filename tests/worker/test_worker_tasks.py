@@ -4,7 +4,6 @@ mid-task, time limits. Delta tables are checked with deltalake directly."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,11 +12,10 @@ import pyarrow as pa
 import pytest
 import redis
 from celery.result import AsyncResult
-from conftest import MakeStack, Stack
+from conftest import Stack
 from data_support import LinkedProject, linked_project
 from deltalake import DeltaTable
-from metadata_support import FIXTURE_ENV
-from task_support import TASKS, private_redis, running_worker, task_record, wait_for_task
+from task_support import TASKS, running_worker, task_record, wait_for_task
 
 from depictio.arrow_ipc import table_to_ipc
 from depictio.config import Settings
@@ -27,25 +25,6 @@ from worker.registry import TaskRecord, TaskRegistry
 pytestmark = pytest.mark.timeout(240)
 ARROW = {"content-type": "application/vnd.apache.arrow.stream"}
 COMMITS = 4
-
-
-@pytest.fixture(scope="module")
-def task_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private redis-server for this module's broker, results and task records."""
-    with private_redis(tmp_path_factory.mktemp("task-redis")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def task_stack(make_stack: MakeStack, task_redis: str) -> Iterator[Stack]:
-    with make_stack(DEPICTIO_REDIS_URL=task_redis, **FIXTURE_ENV) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def gateway(task_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=task_stack.gateway_url, timeout=60) as client:
-        yield client
 
 
 def bearer(token: str) -> dict[str, str]:
