@@ -291,3 +291,98 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     expect(value).not_to_have_text("")
     assert float(value.inner_text().replace(",", "")) == round(frame["body_mass_g"].mean(), 4)
     shot(page, "editor-imported-in-viewer")
+
+
+def tab_titles(page: Page) -> list[str]:
+    return page.locator("#editor-tabs [role=tab]").all_inner_texts()
+
+
+def test_tabs_and_component_actions(
+    page: Page,
+    ui_stack: UiStack,
+    gateway: httpx.Client,
+    admin_token: str,
+    penguin_editor: Account,
+) -> None:
+    dashboard_id = blank_dashboard(gateway, admin_token, ui_stack.penguins.project_id, "Tabs")
+    sign_in(page, penguin_editor.email, penguin_editor.password, f"/dashboard-edit/{dashboard_id}")
+    expect(page.locator("#tab-delete")).to_be_disabled()
+
+    page.fill("#tab-title-input", "Second")
+    page.click("#tab-add")
+    expect(page.locator("#editor-tabs [role=tab]")).to_have_count(2)
+    expect(page.locator("#tab-second")).to_have_attribute("aria-selected", "true")
+    page.fill("#tab-title-input", "Renamed")
+    page.click("#tab-rename")
+    expect(page.locator("#tab-second")).to_have_text("Renamed")
+    page.click("#tab-left")
+    expect(page.locator("#editor-tabs [role=tab]")).to_have_text(["Renamed", "Main"])
+
+    # A text component on the new tab, duplicated, then the original deleted.
+    page.click("#add-component")
+    page.click("#stepper-next")
+    page.click("#stepper-type-text")
+    page.click("#stepper-next")
+    page.fill("#cfg-title", "Note")
+    page.fill("#cfg-content", "**Penguins** of the Palmer archipelago")
+    expect(page.locator("#preview-body strong")).to_have_text("Penguins")
+    done(page, "Note")
+    cell(page, "Note").get_by_role("button", name="Duplicate").click()
+    expect(page.locator(".dpt-editor-cell")).to_have_count(2)
+    page.locator('.dpt-editor-cell[data-component="component"]').get_by_role(
+        "button", name="Delete"
+    ).click()
+    expect(page.locator(".dpt-editor-cell")).to_have_count(1)
+    expect(page.locator(".dpt-editor-cell")).to_contain_text("Note (copy)")
+    page.click("#editor-save")
+    expect(page.locator("#editor-saved-as")).to_have_text("Saved as version 2")
+    document = stored(gateway, admin_token, dashboard_id)["document"]
+    assert [t["title"] for t in document["tabs"]] == ["Renamed", "Main"]
+    assert [c["title"] for c in document["tabs"][0]["components"]] == ["Note (copy)"]
+    assert [i["i"] for i in document["tabs"][0]["layout"]] == ["component_copy"]
+    shot(page, "editor-tabs")
+
+    page.click("#tab-second")
+    page.click("#tab-delete")
+    expect(page.locator("#editor-tabs [role=tab]")).to_have_text(["Main"])
+    expect(page.locator("#tab-delete")).to_be_disabled()
+
+
+def test_a_save_over_a_newer_version_shows_the_servers_refusal(
+    page: Page,
+    ui_stack: UiStack,
+    gateway: httpx.Client,
+    admin_token: str,
+    penguin_editor: Account,
+) -> None:
+    dashboard_id = blank_dashboard(gateway, admin_token, ui_stack.penguins.project_id, "Race")
+    sign_in(page, penguin_editor.email, penguin_editor.password, f"/dashboard-edit/{dashboard_id}")
+    other = page.context.new_page()
+    other.goto(f"/dashboard-edit/{dashboard_id}")
+    expect(other.locator("#editor-title")).to_have_text("Race")
+    page.fill("#editor-title-input", "Race won")
+    expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
+    page.click("#editor-save")
+    expect(page.locator("#editor-saved-as")).to_have_text("Saved as version 2")
+
+    other.fill("#editor-description", "written over an old version")
+    other.click("#editor-save")
+    expect(other.locator("#editor-error")).to_contain_text("version")
+    expect(other.locator("#editor-dirty")).to_have_text("Unsaved changes")
+    shot(other, "editor-save-refused")
+    assert stored(gateway, admin_token, dashboard_id)["document"]["title"] == "Race won"
+
+
+def test_viewers_and_anonymous_visitors_get_no_editor(
+    page: Page, ui_stack: UiStack, people: People
+) -> None:
+    """test_viewer checks the refusal on the iris dashboard; here the full editor's tools
+    are absent too, on the penguins one."""
+    path = f"/dashboard-edit/{ui_stack.penguins.dashboard_id}"
+    page.goto(path)
+    expect(page.locator("#message-page")).to_contain_text("Sign in")
+    sign_in(page, people.viewer.email, people.viewer.password, path)
+    expect(page.locator("#message-page")).to_contain_text("Only the project's editors and owners")
+    for tool in ("#add-component", "#editor-save", "#editor-canvas", "#editor-import"):
+        expect(page.locator(tool)).to_have_count(0)
+    shot(page, "editor-refused-viewer")
