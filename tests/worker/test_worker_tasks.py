@@ -1,5 +1,5 @@
-"""The Celery worker on a real redis-server: optimize through the gateway, a worker killed
-mid-task, time limits. Delta tables are checked with deltalake directly."""
+"""The Celery worker on a real redis-server: optimize and vacuum through the gateway, a worker
+killed mid-task, time limits. Delta tables are checked with deltalake directly."""
 
 from __future__ import annotations
 
@@ -93,9 +93,20 @@ def test_optimize_through_the_gateway_compacts_the_table(
     with running_worker(task_stack.env, tmp_path / "worker.log"):
         task_id = submit_optimize(gateway, project)
         record = wait_for_task(gateway, project.people.owner, task_id)
+        vacuum = gateway.post(
+            f"/api/v1/datacollections/{project.samples}/maintenance",
+            json={"operation": "vacuum", "retention_hours": 0},
+            headers=bearer(project.people.owner),
+        )
+        assert vacuum.status_code == 202, vacuum.text
+        vacuumed = wait_for_task(gateway, project.people.owner, vacuum.json()["task_id"])
     assert record["state"] == "succeeded", record
+    assert vacuumed["state"] == "succeeded", vacuumed
+    # The compacted files are no longer referenced by the latest version: all deleted.
+    assert vacuumed["result"]["files_deleted"] == files_before
     after = delta_table(task_stack, project)
     assert operations(after).count("OPTIMIZE") == 1
+    assert operations(after).count("VACUUM END") == 1
     assert len(after.file_uris()) == 1
     assert record["result"] == {
         "data_collection_id": project.samples,
