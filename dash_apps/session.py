@@ -5,14 +5,23 @@ tokens; page scripts never see them. Before each request the access token is ver
 auth_svc's JWKS and, once expired, renewed with the refresh token (the new pair is written
 back on the response). Single-user mode acts as the local admin without any cookie; public
 mode lets visitors without a session in as anonymous.
+
+A Dash background callback runs on a Celery worker, outside any request: there the visitor's
+cookies come with the callback context, the access token is verified (never renewed: renewal
+rotates the refresh token the browser holds) and the callback acts with a short-lived token
+auth_svc mints for the task.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Flask, Response, g, redirect, request
+import dash
+from flask import Flask, Response, g, has_request_context, redirect, request
 from grpc import aio
 from werkzeug.wrappers import Response as Redirect
 
@@ -37,10 +46,24 @@ class IssuedTokens:
     refresh_expires_in: int
 
 
+BACKGROUND_TASK_NAME = "dash.background_callback"
+
+
 def current_identity() -> Identity:
-    """The identity of the request being served (anonymous when nobody is signed in)."""
-    identity: Identity = g.get("identity", ANONYMOUS)
-    return identity
+    """The identity of the request being served (anonymous when nobody is signed in); in a
+    background callback, the visitor's identity acting with a token minted for the task."""
+    if has_request_context():
+        identity: Identity = g.get("identity", ANONYMOUS)
+        return identity
+    if _background.sessions is None:
+        return ANONYMOUS
+    return _background.sessions.background_identity(dash.callback_context.cookies or {})
+
+
+class _Background:
+    """The session reader of this process's background callbacks (set by `install`)."""
+
+    sessions: SessionCookies | None = None
 
 
 def rpc_message(exc: aio.AioRpcError) -> str:
@@ -55,14 +78,20 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+_background = _Background()
+
+
 class SessionCookies:
     """Reads, renews and writes the session of each request."""
 
     def __init__(self, calls: ServiceCalls, settings: Settings) -> None:
         self.calls = calls
         self.settings = settings
+        self._task_lock = threading.Lock()
+        self._task_identities: dict[str, tuple[Identity, float]] = {}
 
     def install(self, server: Flask) -> None:
+        _background.sessions = self
         server.before_request(self.load_identity)
         server.after_request(self.write_cookies)
         server.add_url_rule("/auth/login", "login", self.login, methods=["POST"])
@@ -94,6 +123,31 @@ class SessionCookies:
             pair.access_token, pair.refresh_token, pair.expires_in, pair.refresh_expires_in
         )
         return self._verified(pair.access_token) or ANONYMOUS
+
+    def background_identity(self, cookies: Mapping[str, str]) -> Identity:
+        """A background callback's identity: the visitor's, acting with a task token (minted
+        once per visitor token and reused while it has over a minute to live)."""
+        if self.settings.auth_mode is AuthMode.SINGLE_USER:
+            token = self.calls.run(self.calls.local_session.access_token())
+        else:
+            token = cookies.get(ACCESS_COOKIE, "")
+        if not token or self._verified(token) is None:
+            return ANONYMOUS
+        with self._task_lock:
+            cached = self._task_identities.get(token)
+            if cached is not None and cached[1] - time.monotonic() > 60:
+                return cached[0]
+        minted = self.calls.run(self.calls.auth(token).mint_task_token(BACKGROUND_TASK_NAME))
+        identity = self._verified(minted.access_token) or ANONYMOUS
+        with self._task_lock:
+            expiry = time.monotonic() + minted.expires_in
+            self._task_identities = {
+                key: value
+                for key, value in self._task_identities.items()
+                if value[1] > time.monotonic()
+            }
+            self._task_identities[token] = (identity, expiry)
+        return identity
 
     def _verified(self, token: str) -> Identity | None:
         try:

@@ -7,6 +7,8 @@ from celery import Celery
 from depictio.config import Settings, get_settings
 
 TASK_MODULES = ["worker.tasks.maintenance", "worker.tasks.ingest", "worker.tasks.thumbnails"]
+# With DEPICTIO_CELERY_ENABLED the worker also runs the UI's Dash background callbacks.
+UI_CALLBACKS_MODULE = "worker.ui_callbacks"
 QUEUE = "depictio"
 
 
@@ -19,7 +21,8 @@ def make_celery_app(settings: Settings) -> Celery:
     others back. An unacknowledged task is redelivered after `task_redelivery_seconds`,
     which exceeds the hard time limit so that no task still running is started twice.
     """
-    app = Celery("depictio", include=TASK_MODULES)
+    modules = [*TASK_MODULES, *([UI_CALLBACKS_MODULE] if settings.celery_enabled else [])]
+    app = Celery("depictio", include=modules)
     redis_url = settings.redis_url or None
     app.conf.update(
         broker_url=redis_url,

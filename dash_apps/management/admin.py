@@ -10,6 +10,7 @@ import dash_mantine_components as dmc
 from dash import ALL, Dash, Input, Output, ctx, html, no_update
 from grpc import aio
 
+from dash_apps.management.tasks import recent_tasks_section
 from dash_apps.management.widgets import done, refused_call, row, table, when
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
@@ -94,6 +95,7 @@ def admin_page(calls: ServiceCalls, identity: Identity) -> Any:
         [
             dmc.Title("Users", order=2),
             html.Div(users_table(calls, identity), id="users-list"),
+            recent_tasks_section(),
         ]
     )
 

@@ -17,6 +17,7 @@ from dash_apps.management.project_access import register_project_access
 from dash_apps.management.project_detail import project_page
 from dash_apps.management.projects import projects_page
 from dash_apps.management.sign_in import register_page, sign_in_page
+from dash_apps.management.tasks import register_tasks
 from dash_apps.management.tokens import register_tokens, tokens_page
 from dash_apps.management.widgets import refused_call
 from dash_apps.service_calls import ServiceCalls
@@ -76,3 +77,4 @@ def create_management(server: Flask, calls: ServiceCalls) -> None:
     register_dashboard_actions(app, calls)
     register_tokens(app, calls)
     register_admin(app, calls)
+    register_tasks(app, calls)

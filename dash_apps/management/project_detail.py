@@ -14,7 +14,8 @@ from grpc import aio
 
 from dash_apps.management.project_access import access_section
 from dash_apps.management.projects import PROJECT_TYPES, data_collections
-from dash_apps.management.widgets import refused_call, role_label, row, table, when
+from dash_apps.management.tasks import maintenance_controls, maintenance_poll
+from dash_apps.management.widgets import may_manage, refused_call, role_label, row, table, when
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import rpc_message
 from dash_apps.shell import message_page
@@ -116,7 +117,9 @@ def _schema(state: TableState, dc_id: str) -> Any:
     )
 
 
-def _data_collection(dc: pb.DataCollection, workflow: str, state: TableState) -> dmc.Card:
+def _data_collection(
+    dc: pb.DataCollection, workflow: str, state: TableState, maintainable: bool
+) -> dmc.Card:
     where = f"{workflow} / " if workflow else ""
     return dmc.Card(
         dmc.Stack(
@@ -130,6 +133,7 @@ def _data_collection(dc: pb.DataCollection, workflow: str, state: TableState) ->
                 ),
                 *([dmc.Text(dc.description, size="sm", c="dimmed")] if dc.description else []),
                 _schema(state, dc.id),
+                *([maintenance_controls(dc.id)] if maintainable and state.described else []),
             ],
             gap="xs",
         ),
@@ -201,8 +205,15 @@ def project_page(calls: ServiceCalls, identity: Identity, project_id: str) -> An
             dmc.Title("Workflows", order=3),
             _workflows(project),
             dmc.Title("Data collections", order=3),
+            *maintenance_poll(),
+            html.Div(id="project-task-feedback"),
             *[
-                _data_collection(dc, workflow_of.get(dc.id, ""), view.tables[dc.id])
+                _data_collection(
+                    dc,
+                    workflow_of.get(dc.id, ""),
+                    view.tables[dc.id],
+                    may_manage(project.caller_role, identity),
+                )
                 for dc in data_collections(project)
             ],
             *([] if data_collections(project) else [dmc.Text("No data collections.", c="dimmed")]),

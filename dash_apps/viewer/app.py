@@ -19,6 +19,7 @@ from dash import ALL, MATCH, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import Flask
 
+from dash_apps.background import background_options
 from dash_apps.dashboard_access import AccessRefused, open_dashboard
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
@@ -207,6 +208,8 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         State("viewer-context", "data"),
         State("filter-state", "data"),
         prevent_initial_call=True,
+        # Up to 100,000 rows: on the worker when background callbacks are on.
+        **background_options(calls.settings),
     )
     def export_table(
         clicks: int | None,

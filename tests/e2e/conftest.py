@@ -11,6 +11,7 @@ import httpx
 import pytest
 from conftest import MakeStack, Stack, settings_from_env
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from task_support import WorkerProcess, private_redis, running_worker
 
 from depictio.cli.demo import DemoLoaded, load_demo
 from depictio.headless_chromium import CHROMIUM, CHROMIUM_ARGS
@@ -61,6 +62,40 @@ def ui_stack(make_stack: MakeStack) -> Iterator[UiStack]:
             demo.name: demo for demo in load_demo(stack.gateway_url, settings, stack.admin_password)
         }
         yield UiStack(stack, loaded[IRIS], loaded[PENGUINS])
+
+
+@dataclass(frozen=True)
+class TaskUiStack:
+    """A stack with the UI, Redis, one Celery worker (background callbacks on) and the demos."""
+
+    stack: Stack
+    demos: dict[str, DemoLoaded]
+    admin_token: str
+    worker: WorkerProcess
+
+
+@pytest.fixture(scope="session")
+def task_ui_stack(
+    make_stack: MakeStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TaskUiStack]:
+    """The stack of the browser tests of background work: the UI runs its background callbacks
+    on the worker (DEPICTIO_CELERY_ENABLED), thumbnails are drawn 2 s after a save."""
+    workdir = tmp_path_factory.mktemp("task-ui")
+    with (
+        private_redis(workdir) as redis_url,
+        make_stack(
+            ui=True,
+            DEPICTIO_REDIS_URL=redis_url,
+            DEPICTIO_THUMBNAIL_DELAY_SECONDS="2",
+            DEPICTIO_CELERY_ENABLED="true",
+        ) as stack,
+        running_worker(stack.env, workdir / "worker.log") as worker,
+        httpx.Client(base_url=stack.gateway_url, timeout=30.0) as client,
+    ):
+        settings = settings_from_env(stack.env)
+        demos = {d.name: d for d in load_demo(stack.gateway_url, settings, stack.admin_password)}
+        token = access_token(client, stack.admin_email, stack.admin_password)
+        yield TaskUiStack(stack, demos, token, worker)
 
 
 @pytest.fixture(scope="session")

@@ -7,22 +7,16 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import MakeStack, Stack, background_process, free_port, settings_from_env
+from conftest import Stack
 from playwright.sync_api import Browser, Page, expect
-from task_support import running_worker, wait_for_task
+from task_support import wait_for_task
 
-from depictio.cli.demo import DemoLoaded, load_demo
-from depictio.embedded_redis import redis_server_argv
-
-from .accounts import access_token
 from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot, sign_in
-from .conftest import IRIS, PENGUINS
+from .conftest import IRIS, PENGUINS, TaskUiStack
 
 pytestmark = pytest.mark.timeout(240)
 # What the Editor's save calls, twice in a row (two saves within the delay), run in a process
@@ -33,36 +27,6 @@ TWO_SAVES = (
     "print(request_thumbnail(sys.argv[1], sys.argv[2]))\n"
     "print(request_thumbnail(sys.argv[1], sys.argv[2]))\n"
 )
-
-
-@dataclass(frozen=True)
-class TaskUiStack:
-    """A stack with the UI, Redis, one worker and the demo projects."""
-
-    stack: Stack
-    demos: dict[str, DemoLoaded]
-    admin_token: str
-
-
-@pytest.fixture(scope="module")
-def task_ui_stack(
-    make_stack: MakeStack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TaskUiStack]:
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("thumbnail-redis")
-    redis_url = f"redis://127.0.0.1:{port}/0"
-    with (
-        background_process(redis_server_argv(port, workdir, 64), port, workdir / "redis.log"),
-        make_stack(
-            ui=True, DEPICTIO_REDIS_URL=redis_url, DEPICTIO_THUMBNAIL_DELAY_SECONDS="2"
-        ) as stack,
-        running_worker(stack.env, workdir / "worker.log"),
-        httpx.Client(base_url=stack.gateway_url, timeout=30.0) as gateway,
-    ):
-        settings = settings_from_env(stack.env)
-        demos = {d.name: d for d in load_demo(stack.gateway_url, settings, stack.admin_password)}
-        token = access_token(gateway, stack.admin_email, stack.admin_password)
-        yield TaskUiStack(stack, demos, token)
 
 
 def request_twice(stack: Stack, token: str, dashboard_id: str) -> list[str]:

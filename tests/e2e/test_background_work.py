@@ -1,0 +1,158 @@
+"""Background work in a browser, on a stack whose UI runs its background callbacks on a real
+Celery worker over real Redis (DEPICTIO_CELERY_ENABLED): an owner compacts a table from the
+project page and follows the task to its end, admins list recent tasks, viewers get no
+maintenance controls, and the Viewer's CSV export runs on the worker.
+
+Expected values come from the Delta log through the gateway's versions route and from pandas
+on the demo's CSV.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from .accounts import access_token, add_member, register
+from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot, sign_in
+from .conftest import IRIS, TaskUiStack
+
+pytestmark = pytest.mark.timeout(240)
+
+IRIS_CSV = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "iris" / "iris.csv"
+# A task waits for the one worker, which may be busy drawing thumbnails for another test.
+TASK_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def task_page(browser: Browser, task_ui_stack: TaskUiStack) -> Iterator[Page]:
+    """A page of its own (no cookies) on the background-work stack's UI."""
+    context = browser.new_context(
+        base_url=task_ui_stack.stack.ui_url, viewport={"width": 1400, "height": 1000}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def three_commit_table(task_ui_stack: TaskUiStack) -> tuple[str, str]:
+    """(project id, data collection id) of a new project whose table has three small commits
+    (three files for Optimize to compact)."""
+    headers = {"Authorization": f"Bearer {task_ui_stack.admin_token}"}
+    config = (
+        f"name: 'Maintenance {uuid.uuid4().hex[:8]}'\nproject_type: basic\n"
+        "data_collections:\n  - data_collection_tag: readings\n    config:\n"
+        "      type: table\n"
+        "      scan: {mode: single, scan_parameters: {filename: readings.csv}}\n"
+        "      dc_specific_properties: {format: csv}\n"
+    )
+    with httpx.Client(base_url=task_ui_stack.stack.gateway_url, timeout=30.0) as gateway:
+        project = gateway.post(
+            "/api/v1/projects",
+            content=config,
+            headers={**headers, "Content-Type": "application/yaml"},
+        )
+        assert project.status_code == 201, project.text
+        dc_id = str(project.json()["data_collections"][0]["id"])
+        for run in range(3):
+            csv = "site,value\n" + "".join(f"s{run},{run * 10 + i}\n" for i in range(5))
+            uploaded = gateway.post(
+                f"/api/v1/datacollections/{dc_id}/upload",
+                params={"run_id": f"run_{run}", "mode": "append"},
+                content=csv,
+                headers={**headers, "Content-Type": "text/csv"},
+            )
+            assert uploaded.status_code in (200, 201), uploaded.text
+    return str(project.json()["id"]), dc_id
+
+
+def versions(task_ui_stack: TaskUiStack, dc_id: str) -> list[dict[str, object]]:
+    with httpx.Client(base_url=task_ui_stack.stack.gateway_url, timeout=30.0) as gateway:
+        response = gateway.get(
+            f"/api/v1/datacollections/{dc_id}/versions",
+            headers={"Authorization": f"Bearer {task_ui_stack.admin_token}"},
+        )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, object]] = response.json()
+    return items
+
+
+def test_an_owner_optimizes_a_table_and_follows_the_task_then_admins_list_it(
+    task_page: Page, task_ui_stack: TaskUiStack
+) -> None:
+    stack = task_ui_stack.stack
+    project_id, dc_id = three_commit_table(task_ui_stack)
+    before = versions(task_ui_stack, dc_id)
+    assert [v["operation"] for v in before] == ["WRITE"] * 3
+    sign_in(task_page, stack.admin_email, stack.admin_password, f"/projects/{project_id}")
+    card = task_page.locator(f"#dc-{dc_id}")
+    card.get_by_role("button", name="Optimize", exact=True).click()
+    status = card.locator(".dpt-task")
+    expect(status).to_be_visible()
+    expect(card.locator(".dpt-task-succeeded")).to_be_visible(timeout=TASK_TIMEOUT_MS)
+    expect(card.locator(".dpt-task-succeeded")).to_contain_text("files_removed: 3")
+    shot(task_page, "project-optimize-succeeded")
+
+    after = versions(task_ui_stack, dc_id)
+    assert len(after) == len(before) + 1
+    newest = max(after, key=lambda v: int(str(v["version"])))
+    assert str(newest["operation"]).upper() == "OPTIMIZE", newest
+
+    task_page.goto("/admin")
+    rows = task_page.locator("#admin-tasks-table tr", has_text="optimize")
+    expect(rows.first).to_contain_text(dc_id)
+    expect(rows.first).to_contain_text("succeeded")
+    # The duration column: seconds with one decimal.
+    expect(rows.first.locator("td").nth(4)).to_have_text(re.compile(r"^\d+\.\d s$"))
+    shot(task_page, "admin-recent-tasks")
+
+
+def test_viewers_get_no_maintenance_controls_and_cannot_queue_any(
+    task_page: Page, task_ui_stack: TaskUiStack
+) -> None:
+    stack = task_ui_stack.stack
+    project_id, dc_id = three_commit_table(task_ui_stack)
+    with httpx.Client(base_url=stack.gateway_url, timeout=30.0) as gateway:
+        viewer = register(gateway, "task-viewer")
+        add_member(gateway, task_ui_stack.admin_token, project_id, viewer.email, "viewer")
+        viewer_token = access_token(gateway, viewer.email, viewer.password)
+        refused = gateway.post(
+            f"/api/v1/datacollections/{dc_id}/maintenance",
+            json={"operation": "optimize"},
+            headers={"Authorization": f"Bearer {viewer_token}"},
+        )
+    assert refused.status_code == 403, refused.text
+    sign_in(task_page, viewer.email, viewer.password, f"/projects/{project_id}")
+    card = task_page.locator(f"#dc-{dc_id}")
+    expect(card).to_contain_text("value")
+    expect(card.get_by_role("button", name="Optimize")).to_have_count(0)
+    expect(card.get_by_role("button", name="Vacuum")).to_have_count(0)
+    task_page.goto("/admin")
+    expect(task_page.locator("#message-page")).to_contain_text("No access")
+
+
+def test_the_viewers_csv_export_runs_on_the_worker(
+    task_page: Page, task_ui_stack: TaskUiStack
+) -> None:
+    stack = task_ui_stack.stack
+    dashboard_id = task_ui_stack.demos[IRIS].dashboard_id
+    sign_in(task_page, stack.admin_email, stack.admin_password, f"/dashboard/{dashboard_id}")
+    table = task_page.locator("#component-iris_rows")
+    expect(table.locator('[id*="table-caption"]')).to_contain_text("of 150")
+    with task_page.expect_download(timeout=TASK_TIMEOUT_MS) as download:
+        table.get_by_role("button", name="CSV").click()
+    exported = pd.read_csv(download.value.path())
+    expected = pd.read_csv(IRIS_CSV)
+    assert len(exported) == len(expected)
+    assert sorted(exported["sepal.length"]) == sorted(expected["sepal.length"])
+    assert "background_callback_" in task_ui_stack.worker.log_text()
