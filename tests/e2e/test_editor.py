@@ -243,6 +243,10 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     expect(page.locator(".dpt-editor-cell")).to_have_count(4)
     expect(page.locator("#editor-dirty")).to_have_text("Saved")
     assert grid_layout(page) == saved_layout
+    rows = cell(page, "Rows")
+    rows.scroll_into_view_if_needed()
+    expect(rows.locator(".ag-header-cell-text", has_text="individual_id")).to_be_visible()
+    expect(rows.locator(".ag-row").first).to_be_visible()
     assert layout_of(stored(gateway, admin_token, dashboard_id)["document"]) == saved_layout
 
     # Edit the card's title, save again, then restore version 2.
@@ -290,6 +294,10 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     value = page.locator(f"#component-{card} .dpt-card-value")
     expect(value).not_to_have_text("")
     assert float(value.inner_text().replace(",", "")) == round(frame["body_mass_g"].mean(), 4)
+    table = page.locator(f"#component-{ids['Rows']}")
+    table.scroll_into_view_if_needed()
+    expect(table.locator(".ag-row").first).to_be_visible()
+    expect(table).to_contain_text(f"of {len(frame)}")
     shot(page, "editor-imported-in-viewer")
 
 
