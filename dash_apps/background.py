@@ -28,7 +28,7 @@ class BackgroundUnavailable(RuntimeError):
 
 @lru_cache(maxsize=1)
 def _manager() -> CeleryManager:
-    from worker.celery_app import celery_app  # the UI needs Celery only with the flag on
+    from depictio.tasks.celery_app import celery_app  # the UI needs Celery only with the flag on
 
     # Dash keys a job's result by the callback's arguments alone: two visitors sending the
     # same arguments would share one result. A fresh nonce per request keys each job apart

@@ -16,10 +16,10 @@ from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
 from dash_apps.shell import Scheme
 from depictio.config import get_settings
+from depictio.tasks.names import THUMBNAIL
+from depictio.tasks.registry import TasksUnavailable
+from depictio.tasks.submit import submit
 from depictio.v1 import metadata_pb2 as pb
-from worker.registry import TasksUnavailable
-from worker.submit import submit
-from worker.tasks.thumbnails import THUMBNAIL
 
 log = logging.getLogger("dash_apps.thumbnails")
 ROUTE = "/thumbnails/<dashboard_id>/<any(light, dark):scheme>.png"

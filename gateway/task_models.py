@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from depictio.tasks.registry import TaskRecord
 from gateway.models import Input
-from worker.registry import TaskRecord
 
 
 class MaintenanceCreate(Input):

@@ -18,7 +18,7 @@ from celery.signals import worker_ready, worker_shutdown
 from depictio.cli.probes import WORKER_READY_KEY
 from depictio.config import get_settings
 from depictio.logs import configure_logging
-from worker.celery_app import QUEUE, celery_app
+from depictio.tasks.celery_app import QUEUE, celery_app
 
 log = logging.getLogger("worker")
 READY_KEY_TTL_SECONDS = 7 * 24 * 3600

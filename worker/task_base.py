@@ -13,13 +13,10 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from grpc import aio
 
 from depictio.config import Settings, get_settings
-from worker.registry import TaskRegistry, task_registry
+from depictio.tasks.names import TOKEN_HEADER
+from depictio.tasks.registry import TaskRegistry, task_registry
 
 log = logging.getLogger("worker.tasks")
-
-# The message header carrying the task's access token (never a task argument: arguments are
-# logged and kept with results, headers are not).
-TOKEN_HEADER = "depictio_task_token"
 
 
 class DepictioTask(Task):

@@ -1,7 +1,7 @@
 """Background tasks in the Management app: table maintenance an owner starts from the project
 page, with its progress, and the admins' list of recent tasks with durations and errors.
 
-Tasks are queued with `worker.submit` (a token minted for the task, acting for the visitor)
+Tasks are queued with `depictio.tasks.submit` (a token minted for the task, acting for the visitor)
 and followed in the worker's task registry; the pages poll it only while a task is unfinished.
 """
 
@@ -20,9 +20,9 @@ from dash_apps.management.widgets import may_manage, refused, row, table
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity, rpc_message
 from depictio.config import get_settings
-from worker.registry import TaskRecord, TaskState, TasksUnavailable, get_task, recent_tasks
-from worker.submit import submit
-from worker.tasks.maintenance import OPTIMIZE, VACUUM
+from depictio.tasks.names import OPTIMIZE, VACUUM
+from depictio.tasks.registry import TaskRecord, TaskState, TasksUnavailable, get_task, recent_tasks
+from depictio.tasks.submit import submit
 
 POLL_MS = 1000
 ADMIN_POLL_MS = 5000

@@ -10,10 +10,10 @@ from typing import Any
 from depictio.clients.auth import AuthClient
 from depictio.config import Settings, get_settings
 from depictio.rpc.channels import close_channels
+from depictio.tasks.celery_app import celery_app
+from depictio.tasks.names import TOKEN_HEADER
+from depictio.tasks.registry import TaskRecord, task_registry
 from depictio.v1 import auth_pb2
-from worker.celery_app import celery_app
-from worker.registry import TaskRecord, task_registry
-from worker.task_base import TOKEN_HEADER
 
 
 def mint_task_token(

@@ -19,6 +19,9 @@ from kombu.exceptions import OperationalError
 
 from depictio.clients.metadata import ActionName
 from depictio.errors import DepictioError, NotFound, PermissionDenied
+from depictio.tasks.names import INGEST, OPTIMIZE, VACUUM
+from depictio.tasks.registry import TasksUnavailable, get_task, recent_tasks
+from depictio.tasks.submit import submit
 from gateway.errors import ServiceCallError
 from gateway.identity import CurrentUser, Principal, Services
 from gateway.metadata_backend import ERRORS, metadata_as
@@ -28,10 +31,6 @@ from gateway.task_models import (
     TaskPublic,
     TaskSubmitted,
 )
-from worker.registry import TasksUnavailable, get_task, recent_tasks
-from worker.submit import submit
-from worker.tasks.ingest import INGEST
-from worker.tasks.maintenance import OPTIMIZE, VACUUM
 
 T = TypeVar("T")
 router = APIRouter(

@@ -19,8 +19,8 @@ from task_support import TASKS, running_worker, task_record, wait_for_task
 
 from depictio.arrow_ipc import table_to_ipc
 from depictio.config import Settings
-from worker.celery_app import make_celery_app
-from worker.registry import TaskRecord, TaskRegistry
+from depictio.tasks.celery_app import make_celery_app
+from depictio.tasks.registry import TaskRecord, TaskRegistry
 
 pytestmark = pytest.mark.timeout(240)
 ARROW = {"content-type": "application/vnd.apache.arrow.stream"}

@@ -1,1 +1,1 @@
-"""The task modules the worker loads (see worker.celery_app.TASK_MODULES)."""
+"""The task modules the worker loads (see depictio.tasks.celery_app.TASK_MODULES)."""

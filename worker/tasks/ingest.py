@@ -19,10 +19,9 @@ from depictio.cli.local_scan import ScannedRun, scan_project
 from depictio.cli.project_files import ProjectFile, load_project_file, project_plan
 from depictio.cli.reporting import Reporter
 from depictio.cli.supervisor import gateway_url
-from worker.celery_app import celery_app
+from depictio.tasks.celery_app import celery_app
+from depictio.tasks.names import INGEST
 from worker.task_base import DepictioTask
-
-INGEST = "depictio.ingest_project"
 
 
 class IngestRefused(CliFailure):

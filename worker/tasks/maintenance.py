@@ -13,12 +13,11 @@ from typing import Any, TypeVar
 
 from depictio.clients.data import DataClient
 from depictio.rpc.channels import close_channels
-from worker.celery_app import celery_app
+from depictio.tasks.celery_app import celery_app
+from depictio.tasks.names import OPTIMIZE, VACUUM
 from worker.task_base import DepictioTask
 
 T = TypeVar("T")
-OPTIMIZE = "depictio.optimize"
-VACUUM = "depictio.vacuum"
 
 
 def call_data_svc(task: DepictioTask, work: Callable[[DataClient], Awaitable[T]]) -> T:

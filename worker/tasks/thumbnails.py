@@ -14,11 +14,10 @@ from depictio.cli.supervisor import ui_url
 from depictio.clients.metadata import MetadataClient
 from depictio.config import Settings
 from depictio.rpc.channels import close_channels
-from worker.celery_app import celery_app
+from depictio.tasks.celery_app import celery_app
+from depictio.tasks.names import THUMBNAIL
 from worker.task_base import DepictioTask
 from worker.thumbnails import Scheme, render_thumbnails
-
-THUMBNAIL = "depictio.thumbnail"
 
 
 def worker_ui_url(settings: Settings) -> str:
