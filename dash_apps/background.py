@@ -12,8 +12,10 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
+from celery.signals import before_task_publish
 from dash import CeleryManager
 
+from dash_apps.session import ACCESS_COOKIE
 from depictio.config import Settings
 
 # How often the browser asks whether a background callback finished.
@@ -26,9 +28,35 @@ class BackgroundUnavailable(RuntimeError):
     """DEPICTIO_CELERY_ENABLED is on but there is no Redis to run background callbacks on."""
 
 
+BACKGROUND_TASK_PREFIX = "background_callback_"
+
+
+def scrub_background_message(
+    sender: str | None = None,
+    body: Any = None,
+    headers: dict[str, Any] | None = None,
+    **_: Any,
+) -> None:
+    """Keeps only the access cookie in a background callback's message (Dash sends the
+    visitor's every cookie and request header, the refresh token among them), and keeps the
+    arguments out of the worker's log lines."""
+    if not str(sender or "").startswith(BACKGROUND_TASK_PREFIX):
+        return
+    args = body[0] if isinstance(body, tuple | list) and body else None
+    context = args[3] if isinstance(args, tuple | list) and len(args) > 3 else None
+    if isinstance(context, dict):
+        cookies = context.get("cookies") or {}
+        context["cookies"] = {k: v for k, v in cookies.items() if k == ACCESS_COOKIE}
+        context.pop("headers", None)
+    if headers is not None:
+        headers["argsrepr"] = "(a background callback's arguments)"
+
+
 @lru_cache(maxsize=1)
 def _manager() -> CeleryManager:
     from depictio.tasks.celery_app import celery_app  # the UI needs Celery only with the flag on
+
+    before_task_publish.connect(scrub_background_message, weak=False)
 
     # Dash keys a job's result by the callback's arguments alone: two visitors sending the
     # same arguments would share one result. A fresh nonce per request keys each job apart

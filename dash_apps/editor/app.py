@@ -17,6 +17,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import Flask
 
+from dash_apps.background import background_options
 from dash_apps.dashboard_access import AccessRefused, open_dashboard
 from dash_apps.editor import document as edits
 from dash_apps.editor.canvas import render_canvas
@@ -123,7 +124,7 @@ def create_editor(server: Flask, calls: ServiceCalls) -> None:
     register_edits(app)
     register_canvas(app, calls)
     register_stepper(app)
-    register_preview(app, calls)
+    register_preview(app, calls, **background_options(calls.settings))
     register_persistence(app, calls)
 
 

@@ -1,5 +1,6 @@
 """Saving and loading in the Editor: save (a new version), version history with restore, YAML
 export of the saved dashboard and YAML import as a new dashboard of the same project.
+Each new version (a save, a restore) asks the worker to redraw the dashboard's thumbnails.
 
 The server has the last word: its validation errors (unknown columns, options a column's
 type does not allow, a version saved meanwhile by someone else) are shown as it words them.
@@ -19,6 +20,7 @@ from grpc import aio
 
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity, rpc_message
+from dash_apps.thumbnails import request_thumbnail
 from depictio.v1 import metadata_pb2 as pb
 
 
@@ -86,7 +88,8 @@ def register_persistence(app: Dash, calls: ServiceCalls) -> None:
     ) -> Any:
         if not clicks:
             raise PreventUpdate
-        client = calls.metadata(current_identity().token)
+        token = current_identity().token
+        client = calls.metadata(token)
         try:
             stored = calls.run(
                 client.update_dashboard(
@@ -95,6 +98,7 @@ def register_persistence(app: Dash, calls: ServiceCalls) -> None:
             )
         except aio.AioRpcError as exc:
             return no_update, no_update, error(rpc_message(exc))
+        request_thumbnail(token, meta["dashboard_id"])
         state = saved_state(stored)
         message = dmc.Text(f"Saved as version {stored.version}", c="green", id="editor-saved-as")
         return state, state["document"], message
@@ -132,11 +136,13 @@ def register_persistence(app: Dash, calls: ServiceCalls) -> None:
         if not any(clicks) or not isinstance(ctx.triggered_id, dict):
             raise PreventUpdate
         version = int(ctx.triggered_id["version"])
-        client = calls.metadata(current_identity().token)
+        token = current_identity().token
+        client = calls.metadata(token)
         try:
             stored = calls.run(client.restore_dashboard_version(meta["dashboard_id"], version))
         except aio.AioRpcError as exc:
             return (no_update,) * 4 + (error(rpc_message(exc)), no_update, no_update)
+        request_thumbnail(token, meta["dashboard_id"])
         state = saved_state(stored)
         document = state["document"]
         message = dmc.Text(

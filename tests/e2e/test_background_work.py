@@ -1,7 +1,8 @@
 """Background work in a browser, on a stack whose UI runs its background callbacks on a real
 Celery worker over real Redis (DEPICTIO_CELERY_ENABLED): an owner compacts a table from the
 project page and follows the task to its end, admins list recent tasks, viewers get no
-maintenance controls, and the Viewer's CSV export runs on the worker.
+maintenance controls, and the Editor's live preview and the Viewer's CSV export run on the
+worker — whose messages carry no refresh token and whose logs no token at all.
 
 Expected values come from the Delta log through the gateway's versions route and from pandas
 on the demo's CSV.
@@ -21,7 +22,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from .accounts import access_token, add_member, register
 from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot, sign_in
-from .conftest import IRIS, TaskUiStack
+from .conftest import IRIS, PENGUINS, TaskUiStack
+from .editor_steps import add_component, blank_dashboard, choose, penguins
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -155,4 +157,47 @@ def test_the_viewers_csv_export_runs_on_the_worker(
     expected = pd.read_csv(IRIS_CSV)
     assert len(exported) == len(expected)
     assert sorted(exported["sepal.length"]) == sorted(expected["sepal.length"])
-    assert "background_callback_" in task_ui_stack.worker.log_text()
+    log = task_ui_stack.worker.log_text()
+    assert "background_callback_" in log
+    assert_no_session_secret(task_page, log)
+
+
+def background_runs(log: str) -> int:
+    """How many background callbacks the worker finished, by its log."""
+    return sum(
+        1 for line in log.splitlines() if "background_callback_" in line and "succeeded" in line
+    )
+
+
+def assert_no_session_secret(page: Page, log: str) -> None:
+    """Neither session cookie's value reached the worker's log."""
+    secrets = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert {"depictio_access", "depictio_refresh"} <= set(secrets)
+    for name in ("depictio_access", "depictio_refresh"):
+        value = secrets[name]
+        # A JWT's header is the same for every token: look for its own claims.
+        fragment = value.split(".")[1][:24] if value.count(".") == 2 else value[:24]
+        assert fragment not in log, f"{name} is in the worker's log"
+
+
+def test_the_editors_live_preview_runs_on_the_worker(
+    task_page: Page, task_ui_stack: TaskUiStack
+) -> None:
+    stack = task_ui_stack.stack
+    project_id = task_ui_stack.demos[PENGUINS].project_id
+    with httpx.Client(base_url=stack.gateway_url, timeout=30.0) as gateway:
+        dashboard_id = blank_dashboard(
+            gateway, task_ui_stack.admin_token, project_id, f"Preview {uuid.uuid4().hex[:6]}"
+        )
+    before = background_runs(task_ui_stack.worker.log_text())
+    sign_in(task_page, stack.admin_email, stack.admin_password, f"/dashboard-edit/{dashboard_id}")
+    add_component(task_page, "card", "Mean body mass", [("cfg-column", "body_mass_g · numeric")])
+    choose(task_page, "cfg-aggregation", "mean")
+    mean = round(penguins()["body_mass_g"].mean(), 4)
+    expect(task_page.locator("#preview-body .dpt-card-value")).to_have_text(
+        f"{mean:,.4f}".rstrip("0").rstrip("."), timeout=TASK_TIMEOUT_MS
+    )
+    shot(task_page, "editor-preview-on-worker")
+    log = task_ui_stack.worker.log_text()
+    assert background_runs(log) > before
+    assert_no_session_secret(task_page, log)
