@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # How long a callback's outcome may take to show before a check fails.
@@ -13,6 +15,22 @@ TIMEOUT_MS = 20_000
 # How long a page may take to load: a fresh context fetches and compiles every script anew,
 # which on a busy machine takes a while.
 NAVIGATION_TIMEOUT_MS = 45_000
+
+
+@contextmanager
+def fresh_page(
+    browser: Browser, base_url: str, width: int = 1280, height: int = 900
+) -> Iterator[Page]:
+    """A page in a browser context of its own (no cookies) on `base_url`, with the tests'
+    timeouts; the context is closed when the block ends."""
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def shot(page: Page, name: str) -> Path:

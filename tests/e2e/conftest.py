@@ -10,14 +10,14 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from conftest import MakeStack, Stack, settings_from_env
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from task_support import WorkerProcess, private_redis, running_worker
 
 from depictio.cli.demo import DemoLoaded, load_demo
 from depictio.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 
 from .accounts import Account, access_token, add_member, register
-from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot
+from .browser import fresh_page, shot
 
 IRIS = "Iris (demo)"
 PENGUINS = "Palmer penguins (demo)"
@@ -188,15 +188,8 @@ def pytest_runtest_makereport(
 def page(browser: Browser, ui_stack: UiStack, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a browser context of its own (no cookies), on the UI's base URL; a
     screenshot of it is kept when the test fails."""
-    context = browser.new_context(base_url=ui_stack.ui_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    opened = context.new_page()
-    try:
+    with fresh_page(browser, ui_stack.ui_url) as opened:
         yield opened
-    finally:
         report = request.node.stash.get(CALL_REPORT, None)
         if report is not None and report.failed:
             shot(opened, f"{request.node.name}-failure")
-        context.close()

@@ -21,9 +21,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .accounts import access_token, add_member, register
-from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot, sign_in
+from .browser import fresh_page, shot, sign_in
 from .conftest import IRIS, PENGUINS, TaskUiStack
 from .editor_steps import add_component, blank_dashboard, choose, penguins
+from .small_tables import three_commit_table
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -35,47 +36,8 @@ TASK_TIMEOUT_MS = 90_000
 @pytest.fixture
 def task_page(browser: Browser, task_ui_stack: TaskUiStack) -> Iterator[Page]:
     """A page of its own (no cookies) on the background-work stack's UI."""
-    context = browser.new_context(
-        base_url=task_ui_stack.stack.ui_url, viewport={"width": 1400, "height": 1000}
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with fresh_page(browser, task_ui_stack.stack.ui_url, 1400, 1000) as page:
         yield page
-    finally:
-        context.close()
-
-
-def three_commit_table(task_ui_stack: TaskUiStack) -> tuple[str, str]:
-    """(project id, data collection id) of a new project whose table has three small commits
-    (three files for Optimize to compact)."""
-    headers = {"Authorization": f"Bearer {task_ui_stack.admin_token}"}
-    config = (
-        f"name: 'Maintenance {uuid.uuid4().hex[:8]}'\nproject_type: basic\n"
-        "data_collections:\n  - data_collection_tag: readings\n    config:\n"
-        "      type: table\n"
-        "      scan: {mode: single, scan_parameters: {filename: readings.csv}}\n"
-        "      dc_specific_properties: {format: csv}\n"
-    )
-    with httpx.Client(base_url=task_ui_stack.stack.gateway_url, timeout=30.0) as gateway:
-        project = gateway.post(
-            "/api/v1/projects",
-            content=config,
-            headers={**headers, "Content-Type": "application/yaml"},
-        )
-        assert project.status_code == 201, project.text
-        dc_id = str(project.json()["data_collections"][0]["id"])
-        for run in range(3):
-            csv = "site,value\n" + "".join(f"s{run},{run * 10 + i}\n" for i in range(5))
-            uploaded = gateway.post(
-                f"/api/v1/datacollections/{dc_id}/upload",
-                params={"run_id": f"run_{run}", "mode": "append"},
-                content=csv,
-                headers={**headers, "Content-Type": "text/csv"},
-            )
-            assert uploaded.status_code in (200, 201), uploaded.text
-    return str(project.json()["id"]), dc_id
 
 
 def versions(task_ui_stack: TaskUiStack, dc_id: str) -> list[dict[str, object]]:
@@ -93,7 +55,9 @@ def test_an_owner_optimizes_a_table_and_follows_the_task_then_admins_list_it(
     task_page: Page, task_ui_stack: TaskUiStack
 ) -> None:
     stack = task_ui_stack.stack
-    project_id, dc_id = three_commit_table(task_ui_stack)
+    project_id, dc_id = three_commit_table(
+        task_ui_stack.stack.gateway_url, task_ui_stack.admin_token
+    )
     before = versions(task_ui_stack, dc_id)
     assert [v["operation"] for v in before] == ["WRITE"] * 3
     sign_in(task_page, stack.admin_email, stack.admin_password, f"/projects/{project_id}")
@@ -123,7 +87,9 @@ def test_viewers_get_no_maintenance_controls_and_cannot_queue_any(
     task_page: Page, task_ui_stack: TaskUiStack
 ) -> None:
     stack = task_ui_stack.stack
-    project_id, dc_id = three_commit_table(task_ui_stack)
+    project_id, dc_id = three_commit_table(
+        task_ui_stack.stack.gateway_url, task_ui_stack.admin_token
+    )
     with httpx.Client(base_url=stack.gateway_url, timeout=30.0) as gateway:
         viewer = register(gateway, "task-viewer")
         add_member(gateway, task_ui_stack.admin_token, project_id, viewer.email, "viewer")

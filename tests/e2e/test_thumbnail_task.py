@@ -15,7 +15,7 @@ from conftest import Stack
 from playwright.sync_api import Browser, Page, expect
 from task_support import wait_for_task
 
-from .browser import NAVIGATION_TIMEOUT_MS, TIMEOUT_MS, shot, sign_in
+from .browser import fresh_page, shot, sign_in
 from .conftest import IRIS, PENGUINS, TaskUiStack
 
 pytestmark = pytest.mark.timeout(240)
@@ -68,11 +68,7 @@ def test_after_a_save_the_thumbnail_appears_in_the_dashboards_list(
     assert record["result"]["stored"] == {"light": True, "dark": True}
     assert record["result"]["dashboard_version"] == 1
 
-    context = browser.new_context(base_url=stack.ui_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with fresh_page(browser, stack.ui_url) as page:
         sign_in(page, stack.admin_email, stack.admin_password, "/dashboards")
         expect_picture(page, iris, "light")
         expect(page.locator(f"div#dashboard-thumbnail-{penguins}")).to_have_class(
@@ -80,9 +76,9 @@ def test_after_a_save_the_thumbnail_appears_in_the_dashboards_list(
         )
         shot(page, "dashboards-list-thumbnails-light")
 
-        context.add_cookies([{"name": "depictio_scheme", "value": "dark", "url": stack.ui_url}])
+        page.context.add_cookies(
+            [{"name": "depictio_scheme", "value": "dark", "url": stack.ui_url}]
+        )
         page.reload()
         expect_picture(page, iris, "dark")
         shot(page, "dashboards-list-thumbnails-dark")
-    finally:
-        context.close()

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from depictio.cli.demo import load_demo
 
 from .accounts import access_token
-from .browser import TIMEOUT_MS, shot, sign_in
+from .browser import fresh_page, shot, sign_in
 from .conftest import People, UiStack
 
 pytestmark = pytest.mark.timeout(180)
@@ -263,10 +263,7 @@ def test_public_mode_shows_public_dashboards_to_anonymous_visitors_read_only(
     browser: Browser, public_mode: tuple[str, dict[str, Any]]
 ) -> None:
     ui_url, iris = public_mode
-    context = browser.new_context(base_url=ui_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with fresh_page(browser, ui_url) as page:
         page.goto(f"/dashboard/{iris['dashboard_id']}")
         expect(page.locator("#component-flower_count .dpt-card-value")).to_have_text("150")
         expect(page.locator("#nav-sign-in")).to_be_visible()
@@ -282,5 +279,3 @@ def test_public_mode_shows_public_dashboards_to_anonymous_visitors_read_only(
         page.goto(f"/dashboard-edit/{iris['dashboard_id']}")
         expect(page.locator("#message-page")).to_contain_text("Sign in")
         expect(page.locator("#editor-title")).to_have_count(0)
-    finally:
-        context.close()
