@@ -15,8 +15,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from grpc import aio
 from redis.exceptions import RedisError
 
-from dash_apps.management.projects import data_collections
-from dash_apps.management.widgets import may_manage, refused, row, table
+from dash_apps.management.widgets import refused, row, table
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity, rpc_message
 from depictio.config import get_settings
@@ -149,18 +148,16 @@ def recent_tasks_table() -> Any:
     )
 
 
-def _may_maintain(calls: ServiceCalls, token: str, project_id: str, dc_id: str) -> str:
-    """Why the visitor may not maintain this data collection's table; '' when they may."""
-    identity = current_identity()
+def _may_maintain(calls: ServiceCalls, token: str, dc_id: str) -> str:
+    """Why the visitor may not maintain this data collection's table ('' when they may): the
+    gateway's maintenance route asks metadata_svc the same question."""
     try:
-        project = calls.run(calls.metadata(token).get_project(project_id))
+        decision = calls.run(calls.metadata(token).check_access("manage", data_collection_id=dc_id))
     except aio.AioRpcError as exc:
         return rpc_message(exc)
-    if not may_manage(project.caller_role, identity):
-        return "only the project's owners may optimize or vacuum its tables"
-    if dc_id not in {dc.id for dc in data_collections(project)}:
-        return f"data collection {dc_id} is not in this project"
-    return ""
+    if decision.allowed:
+        return ""
+    return decision.reason or "only the project's owners may optimize or vacuum its tables"
 
 
 def register_tasks(app: Dash, calls: ServiceCalls) -> None:
@@ -172,15 +169,14 @@ def register_tasks(app: Dash, calls: ServiceCalls) -> None:
         Output("project-task-feedback", "children"),
         Input({"type": "dc-maintenance", "operation": ALL, "dc": ALL}, "n_clicks"),
         State("project-tasks", "data"),
-        State("project-detail-id", "data"),
         prevent_initial_call=True,
     )
-    def start(_clicks: Any, tasks: dict[str, str] | None, project_id: str) -> Any:
+    def start(_clicks: Any, tasks: dict[str, str] | None) -> Any:
         trigger = ctx.triggered_id
         if trigger is None or not (ctx.triggered and ctx.triggered[0]["value"]):
             return no_update, no_update, no_update
         token = current_identity().token
-        refusal = _may_maintain(calls, token, project_id, trigger["dc"])
+        refusal = _may_maintain(calls, token, trigger["dc"])
         if refusal:
             return no_update, no_update, refused(refusal, "project-task-refused")
         name, _, _ = OPERATIONS[trigger["operation"]]

@@ -10,6 +10,7 @@ on the demo's CSV.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -107,6 +108,31 @@ def test_viewers_get_no_maintenance_controls_and_cannot_queue_any(
     expect(card.get_by_role("button", name="Vacuum")).to_have_count(0)
     task_page.goto("/admin")
     expect(task_page.locator("#message-page")).to_contain_text("No access")
+
+    # The button's callback, called by hand with the viewer's cookies, refuses too.
+    button = {"dc": dc_id, "operation": "optimize", "type": "dc-maintenance"}
+    answer = task_page.request.post(
+        "/_dash-update-component",
+        data={
+            "output": "..project-tasks.data...project-tasks-poll.disabled..."
+            "project-task-feedback.children..",
+            "outputs": [
+                {"id": "project-tasks", "property": "data"},
+                {"id": "project-tasks-poll", "property": "disabled"},
+                {"id": "project-task-feedback", "property": "children"},
+            ],
+            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+            "state": [{"id": "project-tasks", "property": "data", "value": {}}],
+            "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"],
+        },
+    )
+    assert answer.ok, answer.text()
+    response = answer.json()["response"]
+    assert "project-tasks" not in response
+    assert "owner" in json.dumps(response["project-task-feedback"]).lower()
+    with httpx.Client(base_url=stack.gateway_url, timeout=30.0) as gateway:
+        mine = gateway.get("/api/v1/tasks", headers={"Authorization": f"Bearer {viewer_token}"})
+    assert mine.status_code == 200 and mine.json() == []
 
 
 def test_the_viewers_csv_export_runs_on_the_worker(
