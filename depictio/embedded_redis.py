@@ -17,8 +17,9 @@ def redis_server_binary() -> str:
 
 
 def redis_server_argv(port: int, workdir: Path, max_memory_mb: int) -> list[str]:
-    """A redis-server on loopback `port` that evicts least recently used keys beyond
-    `max_memory_mb` and never writes snapshots (it holds caches and task queues only)."""
+    """A redis-server on loopback `port` that never writes snapshots and, beyond
+    `max_memory_mb`, evicts the least recently used of the keys that expire anyway (cached
+    query results, task records and results) — never the task queues, which do not expire."""
     return [
         redis_server_binary(),
         "--port", str(port),
@@ -27,5 +28,5 @@ def redis_server_argv(port: int, workdir: Path, max_memory_mb: int) -> list[str]
         "--appendonly", "no",
         "--dir", str(workdir),
         "--maxmemory", f"{max_memory_mb}mb",
-        "--maxmemory-policy", "allkeys-lru",
+        "--maxmemory-policy", "volatile-lru",
     ]  # fmt: skip

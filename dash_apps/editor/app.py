@@ -29,7 +29,7 @@ from dash_apps.editor.stepper import FIELDS, field_values, register_stepper, spe
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
 from dash_apps.shell import current_scheme, dash_app, message_page
-from dash_apps.viewer.clientside import FILTER_STATE
+from dash_apps.viewer.clientside import register_filter_state
 from depictio.dashboards.models import DashboardDocument
 
 PREFIX = "/dashboard-edit/"
@@ -155,17 +155,7 @@ def register_browser_side(app: Dash) -> None:
         Input("editor-saved", "data"),
         prevent_initial_call=True,
     )
-    app.clientside_callback(
-        FILTER_STATE,
-        Output("filter-state", "data"),
-        Input({"type": "filter-select", "id": ALL}, "value"),
-        Input({"type": "filter-value", "id": ALL}, "value"),
-        Input({"type": "filter-checked", "id": ALL}, "checked"),
-        Input({"type": "figure", "id": ALL}, "selectedData"),
-        Input({"type": "table", "id": ALL}, "selectedRows"),
-        State("filter-state", "data"),
-        prevent_initial_call=True,
-    )
+    register_filter_state(app)
 
 
 def structural_edit(

@@ -114,8 +114,9 @@ function(clicks, current) {
 """
 
 
-def register_clientside(app: Dash) -> None:
-    """Registers the browser-side callbacks on the Viewer app."""
+def register_filter_state(app: Dash) -> None:
+    """The one store of filter values, kept by the browser from every control and selection
+    (the Viewer's and the Editor's canvas alike)."""
     app.clientside_callback(
         FILTER_STATE,
         Output("filter-state", "data"),
@@ -127,6 +128,11 @@ def register_clientside(app: Dash) -> None:
         State("filter-state", "data"),
         prevent_initial_call=True,
     )
+
+
+def register_clientside(app: Dash) -> None:
+    """Registers the browser-side callbacks on the Viewer app."""
+    register_filter_state(app)
     app.clientside_callback(
         RESET,
         Output({"type": "filter-select", "id": ALL}, "value"),

@@ -205,10 +205,10 @@ def test_up_serves_prints_generated_admin_once_and_stops_cleanly_on_sigterm(
         )
         assert login.status_code == 200, login.text
 
-    # The private Redis of the embedded defaults: memory-bounded with LRU eviction.
+    # The private Redis of the embedded defaults: memory-bounded, evicting expiring keys only.
     cache = redis.Redis(port=int(start_up.env["DEPICTIO_EMBEDDED_REDIS_PORT"]))
     assert cache.config_get("maxmemory")["maxmemory"] == str(256 * 1024 * 1024)
-    assert cache.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
+    assert cache.config_get("maxmemory-policy")["maxmemory-policy"] == "volatile-lru"
     cache.close()
     assert f"redis://127.0.0.1:{start_up.env['DEPICTIO_EMBEDDED_REDIS_PORT']}/0" in up.output
 
