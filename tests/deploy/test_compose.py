@@ -100,6 +100,14 @@ def test_storage_is_shared_s3_and_the_cache_is_bounded_lru() -> None:
         assert "noeviction" in broker, f"{client}'s Celery broker must never evict tasks"
 
 
+def test_the_ui_and_the_workers_agree_on_background_callbacks() -> None:
+    flags = {
+        client: depictio_services()[service_running(client)][1]["DEPICTIO_CELERY_ENABLED"]
+        for client in ("dash_apps", "worker")
+    }
+    assert flags == {"dash_apps": "true", "worker": "true"}, flags
+
+
 def test_mongo_is_a_replica_set() -> None:
     services = compose()["services"]
     assert "--replSet" in services["mongo"]["command"]
