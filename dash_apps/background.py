@@ -8,7 +8,9 @@ it knows; the callback finds the visitor in the cookies its context carries
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +31,37 @@ class BackgroundUnavailable(RuntimeError):
 
 
 BACKGROUND_TASK_PREFIX = "background_callback_"
+RUNNING_STATES = ("PENDING", "RECEIVED", "STARTED", "RETRY", "PROGRESS")
+# How long after a job succeeded its result is still waited for (it is written before then).
+SUCCEEDED_GRACE_SECONDS = 30.0
+
+
+class WorkerCallbacks(CeleryManager):
+    """Dash's Celery manager without its lost-result race.
+
+    On each poll Dash reads the job's result, then asks whether the job still runs, and takes a
+    job that is neither running nor has a result for cancelled. A job that finishes between
+    the two reads (likely on a busy machine) would so lose its result. A job that succeeded
+    wrote its result before it finished, so it counts as running until the next poll reads it.
+    """
+
+    def job_running(self, job: Any) -> bool:
+        task = self.get_task(job)
+        if task is None:
+            return False
+        status = task.status
+        if status in RUNNING_STATES:
+            return True
+        if status != "SUCCESS":
+            return False
+        done = task.date_done
+        if isinstance(done, str):
+            done = datetime.fromisoformat(done)
+        if done is None:
+            return False
+        if done.tzinfo is None:
+            done = done.replace(tzinfo=UTC)
+        return (datetime.now(UTC) - done).total_seconds() < SUCCEEDED_GRACE_SECONDS
 
 
 def scrub_background_message(
@@ -53,7 +86,7 @@ def scrub_background_message(
 
 
 @lru_cache(maxsize=1)
-def _manager() -> CeleryManager:
+def _manager() -> WorkerCallbacks:
     from depictio.tasks.celery_app import celery_app  # the UI needs Celery only with the flag on
 
     before_task_publish.connect(scrub_background_message, weak=False)
@@ -61,9 +94,23 @@ def _manager() -> CeleryManager:
     # Dash keys a job's result by the callback's arguments alone: two visitors sending the
     # same arguments would share one result. A fresh nonce per request keys each job apart
     # (the browser then polls with the key it was handed, which Dash signs).
-    return CeleryManager(
+    return WorkerCallbacks(
         celery_app, cache_by=[lambda: uuid.uuid4().hex], expire=RESULT_EXPIRY_SECONDS
     )
+
+
+def signing_secret(settings: Settings) -> str:
+    """The secret Dash signs background-callback handles with, for the UI's Flask server.
+
+    Dash signs a handle with the secret of whichever of the server's apps it takes for the
+    current one — which, with three apps on one server, need not be the app that signed it. A
+    server-wide secret (Flask's `secret_key`, which Dash prefers) makes them all agree; with
+    background callbacks on it lives in Redis, so every UI replica agrees too.
+    """
+    if not settings.celery_enabled:
+        return secrets.token_urlsafe(48)
+    stored = _manager().get_or_create_signing_secret(lambda: secrets.token_urlsafe(48))
+    return stored.decode() if isinstance(stored, bytes) else str(stored)
 
 
 def background_options(settings: Settings) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from dash_apps.background import signing_secret
 from dash_apps.editor.app import create_editor
 from dash_apps.management.app import create_management
 from dash_apps.service_calls import ServiceCalls
@@ -20,6 +21,7 @@ def create_server(settings: Settings | None = None) -> Flask:
     """The UI's Flask server with the session hooks and the three apps mounted."""
     settings = settings or get_settings()
     server = Flask("dash_apps")
+    server.secret_key = signing_secret(settings)
     server.config["DEPICTIO_SETTINGS"] = settings
     calls = ServiceCalls(settings)
     SessionCookies(calls, settings).install(server)

@@ -10,6 +10,7 @@ other server callbacks.
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 import dash_mantine_components as dmc
@@ -34,6 +35,7 @@ from dash_apps.viewer.queries import SELECT_LIKE
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 from depictio.clients.data import result_table
 
+log = logging.getLogger("dash_apps.viewer")
 PREFIX = "/dashboard/"
 EXPORT_PAGE_ROWS = 10_000
 EXPORT_MAX_ROWS = 100_000
@@ -287,6 +289,10 @@ def export_csv(
     views = {page_id: TableView(index + 1, view.sort) for index, page_id in enumerate(ids)}
     round_ = fetch(calls, token, page_context, state, ids, views)
     if round_.errors:
+        log.warning(
+            "CSV export failed",
+            extra={"component": cid, "errors": sorted(set(round_.errors.values()))},
+        )
         raise PreventUpdate
     tables = [result_table(round_.results[i]) for i in ids if i in round_.results]
     combined = pa.concat_tables([t for t in tables if t.num_rows] or tables[:1])

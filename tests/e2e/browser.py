@@ -48,3 +48,13 @@ def sign_in(page: Page, email: str, password: str, path: str = "/") -> None:
     page.fill("#sign-in-password", password)
     page.click("#sign-in-submit")
     expect(page.locator("#current-user")).to_have_text(email)
+
+
+def expect_thumbnail(page: Page, dashboard_id: str, scheme: str) -> None:
+    """The list shows the dashboard's picture in `scheme`, loaded (480 pixels wide)."""
+    picture = page.locator(f"img#dashboard-thumbnail-{dashboard_id}")
+    source = re.compile(rf"^/thumbnails/{dashboard_id}/{scheme}\.png\?v=\d+$")
+    expect(picture).to_have_attribute("src", source)
+    page.wait_for_function(
+        f"document.getElementById('dashboard-thumbnail-{dashboard_id}')?.naturalWidth === 480"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .accounts import access_token, add_member, register
-from .browser import fresh_page, shot, sign_in
+from .browser import expect_thumbnail, fresh_page, shot, sign_in
 from .conftest import IRIS, PENGUINS, TaskUiStack
-from .editor_steps import add_component, blank_dashboard, choose, penguins
+from .editor_steps import add_component, blank_dashboard, choose, done, penguins
 from .small_tables import three_commit_table
 
 pytestmark = pytest.mark.timeout(240)
@@ -193,3 +194,16 @@ def test_the_editors_live_preview_runs_on_the_worker(
     log = task_ui_stack.worker.log_text()
     assert background_runs(log) > before
     assert_no_session_secret(task_page, log)
+
+    # Saved, the dashboard gets its thumbnail in the list (drawn by the worker 2 s later).
+    done(task_page, "Mean body mass")
+    task_page.click("#editor-save")
+    expect(task_page.locator("#editor-saved-as")).to_have_text("Saved as version 2")
+    task_page.goto("/dashboards")
+    deadline = time.monotonic() + TASK_TIMEOUT_MS / 1000
+    while not task_page.locator(f"img#dashboard-thumbnail-{dashboard_id}").count():
+        assert time.monotonic() < deadline, "no thumbnail in the list after the save"
+        time.sleep(2)
+        task_page.reload()
+    expect_thumbnail(task_page, dashboard_id, "light")
+    shot(task_page, "dashboards-list-thumbnail-after-editor-save")

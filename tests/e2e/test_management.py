@@ -115,8 +115,8 @@ def test_editor_creates_duplicates_publishes_and_deletes_dashboards_of_their_pro
     page.click("#new-dashboard-create")
     expect(page.locator("#dashboards-feedback")).to_contain_text(f"Created “{title}”")
     created = page.locator("tr", has_text=title)
-    expect(created.locator("td").nth(1)).to_have_text("Iris (demo)")
-    expect(created.locator("td").nth(2)).to_have_text("private", ignore_case=True)
+    expect(created.locator("td").nth(2)).to_have_text("Iris (demo)")
+    expect(created.locator("td").nth(3)).to_have_text("private", ignore_case=True)
     expect(page.locator("#new-dashboard-title")).to_have_value("")
 
     created.get_by_role("button", name="Duplicate").click()
@@ -125,8 +125,8 @@ def test_editor_creates_duplicates_publishes_and_deletes_dashboards_of_their_pro
 
     copy.get_by_role("button", name="Make public").click()
     expect(page.locator("#dashboards-feedback")).to_contain_text("is now public")
-    expect(copy.locator("td").nth(2)).to_have_text("public", ignore_case=True)
-    expect(copy.locator("td").nth(3)).to_have_text("2")
+    expect(copy.locator("td").nth(3)).to_have_text("public", ignore_case=True)
+    expect(copy.locator("td").nth(4)).to_have_text("2")
     shot(page, "dashboards-after-toggle")
 
     copy.get_by_role("button", name="Delete").click()

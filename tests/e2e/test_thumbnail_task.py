@@ -4,7 +4,6 @@ then shows the picture in the visitor's scheme."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import Stack
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from task_support import wait_for_task
 
-from .browser import fresh_page, shot, sign_in
+from .browser import expect_thumbnail, fresh_page, shot, sign_in
 from .conftest import IRIS, PENGUINS, TaskUiStack
 
 pytestmark = pytest.mark.timeout(240)
@@ -42,16 +41,6 @@ def request_twice(stack: Stack, token: str, dashboard_id: str) -> list[str]:
     return done.stdout.strip().splitlines()[-2:]
 
 
-def expect_picture(page: Page, dashboard_id: str, scheme: str) -> None:
-    """The list shows the dashboard's picture in `scheme`, loaded (480 pixels wide)."""
-    picture = page.locator(f"img#dashboard-thumbnail-{dashboard_id}")
-    source = re.compile(rf"^/thumbnails/{dashboard_id}/{scheme}\.png\?v=\d+$")
-    expect(picture).to_have_attribute("src", source)
-    page.wait_for_function(
-        f"document.getElementById('dashboard-thumbnail-{dashboard_id}')?.naturalWidth === 480"
-    )
-
-
 def test_after_a_save_the_thumbnail_appears_in_the_dashboards_list(
     task_ui_stack: TaskUiStack, browser: Browser, tmp_path: Path
 ) -> None:
@@ -70,7 +59,7 @@ def test_after_a_save_the_thumbnail_appears_in_the_dashboards_list(
 
     with fresh_page(browser, stack.ui_url) as page:
         sign_in(page, stack.admin_email, stack.admin_password, "/dashboards")
-        expect_picture(page, iris, "light")
+        expect_thumbnail(page, iris, "light")
         expect(page.locator(f"div#dashboard-thumbnail-{penguins}")).to_have_class(
             "dpt-thumbnail-empty"
         )
@@ -80,5 +69,5 @@ def test_after_a_save_the_thumbnail_appears_in_the_dashboards_list(
             [{"name": "depictio_scheme", "value": "dark", "url": stack.ui_url}]
         )
         page.reload()
-        expect_picture(page, iris, "dark")
+        expect_thumbnail(page, iris, "dark")
         shot(page, "dashboards-list-thumbnails-dark")
