@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from dash_apps.service_calls import ServiceCalls
+from dash_apps.viewer.queries import PROVENANCE_COLUMNS
 from depictio.dashboards.column_rules import (
     FigureRole,
     allowed_aggregations,
@@ -22,7 +23,6 @@ from depictio.dashboards.column_rules import (
 from depictio.v1 import metadata_pb2 as pb
 
 Source = dict[str, Any]
-PROVENANCE = ("depictio_run_id", "depictio_file")
 FIGURE_ROLES: tuple[FigureRole, ...] = ("x", "y", "color", "size")
 
 
@@ -49,7 +49,7 @@ def data_sources(calls: ServiceCalls, token: str, project: pb.Project) -> list[S
                 "workflow": workflow,
                 "tag": tag,
                 "label": f"{workflow} / {tag}" if workflow else tag,
-                "columns": [c for c in columns if c[0] not in PROVENANCE],
+                "columns": [c for c in columns if c[0] not in PROVENANCE_COLUMNS],
             }
         )
     return sources

@@ -30,6 +30,8 @@ AGGREGATIONS: dict[str, data_pb2.Aggregation.ValueType] = {
     "mode": data_pb2.AGGREGATION_MODE,
 }
 SELECT_LIKE = ("select", "multiselect", "segmented_control")
+# The columns every row carries for its provenance, shown only when asked for.
+PROVENANCE_COLUMNS = ("depictio_run_id", "depictio_file")
 
 
 def unique(columns: list[str | None]) -> list[str]:
@@ -110,4 +112,4 @@ def table_columns(spec: dict[str, Any], types: dict[str, str]) -> list[str]:
     """The columns a table shows: its own list, else every column but the provenance ones."""
     if spec.get("columns"):
         return list(spec["columns"])
-    return [c for c in types if c not in ("depictio_run_id", "depictio_file")]
+    return [c for c in types if c not in PROVENANCE_COLUMNS]
