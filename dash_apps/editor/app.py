@@ -185,6 +185,8 @@ def structural_edit(
         return edits.edit_section(document, cid, title=value or ""), tab, False
     if kind == "section-members":
         return edits.edit_section(document, cid, members=value or []), tab, False
+    if kind == "section-collapsed":
+        return edits.edit_section(document, cid, collapsed=bool(value)), tab, False
     if kind == "section-delete":
         return edits.delete_section(document, cid), tab, True
     if kind == "component-duplicate":
@@ -200,6 +202,7 @@ def register_edits(app: Dash) -> None:
     patterns = (
         ("section-title", "value"),
         ("section-members", "value"),
+        ("section-collapsed", "checked"),
         ("section-delete", "n_clicks"),
         ("component-duplicate", "n_clicks"),
         ("component-delete", "n_clicks"),

@@ -114,7 +114,8 @@ def tab_grid(tab: Tab, context: dict[str, Any], round_: Round, scheme: str) -> G
 
 
 def sections_panel(tab: Tab) -> Any:
-    """The tab's filter sections: rename, choose their interactive components, delete."""
+    """The tab's filter sections: rename, choose their interactive components, fold when the
+    dashboard opens, delete."""
     controls = [
         {"value": c.id, "label": c.title or c.id} for c in tab.components if c.type == "interactive"
     ]
@@ -136,6 +137,12 @@ def sections_panel(tab: Tab) -> Any:
                     label="Interactive components",
                     placeholder="none",
                     style={"minWidth": "260px"},
+                ),
+                dmc.Switch(
+                    id={"type": "section-collapsed", "id": section.id},
+                    checked=section.collapsed,
+                    label="Folded when opened",
+                    size="xs",
                 ),
                 dmc.Button(
                     "Delete section",

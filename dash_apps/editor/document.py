@@ -195,15 +195,19 @@ def edit_section(
     section_id: str,
     title: str | None = None,
     members: list[str] | None = None,
+    collapsed: bool | None = None,
 ) -> Document:
-    """A section renamed and/or given its interactive components (in order); a component
-    belongs to one section of its tab at most, so it leaves the others."""
+    """A section renamed, given its interactive components (in order) and/or folded or not
+    when the dashboard opens; a component belongs to one section of its tab at most, so it
+    leaves the others."""
     data = copy.deepcopy(document)
     for tab in data["tabs"]:
         for section in tab["filter_sections"]:
             if section["id"] == section_id:
                 if title is not None:
                     section["title"] = title.strip()
+                if collapsed is not None:
+                    section["collapsed"] = collapsed
                 if members is not None:
                     section["component_ids"] = list(members)
                     for other in tab["filter_sections"]:

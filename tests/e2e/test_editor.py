@@ -162,6 +162,7 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     section.get_by_role("textbox", name="Interactive components").click()
     page.get_by_role("option", name="Species", exact=True).click()
     page.keyboard.press("Escape")
+    section.get_by_role("switch", name="Folded when opened").check()
     expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
 
     # Drag the scatter to the right, widen the card by its resize handle.
@@ -183,7 +184,7 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     assert saved_layout[card]["w"] > before[card]["w"]
     assert saved_layout[card]["h"] > before[card]["h"]
     sections = version2["document"]["tabs"][0]["filter_sections"]
-    assert [s["component_ids"] for s in sections] == [[ids["Species"]]]
+    assert [(s["component_ids"], s["collapsed"]) for s in sections] == [([ids["Species"]], True)]
 
     # Reload: the same places, and nothing unsaved.
     page.reload()
@@ -236,8 +237,14 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     assert imported["project_id"] == ui_stack.penguins.project_id
     link.click()
     expect(page.locator("#dashboard-title")).to_have_text(title)
-    for component_id in ids.values():
-        expect(page.locator(f'[data-component="{component_id}"]')).to_be_visible()
+    for title_, component_id in ids.items():
+        if title_ != "Species":
+            expect(page.locator(f'[data-component="{component_id}"]')).to_be_visible()
+    # The multi-select sits in the section saved as folded: shown once it is opened.
+    species = page.locator(f'[data-component="{ids["Species"]}"]')
+    expect(species).to_be_hidden()
+    page.get_by_role("button", name="Filters", exact=True).click()
+    expect(species).to_be_visible()
     value = page.locator(f"#component-{card} .dpt-card-value")
     expect(value).not_to_have_text("")
     assert float(value.inner_text().replace(",", "")) == round(frame["body_mass_g"].mean(), 4)

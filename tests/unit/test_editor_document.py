@@ -56,6 +56,11 @@ def test_a_component_belongs_to_one_section_and_only_controls_may() -> None:
     document = edits.edit_section(document, "b", title="Bee", members=["species"])
     sections = document["tabs"][0]["filter_sections"]
     assert [(s["title"], s["component_ids"]) for s in sections] == [("A", []), ("Bee", ["species"])]
+    folded = edits.edit_section(document, "b", collapsed=True)["tabs"][0]["filter_sections"]
+    assert [(s["title"], s["component_ids"], s["collapsed"]) for s in folded] == [
+        ("A", [], False),
+        ("Bee", ["species"], True),
+    ]
     document = edits.put_component(document, "main", {"id": "note", "type": "text"})
     with pytest.raises(ValueError, match="no interactive component 'note'"):
         edits.edit_section(document, "a", members=["note"])
