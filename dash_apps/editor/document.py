@@ -128,11 +128,16 @@ def put_component(document: Document, tab_id: str, component: dict[str, Any]) ->
                 return checked(data)
     for tab in data["tabs"]:
         if tab["id"] == tab_id:
-            w, h = DEFAULT_SIZES.get(component["type"], (6, 4))
-            tab["components"].append(component)
-            tab["layout"].append({"i": component["id"], "x": 0, "y": free_row(tab), "w": w, "h": h})
+            append_below(tab, component, DEFAULT_SIZES.get(component["type"], (6, 4)))
             return checked(data)
     raise ValueError(f"no tab '{tab_id}'")
+
+
+def append_below(tab: dict[str, Any], component: dict[str, Any], size: tuple[int, int]) -> None:
+    """Adds the component to the tab, placed (w, h) at the left below every other one."""
+    w, h = size
+    tab["components"].append(component)
+    tab["layout"].append({"i": component["id"], "x": 0, "y": free_row(tab), "w": w, "h": h})
 
 
 def duplicate_component(document: Document, component_id: str) -> Document:
@@ -146,9 +151,8 @@ def duplicate_component(document: Document, component_id: str) -> Document:
             if twin.get("title"):
                 twin["title"] = f"{twin['title']} (copy)"[:200]
             placed = next((i for i in tab["layout"] if i["i"] == component_id), None)
-            w, h = (placed["w"], placed["h"]) if placed else DEFAULT_SIZES[component["type"]]
-            tab["components"].append(twin)
-            tab["layout"].append({"i": twin["id"], "x": 0, "y": free_row(tab), "w": w, "h": h})
+            size = (placed["w"], placed["h"]) if placed else DEFAULT_SIZES[component["type"]]
+            append_below(tab, twin, size)
             return checked(data)
     raise ValueError(f"no component '{component_id}'")
 
