@@ -7,7 +7,9 @@ import queue
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import Literal
 
+import grpc
 import pyarrow as pa
+from grpc import aio
 
 from depictio.arrow_ipc import (
     MAX_CHUNK_BYTES,
@@ -17,6 +19,7 @@ from depictio.arrow_ipc import (
     table_from_chunks,
 )
 from depictio.clients.base import ServiceClient
+from depictio.rpc.channels import blocking_channel
 from depictio.rpc.raw_messages import field_one_view
 from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
 
@@ -157,9 +160,34 @@ class DataClient(ServiceClient):
             yield chunk
 
     async def scan(self, data_collection_id: str, **options: object) -> pa.Table:
-        """The scanned rows as one table (see scan_request for the options)."""
+        """The scanned rows as one table (see scan_request for the options).
+
+        The stream is received whole in a worker thread, on a blocking channel: the event loop
+        is not woken for each of its messages.
+        """
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
-        chunks = [chunk async for chunk in self.scan_chunks(request)]
+        return await asyncio.to_thread(self._scan_blocking, request, self.metadata())
+
+    def _scan_blocking(
+        self, request: data_pb2.ScanRequest, metadata: tuple[tuple[str, str], ...]
+    ) -> pa.Table:
+        scan = blocking_channel(self.target).unary_stream(
+            SCAN_METHOD,
+            request_serializer=data_pb2.ScanRequest.SerializeToString,
+            response_deserializer=lambda data: field_one_view(data, data_pb2.ScanResponse),
+        )
+        call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=metadata or None)
+        try:
+            chunks = list(call)
+        except grpc.RpcError:
+            # The same error an asynchronous call raises, for callers handling one kind.
+            raise aio.AioRpcError(
+                call.code(),
+                aio.Metadata(*call.initial_metadata()),
+                aio.Metadata(*call.trailing_metadata()),
+                call.details(),
+                call.debug_error_string(),
+            ) from None
         return table_from_chunks(chunks)
 
     async def scan_batches(

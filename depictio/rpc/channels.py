@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterable
 
+import grpc
 from grpc import aio
 
 from depictio.rpc.server import MAX_MESSAGE_BYTES
@@ -98,6 +100,24 @@ def channel(target: str) -> aio.Channel:
         existing = aio.insecure_channel(target, options=CHANNEL_OPTIONS)
         _channels[key] = existing
     return existing
+
+
+_blocking_channels: dict[str, grpc.Channel] = {}
+_blocking_guard = threading.Lock()
+
+
+def blocking_channel(target: str) -> grpc.Channel:
+    """The process's blocking channel to `target` (created on first use; thread-safe).
+
+    For calls run whole in a worker thread: receiving a long stream there costs less than in
+    an event loop, which wakes for every message.
+    """
+    with _blocking_guard:
+        existing = _blocking_channels.get(target)
+        if existing is None:
+            existing = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+            _blocking_channels[target] = existing
+        return existing
 
 
 async def close_channels(targets: Iterable[str] | None = None) -> None:
