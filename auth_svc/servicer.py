@@ -140,17 +140,18 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
                 raise Unauthenticated("the API token has been revoked")
         return user
 
-    async def _caller_not_task(self, what: str) -> Doc:
-        """The calling user, refused when the call comes from a background task's token."""
+    async def _caller_not_task(self, action: str) -> Doc:
+        """The calling user, refused when the call comes from a background task's token: a
+        task acts for its user on its job, never on the user's credentials or accounts."""
         identity = require_identity()
         if identity.task_name:
             raise PermissionDenied(
-                f"a background task's token ({identity.task_name}) cannot create {what}"
+                f"a background task's token ({identity.task_name}) cannot {action}"
             )
         return await self._caller()
 
     async def _admin(self) -> Doc:
-        user = await self._caller()
+        user = await self._caller_not_task("manage users")
         if not user.get("is_admin"):
             raise PermissionDenied("admin role required")
         return user
@@ -208,6 +209,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return pb.RefreshResponse(tokens=await self._token_pair(user, session_id))
 
     async def Logout(self, request: pb.LogoutRequest, context: Any) -> pb.LogoutResponse:
+        await self._caller_not_task("sign its user out")
         identity = require_identity()
         session_id = identity.session_id
         if request.refresh_token:
@@ -239,7 +241,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def CreateApiToken(
         self, request: pb.CreateApiTokenRequest, context: Any
     ) -> pb.CreateApiTokenResponse:
-        user = await self._caller_not_task("API tokens")
+        user = await self._caller_not_task("create API tokens")
         name = request.name.strip()
         if not name or len(name) > MAX_TOKEN_NAME:
             raise InvalidArgument(f"name: must be 1 to {MAX_TOKEN_NAME} characters")
@@ -272,7 +274,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def RevokeApiToken(
         self, request: pb.RevokeApiTokenRequest, context: Any
     ) -> pb.RevokeApiTokenResponse:
-        user = await self._caller()
+        user = await self._caller_not_task("revoke API tokens")
         token = await self.store.api_token(request.token_id)
         if token is None or (token["user_id"] != user["_id"] and not user.get("is_admin")):
             raise NotFound(f"token_id: no API token '{request.token_id}'")
@@ -302,7 +304,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def MintTaskToken(
         self, request: pb.MintTaskTokenRequest, context: Any
     ) -> pb.MintTaskTokenResponse:
-        user = await self._caller_not_task("task tokens")
+        user = await self._caller_not_task("mint task tokens")
         task_name = request.task_name.strip()
         if not task_name or len(task_name) > MAX_TOKEN_NAME:
             raise InvalidArgument(f"task_name: must be 1 to {MAX_TOKEN_NAME} characters")

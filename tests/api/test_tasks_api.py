@@ -127,7 +127,7 @@ def test_ingest_is_queued_for_editors_only(gateway: httpx.Client, project: Linke
     assert (record["name"], record["target"]) == ("depictio.ingest_project", project.id)
 
 
-def test_a_task_token_cannot_mint_tokens(
+def test_a_task_token_cannot_mint_tokens_nor_touch_credentials(
     tasks_stack: Stack, gateway: httpx.Client, project: LinkedProject
 ) -> None:
     owner = AuthClient(tasks_stack.auth_addr, token=project.people.owner)
@@ -142,6 +142,25 @@ def test_a_task_token_cannot_mint_tokens(
     assert code_of(lambda: task.create_api_token("from a task")) is (
         grpc.StatusCode.PERMISSION_DENIED
     )
+    # Nor sign its user out, revoke the user's API tokens or (for an admin) manage users.
+    created = run(lambda: owner.create_api_token("kept"))
+    admin = AuthClient(tasks_stack.auth_addr, token=admin_token(tasks_stack))
+    admin_task = AuthClient(
+        tasks_stack.auth_addr,
+        token=run(lambda: admin.mint_task_token("depictio.optimize")).access_token,
+    )
+    refused = {
+        "logout": lambda: task.logout(),
+        "revoke": lambda: task.revoke_api_token(created.token.id),
+        "update user": lambda: admin_task.update_user(minted.user_id, is_active=False),
+        "list users": lambda: admin_task.list_users(),
+    }
+    for what, call in refused.items():
+        assert code_of(call) is grpc.StatusCode.PERMISSION_DENIED, what
+    assert run(owner.get_me).id == minted.user_id  # the owner's own session still works
+    kept = run(lambda: owner.list_api_tokens())
+    assert [t.revoked for t in kept if t.id == created.token.id] == [False]
+    assert run(admin.list_users)
     # Through the gateway: the task token acts for the owner, but cannot queue another task.
     assert gateway.get("/api/v1/auth/me", headers=bearer(minted.access_token)).status_code == 200
     again = maintenance(gateway, project.samples, minted.access_token)
