@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import grpc
 import pyarrow as pa
@@ -163,32 +163,20 @@ class DataClient(ServiceClient):
         """The scanned rows as one table (see scan_request for the options).
 
         The stream is received whole in a worker thread, on a blocking channel: the event loop
-        is not woken for each of its messages.
+        is not woken for each of its messages. Cancelling the await cancels the call.
         """
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
-        return await asyncio.to_thread(self._scan_blocking, request, self.metadata())
-
-    def _scan_blocking(
-        self, request: data_pb2.ScanRequest, metadata: tuple[tuple[str, str], ...]
-    ) -> pa.Table:
         scan = blocking_channel(self.target).unary_stream(
             SCAN_METHOD,
             request_serializer=data_pb2.ScanRequest.SerializeToString,
             response_deserializer=lambda data: field_one_view(data, data_pb2.ScanResponse),
         )
-        call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=metadata or None)
+        call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None)
         try:
-            chunks = list(call)
-        except grpc.RpcError:
-            # The same error an asynchronous call raises, for callers handling one kind.
-            raise aio.AioRpcError(
-                call.code(),
-                aio.Metadata(*call.initial_metadata()),
-                aio.Metadata(*call.trailing_metadata()),
-                call.details(),
-                call.debug_error_string(),
-            ) from None
-        return table_from_chunks(chunks)
+            return await asyncio.to_thread(_table_of_call, call)
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
 
     async def scan_batches(
         self, data_collection_id: str, **options: object
@@ -259,6 +247,22 @@ class DataClient(ServiceClient):
     async def restore(self, data_collection_id: str, version: int) -> int:
         request = data_pb2.RestoreRequest(data_collection_id=data_collection_id, version=version)
         return int((await self.call(self.stub.Restore, request)).version)
+
+
+def _table_of_call(call: Any) -> pa.Table:
+    """The table a blocking Scan call streams; its failure raised as an asynchronous call's
+    would be (AioRpcError), for callers handling one kind."""
+    try:
+        chunks = list(call)
+    except grpc.RpcError:
+        raise aio.AioRpcError(
+            call.code(),
+            aio.Metadata(*call.initial_metadata()),
+            aio.Metadata(*call.trailing_metadata()),
+            call.details(),
+            call.debug_error_string(),
+        ) from None
+    return table_from_chunks(chunks)
 
 
 def _next_batch(reader: pa.ipc.RecordBatchStreamReader) -> pa.RecordBatch | None:
