@@ -201,7 +201,12 @@ def test_the_editors_live_preview_runs_on_the_worker(
     expect(task_page.locator("#editor-saved-as")).to_have_text("Saved as version 2")
     task_page.goto("/dashboards")
     deadline = time.monotonic() + TASK_TIMEOUT_MS / 1000
-    while not task_page.locator(f"img#dashboard-thumbnail-{dashboard_id}").count():
+    while True:
+        # The list is drawn by a callback after the page loads: its entry for the dashboard
+        # (a picture, or a placeholder until one is drawn) is waited for before it is read.
+        task_page.locator(f"#dashboard-thumbnail-{dashboard_id}").wait_for(state="attached")
+        if task_page.locator(f"img#dashboard-thumbnail-{dashboard_id}").count():
+            break
         assert time.monotonic() < deadline, "no thumbnail in the list after the save"
         time.sleep(2)
         task_page.reload()
