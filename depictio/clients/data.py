@@ -251,17 +251,15 @@ class DataClient(ServiceClient):
 
 def _table_of_call(call: Any) -> pa.Table:
     """The table a blocking Scan call streams; its failure raised as an asynchronous call's
-    would be (AioRpcError), for callers handling one kind."""
+    would be (AioRpcError, with its code and details), for callers handling one kind.
+
+    Only the code and details are read: a call cancelled by its caller never gets its debug
+    string or initial metadata, and waiting for them would hold this thread for good.
+    """
     try:
         chunks = list(call)
     except grpc.RpcError:
-        raise aio.AioRpcError(
-            call.code(),
-            aio.Metadata(*call.initial_metadata()),
-            aio.Metadata(*call.trailing_metadata()),
-            call.details(),
-            call.debug_error_string(),
-        ) from None
+        raise aio.AioRpcError(call.code(), aio.Metadata(), aio.Metadata(), call.details()) from None
     return table_from_chunks(chunks)
 
 

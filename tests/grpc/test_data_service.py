@@ -17,6 +17,7 @@ from grpc import aio
 from metadata_support import FIXTURE_ENV, metadata, run
 
 from depictio.arrow_ipc import table_to_ipc
+from depictio.clients import data as data_client
 from depictio.clients.data import result_table
 from depictio.filters import in_filter, python_to_value
 from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
@@ -187,6 +188,46 @@ def test_scan_streams_bounded_messages_with_filter_sort_slice_and_version(
     assert history[0].rows == rows
     run(lambda: editor.write_table(dc, ABUNDANCE, run_id="big", mode="replace_run"))
     assert run(lambda: editor.scan(dc)).num_rows == 2 * ABUNDANCE.num_rows
+
+
+def test_a_scan_cancelled_by_its_caller_cancels_its_call(
+    data_stack: Any, project: LinkedProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`DataClient.scan` receives in a worker thread; cancelling the await cancels the RPC
+    rather than leaving the thread to receive the whole table."""
+    started: list[Any] = []
+    real_channel = data_client.blocking_channel
+
+    class RecordingChannel:
+        def __init__(self, channel: grpc.Channel) -> None:
+            self.channel = channel
+
+        def unary_stream(self, *args: Any, **kwargs: Any) -> Any:
+            method = self.channel.unary_stream(*args, **kwargs)
+
+            def call(*call_args: Any, **call_kwargs: Any) -> Any:
+                started.append(method(*call_args, **call_kwargs))
+                return started[-1]
+
+            return call
+
+    monkeypatch.setattr(
+        data_client, "blocking_channel", lambda target: RecordingChannel(real_channel(target))
+    )
+    viewer = data(data_stack, project.people.viewer)
+
+    async def cancel_a_scan() -> None:
+        scan = asyncio.create_task(viewer.scan(project.abundance))
+        await asyncio.sleep(0)  # the call is made; its answer is milliseconds away
+        scan.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await scan
+
+    run(cancel_a_scan)
+    assert len(started) == 1
+    assert started[0].code() is grpc.StatusCode.CANCELLED
+    # The client still scans afterwards.
+    assert run(lambda: viewer.scan(project.abundance)).num_rows > 0
 
 
 def table_state(stack: Any, token: str, dc: str) -> tuple[int, int]:
