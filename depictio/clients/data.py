@@ -35,6 +35,12 @@ STREAM_TIMEOUT_SECONDS = 600.0
 
 
 SCAN_METHOD = "/depictio.v1.DataService/Scan"
+# Scan's request encoder and response decoder, for asynchronous and blocking channels alike:
+# each response is taken as a view of its IPC chunk (see depictio.rpc.raw_messages).
+SCAN_CODECS: dict[str, Any] = {
+    "request_serializer": data_pb2.ScanRequest.SerializeToString,
+    "response_deserializer": lambda data: field_one_view(data, data_pb2.ScanResponse),
+}
 
 
 async def _aiter(chunks: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
@@ -150,11 +156,7 @@ class DataClient(ServiceClient):
 
     async def scan_chunks(self, request: data_pb2.ScanRequest) -> AsyncIterator[memoryview]:
         """The raw IPC stream chunks of a scan (views of the received messages, no copies)."""
-        scan = self.channel.unary_stream(
-            SCAN_METHOD,
-            request_serializer=data_pb2.ScanRequest.SerializeToString,
-            response_deserializer=lambda data: field_one_view(data, data_pb2.ScanResponse),
-        )
+        scan = self.channel.unary_stream(SCAN_METHOD, **SCAN_CODECS)
         call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None)
         async for chunk in call:
             yield chunk
@@ -166,11 +168,7 @@ class DataClient(ServiceClient):
         is not woken for each of its messages. Cancelling the await cancels the call.
         """
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
-        scan = blocking_channel(self.target).unary_stream(
-            SCAN_METHOD,
-            request_serializer=data_pb2.ScanRequest.SerializeToString,
-            response_deserializer=lambda data: field_one_view(data, data_pb2.ScanResponse),
-        )
+        scan = blocking_channel(self.target).unary_stream(SCAN_METHOD, **SCAN_CODECS)
         call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None)
         try:
             return await asyncio.to_thread(_table_of_call, call)
