@@ -20,6 +20,10 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 TIMEOUT_SECONDS = 60.0
 UPLOAD_TIMEOUT_SECONDS = 1800.0
 PAGE_SIZE = 500
+# Largest piece of an upload body handed to the HTTP client at once. Its socket writes copy
+# what is left of a piece after each partial send, so a piece of tens of MB is copied over and
+# over (measured: 2.7 s of CPU per GB sent in 33 MB pieces, 0.5 s in 1 MiB pieces).
+UPLOAD_PIECE_BYTES = 1024 * 1024
 
 
 class GatewayApi:
@@ -142,7 +146,7 @@ class GatewayApi:
             raise
 
     def upload(
-        self, data_collection_id: str, body: Iterable[bytes], params: dict[str, Any]
+        self, data_collection_id: str, body: Iterable[bytes | memoryview], params: dict[str, Any]
     ) -> dict[str, Any]:
         """Streams an Arrow IPC body into one commit: {version, rows, bytes}."""
         path = f"/api/v1/datacollections/{data_collection_id}/upload"
@@ -151,7 +155,7 @@ class GatewayApi:
                 "POST",
                 path,
                 params=params,
-                content=body,
+                content=bounded_pieces(body, UPLOAD_PIECE_BYTES),
                 headers={"content-type": ARROW_STREAM},
                 timeout=UPLOAD_TIMEOUT_SECONDS,
             )
@@ -180,6 +184,14 @@ class GatewayApi:
 
     def export_dashboard(self, dashboard_id: str) -> str:
         return self.request("GET", f"/api/v1/dashboards/{dashboard_id}/yaml").text
+
+
+def bounded_pieces(chunks: Iterable[bytes | memoryview], size: int) -> Iterator[memoryview]:
+    """`chunks` cut into views of at most `size` bytes (no copies)."""
+    for chunk in chunks:
+        view = memoryview(chunk).cast("B")
+        for start in range(0, len(view), size):
+            yield view[start : start + size]
 
 
 def raise_for_status(response: httpx.Response, method: str, path: str) -> None:

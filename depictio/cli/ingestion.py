@@ -167,28 +167,45 @@ def read_for_upload(item: DataCollectionWork, file: ScannedFile) -> pa.Table:
 
 
 class DrainedSink(io.RawIOBase):
-    """A writable stream whose written bytes are taken out as they come (for IPC chunks)."""
+    """A writable stream whose written bytes are taken out as they come (for IPC chunks).
+
+    Arrow hands a batch's column data over as `pyarrow.Buffer`s: they are kept by reference,
+    not copied. Its small writes (message headers, padding) are copied and gathered.
+    """
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = []
+        self.parts: list[memoryview] = []
+        self.small = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        self.parts.append(bytes(data))
+        if isinstance(data, pa.Buffer):
+            self._gather_small()
+            self.parts.append(memoryview(data).cast("B"))
+        else:
+            self.small += data
         return len(data)
 
-    def drain(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
+    def _gather_small(self) -> None:
+        if self.small:
+            self.parts.append(memoryview(bytes(self.small)))
+            self.small.clear()
+
+    def drain(self) -> list[memoryview]:
+        """What was written since the last drain, in order."""
+        self._gather_small()
+        parts, self.parts = self.parts, []
+        return parts
 
 
 EMPTY_SCHEMA = pa.schema([(RUN_ID_COLUMN, pa.string()), (FILE_COLUMN, pa.string())])
 
 
-def upload_body(item: DataCollectionWork, state: StreamState, upload_task: Any) -> Iterator[bytes]:
+def upload_body(
+    item: DataCollectionWork, state: StreamState, upload_task: Any
+) -> Iterator[memoryview]:
     """The data collection's rows as one Arrow IPC stream, read a file ahead of the upload;
     its end is held back until every data collection's files were read without error."""
     sink = DrainedSink()
@@ -208,9 +225,9 @@ def upload_body(item: DataCollectionWork, state: StreamState, upload_task: Any) 
                 if state.failure is not None:
                     raise UploadsAborted
                 writer.write_batch(batch)
-                chunk = sink.drain()
-                state.bars.advance(upload_task, len(chunk))
-                yield chunk
+                parts = sink.drain()
+                state.bars.advance(upload_task, sum(len(part) for part in parts))
+                yield from parts
     if writer is None:
         # Every file of the affected runs is gone: their rows go too.
         writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), EMPTY_SCHEMA)
@@ -219,7 +236,7 @@ def upload_body(item: DataCollectionWork, state: StreamState, upload_task: Any) 
     if state.failure is not None:
         raise UploadsAborted
     writer.close()
-    yield sink.drain()
+    yield from sink.drain()
 
 
 def upload_one(
