@@ -8,11 +8,11 @@ from data_svc.access import AccessGuard, metadata_access_check
 from data_svc.hot_tables import HotTables
 from data_svc.querying import QueryRunner
 from data_svc.result_cache import ResultCache
-from data_svc.servicer import DataServicer
+from data_svc.servicer import DataServicer, write_table_request
 from data_svc.storage import Storage
 from data_svc.tables import DeltaTables
 from depictio.config import Settings, get_settings
-from depictio.rpc.raw_messages import add_servicer_with_framed_responses
+from depictio.rpc.raw_messages import add_servicer_with_raw_messages
 from depictio.service_main import run_service
 from depictio.v1 import data_pb2_grpc
 
@@ -44,9 +44,14 @@ def main() -> None:
     servicer = build_servicer(settings)
 
     def register(server: aio.Server) -> None:
-        # Scan yields pre-framed ScanResponse bytes (see depictio.rpc.raw_messages).
-        add_servicer_with_framed_responses(
-            data_pb2_grpc.add_DataServiceServicer_to_server, servicer, server, ["Scan"]
+        # Scan yields pre-framed ScanResponse bytes; WriteTable takes its IPC chunks as views
+        # of the received bytes (see depictio.rpc.raw_messages).
+        add_servicer_with_raw_messages(
+            data_pb2_grpc.add_DataServiceServicer_to_server,
+            servicer,
+            server,
+            framed_responses=["Scan"],
+            request_deserializers={"WriteTable": write_table_request},
         )
 
     run_service("data_svc", settings.data_addr, [SERVICE], register)

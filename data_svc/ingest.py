@@ -10,7 +10,7 @@ from enum import StrEnum
 
 import pyarrow as pa
 
-from depictio.arrow_ipc import batches_from_chunks
+from depictio.arrow_ipc import chunk_stream
 from depictio.arrow_types import storable_type, widens_to
 from depictio.errors import FailedPrecondition, InvalidArgument
 
@@ -59,12 +59,31 @@ class WriteSpec:
         return [self.run_id] if self.run_id else sorted(set(self.run_ids))
 
 
-def open_stream(chunks: Iterable[bytes], where: str = "arrow_ipc") -> pa.RecordBatchReader:
-    """A reader of an Arrow IPC stream arriving in chunks (its schema read already)."""
+def open_stream(
+    chunks: Iterable[bytes | memoryview], where: str = "arrow_ipc"
+) -> pa.RecordBatchReader:
+    """A reader of an Arrow IPC stream arriving in chunks (its schema read already).
+
+    Its batches end only once the chunks have ended too: bytes after the stream's end are
+    refused, and chunks that end in error after it (a request stream that broke, or carried a
+    wrong message, after the IPC stream was complete) raise that error, so that such a write
+    commits nothing.
+    """
+    stream = chunk_stream(chunks)
     try:
-        return batches_from_chunks(chunks)
+        reader = pa.ipc.open_stream(pa.PythonFile(stream, mode="r"))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
         raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
+
+    def batches_then_end() -> Iterator[pa.RecordBatch]:
+        yield from reader
+        trailing = stream.read()
+        if trailing:
+            raise InvalidArgument(
+                f"{where}: {len(trailing)} bytes after the end of the Arrow IPC stream"
+            )
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches_then_end())
 
 
 def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
@@ -154,7 +173,7 @@ class ChunkFeed:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._aborted = False
 
-    def put(self, chunk: bytes) -> None:
+    def put(self, chunk: bytes | memoryview) -> None:
         self._queue.put(chunk)
 
     def close(self) -> None:
@@ -164,12 +183,12 @@ class ChunkFeed:
         self._aborted = True
         self._queue.put(self._END)
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[bytes | memoryview]:
         while True:
             item = self._queue.get()
             if item is self._END:
                 if self._aborted:
                     raise StreamAborted("the write stream ended early")
                 return
-            assert isinstance(item, bytes)
+            assert isinstance(item, bytes | memoryview)
             yield item

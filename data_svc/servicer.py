@@ -23,6 +23,7 @@ from data_svc.tables import DeltaTables, WriteResult
 from depictio.clients.metadata import ActionName, MetadataClient
 from depictio.errors import InvalidArgument
 from depictio.rpc.context import current_identity, require_identity
+from depictio.rpc.raw_messages import framed_field_view
 from depictio.tokens import Identity
 from depictio.v1 import data_pb2, data_pb2_grpc
 
@@ -34,6 +35,25 @@ MODES = {
     data_pb2.WRITE_MODE_REPLACE_RUN: Mode.REPLACE_RUN,
     data_pb2.WRITE_MODE_REPLACE_RUNS: Mode.REPLACE_RUNS,
 }
+ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
+
+
+def write_table_request(data: bytes) -> data_pb2.WriteTableRequest | memoryview:
+    """A received WriteTableRequest: an IPC chunk alone (as clients frame it) as a view of the
+    received bytes, anything else parsed."""
+    chunk = framed_field_view(data, ARROW_IPC_FIELD)
+    return chunk if chunk is not None else data_pb2.WriteTableRequest.FromString(data)
+
+
+def ipc_chunk(message: data_pb2.WriteTableRequest | memoryview) -> bytes | memoryview:
+    """The IPC chunk a WriteTableRequest after the first carries."""
+    if isinstance(message, memoryview):
+        return message
+    if message.WhichOneof("part") != "arrow_ipc":
+        raise InvalidArgument("only the first WriteTableRequest may carry a header")
+    return message.arrow_ipc
+
+
 # Largest Arrow stream one WriteTable accepts.
 MAX_WRITE_BYTES = 4 * 1024**3
 
@@ -91,10 +111,13 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
             ) from exc
 
     async def WriteTable(
-        self, request_iterator: AsyncIterator[data_pb2.WriteTableRequest], context: Any
+        self,
+        request_iterator: AsyncIterator[data_pb2.WriteTableRequest | memoryview],
+        context: Any,
     ) -> data_pb2.WriteTableResponse:
+        # Messages come through write_table_request: IPC chunks arrive as memoryviews.
         first = await anext(aiter(request_iterator), None)
-        if first is None or first.WhichOneof("part") != "header":
+        if not isinstance(first, data_pb2.WriteTableRequest) or not first.HasField("header"):
             raise InvalidArgument("the first WriteTableRequest must carry the header")
         header = first.header
         identity, ref = await self.authorize(header.data_collection_id, "write")
@@ -120,14 +143,13 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         received = 0
         try:
             async for message in request_iterator:
-                if message.WhichOneof("part") != "arrow_ipc":
-                    raise InvalidArgument("only the first WriteTableRequest may carry a header")
-                received += len(message.arrow_ipc)
+                chunk = ipc_chunk(message)
+                received += len(chunk)
                 if received > MAX_WRITE_BYTES:
                     raise InvalidArgument(f"the stream exceeds {MAX_WRITE_BYTES} bytes")
                 if writing.done():
                     break  # refused already: its error is raised below
-                feed.put(message.arrow_ipc)
+                feed.put(chunk)
         except BaseException:
             feed.abort()
             with contextlib.suppress(Exception):

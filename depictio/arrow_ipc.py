@@ -79,11 +79,15 @@ class ChunkReader(io.RawIOBase):
         return size
 
 
+def chunk_stream(chunks: Iterable[bytes | memoryview]) -> io.BufferedReader:
+    """The chunks as one binary stream, whose read(n) returns n bytes unless the stream ends,
+    as Arrow expects."""
+    return io.BufferedReader(ChunkReader(chunks), buffer_size=MAX_CHUNK_BYTES)
+
+
 def batches_from_chunks(chunks: Iterable[bytes | memoryview]) -> pa.ipc.RecordBatchStreamReader:
     """A record batch reader over an IPC stream delivered in chunks."""
-    # BufferedReader.read(n) returns n bytes unless the stream ends, as Arrow expects.
-    stream = io.BufferedReader(ChunkReader(chunks), buffer_size=MAX_CHUNK_BYTES)
-    return pa.ipc.open_stream(pa.PythonFile(stream, mode="r"))
+    return pa.ipc.open_stream(pa.PythonFile(chunk_stream(chunks), mode="r"))
 
 
 def table_from_chunks(chunks: Iterable[bytes | memoryview]) -> pa.Table:

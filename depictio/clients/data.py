@@ -20,7 +20,11 @@ from depictio.arrow_ipc import (
 )
 from depictio.clients.base import ServiceClient
 from depictio.rpc.channels import blocking_channel
-from depictio.rpc.raw_messages import field_one_view
+from depictio.rpc.raw_messages import (
+    field_one_view,
+    frame_bytes_field,
+    serialize_framed_or_message,
+)
 from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
 
 ModeName = Literal["append", "overwrite", "replace_run", "replace_runs"]
@@ -42,8 +46,13 @@ SCAN_CODECS: dict[str, Any] = {
     "response_deserializer": lambda data: field_one_view(data, data_pb2.ScanResponse),
 }
 
+WRITE_METHOD = "/depictio.v1.DataService/WriteTable"
+ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
 
-async def _aiter(chunks: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+
+async def _aiter(
+    chunks: Iterable[bytes | memoryview] | AsyncIterable[bytes | memoryview],
+) -> AsyncIterator[bytes | memoryview]:
     """Sync or async chunks, as an async iterator."""
     if isinstance(chunks, AsyncIterable):
         async for chunk in chunks:
@@ -109,23 +118,40 @@ class DataClient(ServiceClient):
         return await self.write_ipc_chunks(header, ipc_chunks(schema, batch_iter))
 
     async def write_ipc_chunks(
-        self, header: data_pb2.WriteHeader, chunks: Iterable[bytes] | AsyncIterable[bytes]
+        self,
+        header: data_pb2.WriteHeader,
+        chunks: Iterable[bytes | memoryview] | AsyncIterable[bytes | memoryview],
     ) -> data_pb2.WriteTableResponse:
         """Sends an Arrow IPC stream, already encoded, after the header, in messages of
         MAX_CHUNK_BYTES (small chunks are gathered, large ones cut) as the chunks arrive."""
 
-        async def requests() -> AsyncIterator[data_pb2.WriteTableRequest]:
+        async def requests() -> AsyncIterator[data_pb2.WriteTableRequest | bytes]:
+            # Chunk messages are framed here (serialized WriteTableRequest{arrow_ipc}): each
+            # byte is copied once into its message, not three times through protobuf.
             yield data_pb2.WriteTableRequest(header=header)
             pending = bytearray()
             async for chunk in _aiter(chunks):
-                pending += chunk
-                while len(pending) >= MAX_CHUNK_BYTES:
-                    yield data_pb2.WriteTableRequest(arrow_ipc=bytes(pending[:MAX_CHUNK_BYTES]))
-                    del pending[:MAX_CHUNK_BYTES]
+                view = memoryview(chunk).cast("B")
+                while view:
+                    if not pending and len(view) >= MAX_CHUNK_BYTES:
+                        yield frame_bytes_field(ARROW_IPC_FIELD, [view[:MAX_CHUNK_BYTES]])
+                        view = view[MAX_CHUNK_BYTES:]
+                        continue
+                    take = MAX_CHUNK_BYTES - len(pending)
+                    pending += view[:take]
+                    view = view[take:]
+                    if len(pending) == MAX_CHUNK_BYTES:
+                        yield frame_bytes_field(ARROW_IPC_FIELD, [pending])
+                        pending.clear()
             if pending:
-                yield data_pb2.WriteTableRequest(arrow_ipc=bytes(pending))
+                yield frame_bytes_field(ARROW_IPC_FIELD, [pending])
 
-        response: data_pb2.WriteTableResponse = await self.stub.WriteTable(
+        write = self.channel.stream_unary(
+            WRITE_METHOD,
+            request_serializer=serialize_framed_or_message,
+            response_deserializer=data_pb2.WriteTableResponse.FromString,
+        )
+        response: data_pb2.WriteTableResponse = await write(
             requests(), timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None
         )
         return response

@@ -257,6 +257,44 @@ def test_refused_writes_leave_the_table_as_it_was(data_stack: Any, project: Link
     assert table_state(data_stack, project.people.editor, dc) == before
 
 
+def test_write_messages_out_of_order_or_past_the_stream_are_refused_and_commit_nothing(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    """A chunk before the header or a second header (protobuf-built messages, not the client's
+    own framing), or bytes after the end of the IPC stream, are refused even when the IPC
+    stream itself was complete; the table is unchanged."""
+    dc = project.samples
+    before = table_state(data_stack, project.people.editor, dc)
+    payload = table_to_ipc(SAMPLES)
+    header = data_pb2.WriteTableRequest(
+        header=data_pb2.WriteHeader(
+            data_collection_id=dc, run_id="r5", mode=data_pb2.WRITE_MODE_APPEND
+        )
+    )
+    chunk = data_pb2.WriteTableRequest(arrow_ipc=payload)
+
+    async def write(messages: list[data_pb2.WriteTableRequest]) -> grpc.RpcError:
+        async with aio.insecure_channel(data_stack.data_addr) as channel:
+            stub = data_pb2_grpc.DataServiceStub(channel)
+            metadata = (("authorization", f"Bearer {project.people.editor}"),)
+            with pytest.raises(aio.AioRpcError) as refused:
+                await stub.WriteTable(iter(messages), timeout=30, metadata=metadata)
+            return refused.value
+
+    chunk_first = asyncio.run(write([chunk, header]))
+    assert chunk_first.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "must carry the header" in (chunk_first.details() or "")
+    second_header = asyncio.run(write([header, chunk, header]))
+    assert second_header.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "only the first" in (second_header.details() or "")
+    editor = data(data_stack, project.people.editor)
+    with pytest.raises(aio.AioRpcError) as trailing:
+        run(lambda: editor.write_ipc_chunks(header.header, [payload, b"more"]))
+    assert trailing.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "4 bytes after the end of the Arrow IPC stream" in (trailing.value.details() or "")
+    assert table_state(data_stack, project.people.editor, dc) == before
+
+
 def test_a_write_cancelled_mid_stream_commits_nothing(
     data_stack: Any, project: LinkedProject
 ) -> None:

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from depictio.rpc.raw_messages import field_one_view, frame_field_one, varint
+from data_svc.servicer import write_table_request
+from depictio.rpc.raw_messages import (
+    field_one_view,
+    frame_bytes_field,
+    frame_field_one,
+    framed_field_view,
+    varint,
+)
 from depictio.v1 import data_pb2
 
 
@@ -38,3 +45,31 @@ def test_unframed_input_falls_back_to_protobuf() -> None:
     )
     assert bytes(field_one_view(twice, data_pb2.ScanResponse)) == b"second"
     assert bytes(field_one_view(b"", data_pb2.ScanResponse)) == b""
+
+
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=5).filter(lambda p: any(p)))
+def test_a_framed_write_chunk_is_the_protobuf_serialization_and_reads_back_as_a_view(
+    parts: list[bytes],
+) -> None:
+    payload = b"".join(parts)
+    expected = data_pb2.WriteTableRequest(arrow_ipc=payload).SerializeToString()
+    framed = frame_bytes_field(2, parts)
+    assert framed == expected
+    received = write_table_request(framed)
+    assert isinstance(received, memoryview)
+    assert bytes(received) == payload
+
+
+def test_other_write_messages_are_parsed_by_protobuf() -> None:
+    header = data_pb2.WriteTableRequest(
+        header=data_pb2.WriteHeader(data_collection_id="dc", run_id="r1")
+    ).SerializeToString()
+    parsed = write_table_request(header)
+    assert isinstance(parsed, data_pb2.WriteTableRequest)
+    assert parsed.header.data_collection_id == "dc"
+    # A chunk written twice in one message: protobuf keeps the last one.
+    twice = frame_bytes_field(2, [b"first"]) + frame_bytes_field(2, [b"second"])
+    parsed = write_table_request(twice)
+    assert isinstance(parsed, data_pb2.WriteTableRequest)
+    assert parsed.arrow_ipc == b"second"
+    assert framed_field_view(frame_bytes_field(1, [b"x"]), 2) is None
