@@ -15,6 +15,7 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, dcc, html
 from flask import Flask, request
 
+from dash_apps.native_builtins import keep_native_builtins
 from dash_apps.session import current_identity
 from depictio.config import AuthMode
 from depictio.tokens import Identity
@@ -149,6 +150,7 @@ def dash_app(
         update_title="",
         suppress_callback_exceptions=True,
     )
+    keep_native_builtins(app)
     single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
 
     def layout() -> dmc.MantineProvider:

@@ -85,6 +85,18 @@ def grid_layout(page: Page) -> dict[str, dict[str, int]]:
     return places
 
 
+def settled_grid_layout(page: Page) -> dict[str, dict[str, int]]:
+    """grid_layout once the items stop moving (after a drag they glide to their places)."""
+    previous = grid_layout(page)
+    for _ in range(50):
+        page.wait_for_timeout(150)
+        current = grid_layout(page)
+        if current == previous:
+            return current
+        previous = current
+    raise AssertionError(f"the grid items kept moving: {previous}")
+
+
 def layout_of(document: dict[str, Any]) -> dict[str, dict[str, int]]:
     return {
         item["i"]: {k: item[k] for k in ("x", "y", "w", "h")}
@@ -166,10 +178,10 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
 
     # Drag the scatter to the right, widen the card by its resize handle.
-    before = grid_layout(page)
+    before = settled_grid_layout(page)
     drag(page, cell(page, "Bills").locator(".dpt-drag-handle"), 300, 0)
     drag(page, cell(page, "Mean body mass").locator(".react-resizable-handle"), 200, 75)
-    moved = grid_layout(page)
+    moved = settled_grid_layout(page)
     page.click("#editor-save")
     expect(page.locator("#editor-saved-as")).to_have_text("Saved as version 2")
     expect(page.locator("#editor-dirty")).to_have_text("Saved")
@@ -190,7 +202,7 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     page.reload()
     expect(page.locator(".dpt-editor-cell")).to_have_count(4)
     expect(page.locator("#editor-dirty")).to_have_text("Saved")
-    assert grid_layout(page) == saved_layout
+    assert settled_grid_layout(page) == saved_layout
     rows = cell(page, "Rows")
     rows.scroll_into_view_if_needed()
     expect(rows.locator(".ag-header-cell-text", has_text="individual_id")).to_be_visible()

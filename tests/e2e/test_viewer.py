@@ -128,6 +128,32 @@ def test_choosing_virginica_filters_every_component(
     shot(page, "viewer-iris-virginica")
 
 
+def test_the_page_keeps_the_browsers_native_parsing_and_trimming_after_dashs_polyfill(
+    page: Page, people: People, ui_stack: UiStack
+) -> None:
+    """Dash's @babel/polyfill swaps parseInt, parseFloat and the String trims for slow copies
+    (Plotly parses every colour with them); the page puts the natives back. The copies are
+    told apart by U+180E, which they take for white space and the natives do not."""
+    sign_in(page, people.viewer.email, people.viewer.password)
+    open_iris(page, ui_stack)
+    assert page.evaluate("() => window._babelPolyfill === true")
+    kept = page.evaluate(
+        r"""() => [
+            Number.isNaN(parseInt("\u180e7")), Number.isNaN(Number.parseInt("\u180e7")),
+            Number.isNaN(parseFloat("\u180e7")), Number.isNaN(Number.parseFloat("\u180e7")),
+            "\u180e".trim() === "\u180e", "\u180e".trimStart() === "\u180e",
+            "\u180e".trimEnd() === "\u180e",
+        ]"""
+    )
+    assert kept == [True] * 7
+    assert page.evaluate("() => [parseInt(' 08'), parseFloat('1.5e3'), ' a '.trim()]") == [
+        8,
+        1500,
+        "a",
+    ]
+    assert scatter_points(page) == len(IRIS)
+
+
 def test_lasso_on_the_scatter_filters_the_table_and_reset_restores_all(
     page: Page, people: People, ui_stack: UiStack
 ) -> None:
