@@ -129,22 +129,26 @@ class DataClient(ServiceClient):
             # Chunk messages are framed here (serialized WriteTableRequest{arrow_ipc}): each
             # byte is copied once into its message, not three times through protobuf.
             yield data_pb2.WriteTableRequest(header=header)
-            pending = bytearray()
+            # One buffer gathers the small chunks (an HTTP body arrives in pieces of ≤ 256 KiB)
+            # for every message, so memory is not allocated afresh for each.
+            pending = bytearray(MAX_CHUNK_BYTES)
+            filled = 0
             async for chunk in _aiter(chunks):
                 view = memoryview(chunk).cast("B")
                 while view:
-                    if not pending and len(view) >= MAX_CHUNK_BYTES:
+                    if not filled and len(view) >= MAX_CHUNK_BYTES:
                         yield frame_bytes_field(ARROW_IPC_FIELD, [view[:MAX_CHUNK_BYTES]])
                         view = view[MAX_CHUNK_BYTES:]
                         continue
-                    take = MAX_CHUNK_BYTES - len(pending)
-                    pending += view[:take]
+                    take = min(MAX_CHUNK_BYTES - filled, len(view))
+                    pending[filled : filled + take] = view[:take]
+                    filled += take
                     view = view[take:]
-                    if len(pending) == MAX_CHUNK_BYTES:
+                    if filled == MAX_CHUNK_BYTES:
                         yield frame_bytes_field(ARROW_IPC_FIELD, [pending])
-                        pending.clear()
-            if pending:
-                yield frame_bytes_field(ARROW_IPC_FIELD, [pending])
+                        filled = 0
+            if filled:
+                yield frame_bytes_field(ARROW_IPC_FIELD, [memoryview(pending)[:filled]])
 
         write = self.channel.stream_unary(
             WRITE_METHOD,
