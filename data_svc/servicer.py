@@ -20,6 +20,7 @@ from data_svc.querying import QueryRunner
 from data_svc.scanning import prefetched, scan_chunks, scan_frame
 from data_svc.storage import TableRef
 from data_svc.tables import DeltaTables, WriteResult
+from depictio.clients.data import ARROW_IPC_FIELD
 from depictio.clients.metadata import ActionName, MetadataClient
 from depictio.errors import InvalidArgument
 from depictio.rpc.context import current_identity, require_identity
@@ -35,7 +36,6 @@ MODES = {
     data_pb2.WRITE_MODE_REPLACE_RUN: Mode.REPLACE_RUN,
     data_pb2.WRITE_MODE_REPLACE_RUNS: Mode.REPLACE_RUNS,
 }
-ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
 
 
 def write_table_request(data: bytes) -> data_pb2.WriteTableRequest | memoryview:

@@ -47,6 +47,7 @@ SCAN_CODECS: dict[str, Any] = {
 }
 
 WRITE_METHOD = "/depictio.v1.DataService/WriteTable"
+# The field of WriteTableRequest that carries IPC chunks (framed by hand on both sides).
 ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
 
 
