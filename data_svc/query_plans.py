@@ -267,14 +267,16 @@ def _with_outlier_whiskers(
     """`stats` with the whiskers of the `outlying` groups computed from the rows."""
     fences = outlying.select([*keys, "low", "high"]).lazy()
     rows = base.join(fences, on=keys, nulls_equal=True) if keys else base.join(fences, how="cross")
-    whiskers = _grouped(
-        rows,
-        keys,
-        [
-            v.filter(v >= pl.col("low")).min().alias("lower"),
-            v.filter(v <= pl.col("high")).max().alias("upper"),
-        ],
-    ).collect(engine="in-memory")
+    # Values outside the fences masked to null, then plain min/max: a grouped aggregation
+    # the streaming engine runs in one pass (a filter inside the aggregation runs per group).
+    inside = rows.select(
+        *keys,
+        lower=pl.when(v >= pl.col("low")).then(v),
+        upper=pl.when(v <= pl.col("high")).then(v),
+    )
+    whiskers = _grouped(inside, keys, [pl.col("lower").min(), pl.col("upper").max()]).collect(
+        engine="streaming"
+    )
     if not keys:
         return stats.with_columns(
             lower_whisker=pl.lit(whiskers["lower"][0]), upper_whisker=pl.lit(whiskers["upper"][0])

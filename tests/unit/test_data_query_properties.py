@@ -254,6 +254,19 @@ def test_box_statistics_match_pandas(
             assert same(row[key], value), (key, row, expected)
 
 
+def test_box_whiskers_include_values_exactly_on_the_fences() -> None:
+    # Hand-checked: group "a" sorted is -10, -2, 4, 5, 6, 7, 8, 20, 30 — q1 = 4, q3 = 8 (ranks
+    # 2 and 6 of 9), so the fences are -2 and 14: -2 is a whisker, -10, 20 and 30 outliers.
+    # Group "b" has no outliers: its whiskers are its min and max.
+    a = [30.0, -2.0, 5.0, 8.0, -10.0, 6.0, 20.0, 4.0, 7.0]
+    b = [1.0, 2.0, 3.0]
+    frame = pl.LazyFrame({"g": ["a"] * len(a) + ["b"] * len(b), "v": a + b})
+    query = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="v", group_by=["g"]))
+    actual, _ = one(frame, common_pb2.Filter(), query)
+    rows = actual.select("g", "q1", "q3", "lower_whisker", "upper_whisker").rows()
+    assert rows == [("a", 4.0, 8.0, -2.0, 8.0), ("b", 1.5, 2.5, 1.0, 3.0)]
+
+
 @PROPERTY
 @given(tables(), filters, st.integers(1, 5))
 def test_distinct_values_match_pandas(
