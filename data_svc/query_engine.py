@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from data_svc.encoding import decoded, logical_schema
 from data_svc.query_plans import Outcome, Plan, check_columns, plan_query, query_columns
 from depictio.arrow_ipc import table_to_ipc
 from depictio.filters import filter_columns, filter_expression, is_empty
@@ -49,7 +50,7 @@ def run_batch(
     version: int,
 ) -> list[data_pb2.ComponentResult]:
     """The results of `queries` (each with its path for error messages), in order."""
-    schema = frame.collect_schema()
+    schema = logical_schema(frame.collect_schema())
     columns: set[str] = set()
     for _, query in queries:
         columns |= query_columns(query, schema)
@@ -73,7 +74,7 @@ def run_batch(
         results.append(
             data_pb2.ComponentResult(
                 id=query.id,
-                arrow_ipc=table_to_ipc(outcome.table.to_arrow()),
+                arrow_ipc=table_to_ipc(decoded(outcome.table).to_arrow()),
                 total_rows=total,
                 sampled=outcome.sampled,
                 truncated=outcome.truncated,

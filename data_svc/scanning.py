@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 import polars as pl
 import pyarrow as pa
 
+from data_svc.encoding import decoded
 from data_svc.query_engine import filtered
 from data_svc.query_plans import check_columns, sort_frame
 from depictio.arrow_ipc import END_OF_STREAM, MAX_CHUNK_BYTES
@@ -38,7 +39,7 @@ def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFra
     plan = sort_frame(filtered(frame, node, needed, "filter"), request.sort)
     if request.offset or request.limit:
         plan = plan.slice(request.offset, request.limit or None)
-    return plan.select(columns)
+    return decoded(plan.select(columns))
 
 
 def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:

@@ -24,6 +24,7 @@ from deltalake import (
 from deltalake.exceptions import DeltaError, TableNotFoundError
 from google.protobuf.message import DecodeError
 
+from data_svc.encoding import decoded, load_encoded
 from data_svc.hot_tables import HotTables
 from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
 from data_svc.specs import arrow_type_name, compute_specs
@@ -127,12 +128,13 @@ class DeltaTables:
     def frame(self, table: DeltaTable) -> pl.LazyFrame:
         """The table's loaded version, lazily: from memory when it is hot (or fits the hot
         budget and is loaded now), else a scan of storage with projection and predicates
-        pushed down."""
+        pushed down. A hot version's repetitive string columns are encoded
+        (data_svc.encoding): whatever leaves data_svc from it is `decoded`."""
         if self.hot is not None:
             actions = pa.table(table.get_add_actions(flatten=True))
             stored = int(pc.sum(actions.column("size_bytes")).as_py() or 0)
             key = (table.table_uri, table.version())
-            found = self.hot.get(key, stored, lambda: pl.scan_delta(table).collect())
+            found = self.hot.get(key, stored, lambda: load_encoded(pl.scan_delta(table)))
             if found is not None:
                 return found.lazy()
         return pl.scan_delta(table)
@@ -257,7 +259,7 @@ class DeltaTables:
                 response.Clear()  # a torn file is recomputed
             if response.version == current and response.columns:
                 return response
-        response = compute_specs(self.frame(table), current)
+        response = compute_specs(decoded(self.frame(table)), current)
         self.store_specs(ref, response)
         return response
 

@@ -114,16 +114,17 @@ def _predicate(
     dtype = schema[name]
     column = pl.col(name)
     op = predicate.WhichOneof("op")
+    text_column = column.cast(pl.String) if isinstance(dtype, pl.Categorical) else column
     if op == "is_null":
         return column.is_null() if predicate.is_null else column.is_not_null()
     if op in ("contains", "starts_with"):
-        if dtype != pl.String:
+        if not _is_string(dtype):
             raise InvalidArgument(f"{where}: {op} needs a string column; {name!r} is {dtype}")
         text = getattr(predicate, op)
         test = (
-            column.str.contains(text, literal=True)
+            text_column.str.contains(text, literal=True)
             if op == "contains"
-            else (column.str.starts_with(text))
+            else (text_column.str.starts_with(text))
         )
         return test.fill_null(False)
     if op == "equals":
@@ -150,11 +151,17 @@ def _membership(column: pl.Expr, dtype: pl.DataType, values: list[Any]) -> pl.Ex
     if dtype.is_numeric():
         floats = dtype.is_float() or any(isinstance(v, float) for v in values)
         target = pl.Float64() if floats else pl.Int64()
-    elif dtype == pl.Categorical:
+    elif _is_string(dtype):
+        # A categorical column is tested against strings as it is: by its codes.
         target = pl.String()
-    if target != dtype:
+    if target != dtype and not isinstance(dtype, pl.Categorical):
         column = column.cast(target)
     return column.is_in(pl.Series(values=values, dtype=target).implode())
+
+
+def _is_string(dtype: pl.DataType) -> bool:
+    """Strings, plain or dictionary-encoded (polars Categorical)."""
+    return dtype == pl.String or isinstance(dtype, pl.Categorical)
 
 
 def _literal(value: common_pb2.Value, dtype: pl.DataType, name: str, where: str) -> Any:
@@ -174,10 +181,11 @@ def _literal(value: common_pb2.Value, dtype: pl.DataType, name: str, where: str)
             return scalar.date()
         if isinstance(dtype, pl.Datetime):
             return scalar if dtype.time_zone else scalar.replace(tzinfo=None)
-    elif dtype in (pl.String, pl.Categorical):
+    elif _is_string(dtype):
         return scalar
+    shown = pl.String() if isinstance(dtype, pl.Categorical) else dtype
     raise InvalidArgument(
-        f"{where}: column {name!r} is {dtype}; a {type(scalar).__name__} value "
+        f"{where}: column {name!r} is {shown}; a {type(scalar).__name__} value "
         f"({scalar!r}) cannot be compared with it"
     )
 

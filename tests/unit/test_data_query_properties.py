@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from data_svc.encoding import encoded
 from data_svc.query_engine import run_batch
 from depictio.arrow_ipc import ipc_to_table
 from depictio.filters import python_to_value
@@ -38,15 +39,23 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
     ).astype({"i": "float64", "f": "float64", "g": "object"})
 
 
-def polars_frame(frame: pd.DataFrame) -> pl.LazyFrame:
+@pytest.fixture(scope="module", params=["as stored", "encoded"])
+def held(request: pytest.FixtureRequest) -> str:
+    """How data_svc holds the table: as storage gives it, or as a hot table with its string
+    column dictionary-encoded (data_svc.encoding)."""
+    return str(request.param)
+
+
+def polars_frame(frame: pd.DataFrame, held: str = "as stored") -> pl.LazyFrame:
     """The same table in polars (pandas holds missing numbers as NaN; polars as null)."""
-    return pl.DataFrame(
+    lazy = pl.DataFrame(
         {
             "g": pl.Series([None if pd.isna(v) else v for v in frame["g"]], dtype=pl.String),
             "i": pl.Series([None if pd.isna(v) else int(v) for v in frame["i"]], dtype=pl.Int64),
             "f": pl.Series([None if pd.isna(v) else v for v in frame["f"]], dtype=pl.Float64),
         }
     ).lazy()
+    return encoded(lazy, ["g"]) if held == "encoded" else lazy
 
 
 def leaf(column: str, **op: Any) -> common_pb2.Filter:
@@ -175,7 +184,7 @@ AGGREGATIONS = {
     tables(), filters, st.booleans(), st.lists(st.floats(0, 1), min_size=1, max_size=3, unique=True)
 )
 def test_aggregations_match_pandas(
-    frame: pd.DataFrame, node: common_pb2.Filter, grouped: bool, quantiles: list[float]
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter, grouped: bool, quantiles: list[float]
 ) -> None:
     aggregations = [getattr(data_pb2, f"AGGREGATION_{name.upper()}") for name in AGGREGATIONS]
     query = data_pb2.ComponentQuery(
@@ -186,7 +195,7 @@ def test_aggregations_match_pandas(
             quantiles=quantiles,
         )
     )
-    actual, result = one(polars_frame(frame), node, query)
+    actual, result = one(polars_frame(frame, held), node, query)
     kept = frame[expected_mask(frame, node)]
     assert result.total_rows == len(kept)
     groups = list(kept.groupby("g", dropna=False, sort=True)) if grouped else [(None, kept)]
@@ -209,9 +218,11 @@ def test_aggregations_match_pandas(
 
 @PROPERTY
 @given(tables(), filters, st.integers(1, 12))
-def test_histogram_matches_numpy(frame: pd.DataFrame, node: common_pb2.Filter, bins: int) -> None:
+def test_histogram_matches_numpy(
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter, bins: int
+) -> None:
     query = data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="f", bins=bins))
-    actual, _ = one(polars_frame(frame), node, query)
+    actual, _ = one(polars_frame(frame, held), node, query)
     kept = frame[expected_mask(frame, node)]["f"].dropna().to_numpy(dtype=float)
     if kept.size == 0:
         assert actual.height == 0
@@ -225,12 +236,12 @@ def test_histogram_matches_numpy(frame: pd.DataFrame, node: common_pb2.Filter, b
 @PROPERTY
 @given(tables(), filters, st.booleans())
 def test_box_statistics_match_pandas(
-    frame: pd.DataFrame, node: common_pb2.Filter, grouped: bool
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter, grouped: bool
 ) -> None:
     query = data_pb2.ComponentQuery(
         box=data_pb2.BoxQuery(column="i", group_by=["g"] if grouped else [])
     )
-    actual, _ = one(polars_frame(frame), node, query)
+    actual, _ = one(polars_frame(frame, held), node, query)
     kept = frame[expected_mask(frame, node)]
     groups = list(kept.groupby("g", dropna=False, sort=True)) if grouped else [(None, kept)]
     assert actual.height == len(groups)
@@ -254,13 +265,14 @@ def test_box_statistics_match_pandas(
             assert same(row[key], value), (key, row, expected)
 
 
-def test_box_whiskers_include_values_exactly_on_the_fences() -> None:
+def test_box_whiskers_include_values_exactly_on_the_fences(held: str) -> None:
     # Hand-checked: group "a" sorted is -10, -2, 4, 5, 6, 7, 8, 20, 30 — q1 = 4, q3 = 8 (ranks
     # 2 and 6 of 9), so the fences are -2 and 14: -2 is a whisker, -10, 20 and 30 outliers.
     # Group "b" has no outliers: its whiskers are its min and max.
     a = [30.0, -2.0, 5.0, 8.0, -10.0, 6.0, 20.0, 4.0, 7.0]
     b = [1.0, 2.0, 3.0]
     frame = pl.LazyFrame({"g": ["a"] * len(a) + ["b"] * len(b), "v": a + b})
+    frame = encoded(frame, ["g"]) if held == "encoded" else frame
     query = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="v", group_by=["g"]))
     actual, _ = one(frame, common_pb2.Filter(), query)
     rows = actual.select("g", "q1", "q3", "lower_whisker", "upper_whisker").rows()
@@ -270,10 +282,10 @@ def test_box_whiskers_include_values_exactly_on_the_fences() -> None:
 @PROPERTY
 @given(tables(), filters, st.integers(1, 5))
 def test_distinct_values_match_pandas(
-    frame: pd.DataFrame, node: common_pb2.Filter, limit: int
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter, limit: int
 ) -> None:
     query = data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="g", limit=limit))
-    actual, result = one(polars_frame(frame), node, query)
+    actual, result = one(polars_frame(frame, held), node, query)
     counts = frame[expected_mask(frame, node)]["g"].dropna().value_counts()
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     assert actual.rows() == ordered[:limit]
@@ -283,13 +295,13 @@ def test_distinct_values_match_pandas(
 @PROPERTY
 @given(tables(), filters, st.integers(1, 8), st.booleans())
 def test_top_n_matches_pandas(
-    frame: pd.DataFrame, node: common_pb2.Filter, n: int, largest: bool
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter, n: int, largest: bool
 ) -> None:
     order = data_pb2.SORT_ORDER_DESCENDING if largest else data_pb2.SORT_ORDER_ASCENDING
     query = data_pb2.ComponentQuery(
         top_n=data_pb2.TopNQuery(column="f", n=n, order=order, columns=["f", "g"])
     )
-    actual, _ = one(polars_frame(frame), node, query)
+    actual, _ = one(polars_frame(frame, held), node, query)
     kept = frame[expected_mask(frame, node)]["f"].dropna()
     expected = kept.nlargest(n) if largest else kept.nsmallest(n)
     assert actual.columns == ["f", "g"]
@@ -299,7 +311,12 @@ def test_top_n_matches_pandas(
 @PROPERTY
 @given(tables(), filters, st.integers(1, 10), st.integers(0, 15), st.booleans())
 def test_rows_page_matches_pandas(
-    frame: pd.DataFrame, node: common_pb2.Filter, limit: int, offset: int, descending: bool
+    held: str,
+    frame: pd.DataFrame,
+    node: common_pb2.Filter,
+    limit: int,
+    offset: int,
+    descending: bool,
 ) -> None:
     order = data_pb2.SORT_ORDER_DESCENDING if descending else data_pb2.SORT_ORDER_ASCENDING
     query = data_pb2.ComponentQuery(
@@ -310,7 +327,7 @@ def test_rows_page_matches_pandas(
             offset=offset,
         )
     )
-    actual, result = one(polars_frame(frame), node, query)
+    actual, result = one(polars_frame(frame, held), node, query)
     kept = frame[expected_mask(frame, node)]
     ordered = kept.sort_values("i", ascending=not descending, na_position="last", kind="stable")
     page = ordered.iloc[offset : offset + limit]
@@ -323,10 +340,10 @@ def test_rows_page_matches_pandas(
 @PROPERTY
 @given(tables(), filters, st.integers(1, 30))
 def test_sample_is_bounded_and_says_when_it_sampled(
-    frame: pd.DataFrame, node: common_pb2.Filter, max_points: int
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter, max_points: int
 ) -> None:
     frame = frame.assign(row=range(len(frame)))
-    lazy = polars_frame(frame).with_columns(pl.int_range(pl.len()).alias("row"))
+    lazy = polars_frame(frame, held).with_columns(pl.int_range(pl.len()).alias("row"))
     query = data_pb2.ComponentQuery(
         sample=data_pb2.SampleQuery(columns=["row", "g"], max_points=max_points)
     )
@@ -340,7 +357,7 @@ def test_sample_is_bounded_and_says_when_it_sampled(
         assert same(group, kept.set_index("row").loc[row, "g"])
 
 
-def test_count_without_columns_and_batch_order() -> None:
+def test_count_without_columns_and_batch_order(held: str) -> None:
     frame = pd.DataFrame({"g": ["a", "b", None], "i": [1, 2, 3], "f": [0.5, None, 1.0]})
     count = data_pb2.AggregateQuery(aggregations=[data_pb2.AGGREGATION_COUNT])
     queries = [
@@ -350,7 +367,7 @@ def test_count_without_columns_and_batch_order() -> None:
             data_pb2.ComponentQuery(id="d", distinct=data_pb2.DistinctQuery(column="g")),
         ),
     ]
-    results = run_batch(polars_frame(frame), None, queries, 7)
+    results = run_batch(polars_frame(frame, held), None, queries, 7)
     assert [r.id for r in results] == ["n", "d"]
     assert [r.version for r in results] == [7, 7]
     assert ipc_to_table(results[0].arrow_ipc).to_pydict() == {"count(*)": [3]}
@@ -365,10 +382,12 @@ def test_count_without_columns_and_batch_order() -> None:
         (data_pb2.ComponentQuery(), "no kind"),
     ],
 )
-def test_bad_queries_name_the_field(query: data_pb2.ComponentQuery, message: str) -> None:
+def test_bad_queries_name_the_field(
+    query: data_pb2.ComponentQuery, message: str, held: str
+) -> None:
     from depictio.errors import InvalidArgument
 
     frame = pd.DataFrame({"g": ["a"], "i": [1], "f": [0.5]})
     with pytest.raises(InvalidArgument, match=message) as refused:
-        run_batch(polars_frame(frame), None, [("queries[3]", query)], 0)
+        run_batch(polars_frame(frame, held), None, [("queries[3]", query)], 0)
     assert "queries[3]" in refused.value.message

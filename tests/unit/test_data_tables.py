@@ -10,17 +10,23 @@ import pyarrow as pa
 import pytest
 from conftest import settings_from_env
 
+from data_svc.hot_tables import HotTables
 from data_svc.ingest import Mode, WriteSpec, open_stream
+from data_svc.query_engine import run_batch
+from data_svc.scanning import scan_frame
 from data_svc.storage import Storage, TableRef
 from data_svc.tables import DeltaTables
 from depictio.arrow_ipc import (
     END_OF_STREAM,
     batches_from_chunks,
     ipc_chunks,
+    ipc_to_table,
     table_from_chunks,
     table_to_ipc,
 )
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
+from depictio.filters import in_filter
+from depictio.v1 import data_pb2
 
 REF = TableRef("project-1", "dc-1")
 
@@ -285,3 +291,50 @@ def test_specs_count_exactly_up_to_ten_thousand_distinct_values(tables: DeltaTab
     assert abs(specs["many"].nunique - rows) / rows < 0.05
     assert not specs["many"].top_values
     assert (specs["many"].min.int_value, specs["many"].max.int_value) == (0, rows - 1)
+
+
+def test_a_hot_version_holds_repetitive_strings_encoded_and_answers_with_strings(
+    delta_storage: tuple[str, dict[str, str]],
+) -> None:
+    _, env = delta_storage
+    storage = Storage.from_settings(settings_from_env(env))
+    storage.prepare()
+    tables = DeltaTables(storage, HotTables(64 * 1024 * 1024))
+    taxa = ["Nostoc", "Bacillus", "Vibrio"]
+    data = pa.table(
+        {
+            "taxon": [taxa[i % 3] for i in range(300)],
+            "label": [f"read-{i}" for i in range(300)],
+            "n": list(range(300)),
+        }
+    )
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.tsv"), data)
+    table = tables.open(REF)
+    hot = tables.frame(table).collect_schema()
+    # Three taxa (and one run, one file) repeat; 300 distinct labels do not.
+    encoded_columns = {name for name, dtype in hot.items() if isinstance(dtype, pl.Categorical)}
+    assert encoded_columns == {"taxon", "depictio_run_id", "depictio_file"}
+
+    scan = scan_frame(tables.frame(table), data_pb2.ScanRequest()).collect()
+    assert scan.schema["taxon"] == pl.String and scan.schema["label"] == pl.String
+    assert scan["taxon"].to_list() == data.column("taxon").to_pylist()
+    types = {column.name: column.type for column in tables.describe(REF).columns}
+    assert types["taxon"] == "string" and types["depictio_run_id"] == "string"
+
+    query = data_pb2.ComponentQuery(
+        aggregate=data_pb2.AggregateQuery(
+            columns=["n", "taxon"],
+            aggregations=[data_pb2.AGGREGATION_MAX],
+            group_by=["taxon"],
+        )
+    )
+    only = in_filter("taxon", ["Vibrio", "Nostoc", "Absent"])
+    [result] = run_batch(tables.frame(table), only, [("queries[0]", query)], 0)
+    answer = ipc_to_table(result.arrow_ipc)
+    assert answer.schema.field("taxon").type == pa.large_string()
+    # Hand-checked: Nostoc rows are n = 0, 3, …, 297; Vibrio rows n = 2, 5, …, 299.
+    assert answer.to_pydict() == {
+        "taxon": ["Nostoc", "Vibrio"],
+        "max(n)": [297, 299],
+        "max(taxon)": ["Nostoc", "Vibrio"],
+    }
