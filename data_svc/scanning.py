@@ -12,7 +12,7 @@ import pyarrow as pa
 from data_svc.encoding import decoded
 from data_svc.query_engine import filtered
 from data_svc.query_plans import check_columns, sort_frame
-from depictio.arrow_ipc import END_OF_STREAM, MAX_CHUNK_BYTES
+from depictio.arrow_ipc import MAX_CHUNK_BYTES, ipc_messages
 from depictio.errors import InvalidArgument
 from depictio.rpc.raw_messages import frame_field_one
 from depictio.v1 import data_pb2
@@ -20,8 +20,6 @@ from depictio.v1 import data_pb2
 # Chunks handed from the worker thread to the event loop at a time, and groups buffered ahead.
 CHUNKS_PER_HOP = 4
 GROUPS_AHEAD = 16
-# Target size of one record batch message: a little under a gRPC message's 1 MiB.
-MESSAGE_BYTES = 960 * 1024
 
 
 def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFrame:
@@ -66,19 +64,6 @@ def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:
             group = []
     if group:
         yield group
-
-
-def ipc_messages(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Buffer]:
-    """The IPC stream of `batches` as its messages, batches sliced to about MESSAGE_BYTES."""
-    yield schema.serialize()
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        row_bytes = max(1, batch.nbytes // batch.num_rows)
-        rows = max(1, MESSAGE_BYTES // row_bytes)
-        for start in range(0, batch.num_rows, rows):
-            yield batch.slice(start, rows).serialize()
-    yield pa.py_buffer(END_OF_STREAM)
 
 
 def packed(messages: Iterable[pa.Buffer], max_bytes: int) -> Iterator[list[memoryview]]:

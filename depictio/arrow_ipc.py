@@ -10,6 +10,8 @@ import pyarrow as pa
 
 # Largest chunk of an IPC stream one gRPC message carries.
 MAX_CHUNK_BYTES = 1024 * 1024
+# Target size of one record batch message: a little under a gRPC message's 1 MiB.
+MESSAGE_BYTES = 960 * 1024
 # The IPC end-of-stream marker: continuation token, then a zero message length.
 END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 
@@ -27,34 +29,18 @@ def ipc_to_table(data: bytes | pa.Buffer) -> pa.Table:
     return pa.ipc.open_stream(pa.BufferReader(data)).read_all()
 
 
-def ipc_chunks(
-    schema: pa.Schema, batches: Iterable[pa.RecordBatch], max_bytes: int = MAX_CHUNK_BYTES
-) -> Iterator[bytes]:
-    """One Arrow IPC stream of `batches` (no dictionary columns), as chunks of ≤ `max_bytes`.
-
-    The stream is the schema message, one message per batch and the end-of-stream marker;
-    every chunk but the last is exactly `max_bytes` long, and memory holds one batch at a time.
-    """
-    messages = chain(
-        [schema.serialize()], (batch.serialize() for batch in batches), [END_OF_STREAM]
-    )
-    pending = bytearray()
-    for message in messages:
-        view = memoryview(message)
-        if pending:
-            take = max_bytes - len(pending)
-            pending += view[:take]
-            view = view[take:]
-            if len(pending) < max_bytes:
-                continue
-            yield bytes(pending)
-            pending = bytearray()
-        while len(view) >= max_bytes:
-            yield bytes(view[:max_bytes])
-            view = view[max_bytes:]
-        pending += view
-    if pending:
-        yield bytes(pending)
+def ipc_messages(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Buffer]:
+    """The IPC stream of `batches` (no dictionary columns) as its messages: the schema, the
+    batches sliced to about MESSAGE_BYTES each, the end-of-stream marker."""
+    yield schema.serialize()
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        row_bytes = max(1, batch.nbytes // batch.num_rows)
+        rows = max(1, MESSAGE_BYTES // row_bytes)
+        for start in range(0, batch.num_rows, rows):
+            yield batch.slice(start, rows).serialize()
+    yield pa.py_buffer(END_OF_STREAM)
 
 
 class ChunkReader(io.RawIOBase):

@@ -14,7 +14,7 @@ from grpc import aio
 from depictio.arrow_ipc import (
     MAX_CHUNK_BYTES,
     batches_from_chunks,
-    ipc_chunks,
+    ipc_messages,
     ipc_to_table,
     table_from_chunks,
 )
@@ -47,13 +47,14 @@ SCAN_CODECS: dict[str, Any] = {
 }
 
 WRITE_METHOD = "/depictio.v1.DataService/WriteTable"
+# Pieces of an Arrow IPC stream, as a write sends them, sync or async.
+Chunk = bytes | memoryview | pa.Buffer
+Chunks = Iterable[Chunk] | AsyncIterable[Chunk]
 # The field of WriteTableRequest that carries IPC chunks (framed by hand on both sides).
 ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
 
 
-async def _aiter(
-    chunks: Iterable[bytes | memoryview] | AsyncIterable[bytes | memoryview],
-) -> AsyncIterator[bytes | memoryview]:
+async def _aiter(chunks: Chunks) -> AsyncIterator[Chunk]:
     """Sync or async chunks, as an async iterator."""
     if isinstance(chunks, AsyncIterable):
         async for chunk in chunks:
@@ -61,6 +62,36 @@ async def _aiter(
     else:
         for chunk in chunks:
             yield chunk
+
+
+async def write_messages(
+    header: data_pb2.WriteHeader, chunks: Chunks
+) -> AsyncIterator[data_pb2.WriteTableRequest | bytes]:
+    """WriteTable's request stream: the header, then the IPC stream `chunks` (buffers) in
+    messages of MAX_CHUNK_BYTES (small chunks are gathered, large ones cut) as they arrive."""
+    # Chunk messages are framed here (serialized WriteTableRequest{arrow_ipc}): each
+    # byte is copied once into its message, not three times through protobuf.
+    yield data_pb2.WriteTableRequest(header=header)
+    # One buffer gathers the small chunks (an HTTP body arrives in pieces of ≤ 256 KiB)
+    # for every message, so memory is not allocated afresh for each.
+    pending = bytearray(MAX_CHUNK_BYTES)
+    filled = 0
+    async for chunk in _aiter(chunks):
+        view = memoryview(chunk).cast("B")
+        while view:
+            if not filled and len(view) >= MAX_CHUNK_BYTES:
+                yield frame_bytes_field(ARROW_IPC_FIELD, [view[:MAX_CHUNK_BYTES]])
+                view = view[MAX_CHUNK_BYTES:]
+                continue
+            take = min(MAX_CHUNK_BYTES - filled, len(view))
+            pending[filled : filled + take] = view[:take]
+            filled += take
+            view = view[take:]
+            if filled == MAX_CHUNK_BYTES:
+                yield frame_bytes_field(ARROW_IPC_FIELD, [pending])
+                filled = 0
+    if filled:
+        yield frame_bytes_field(ARROW_IPC_FIELD, [memoryview(pending)[:filled]])
 
 
 def sort_keys(sort: Sequence[tuple[str, bool]]) -> list[data_pb2.SortKey]:
@@ -116,40 +147,12 @@ class DataClient(ServiceClient):
                 raise ValueError("an empty batch iterator needs its schema")
             schema = first.schema
             batch_iter = _prepend(first, batch_iter)
-        return await self.write_ipc_chunks(header, ipc_chunks(schema, batch_iter))
+        return await self.write_ipc_chunks(header, ipc_messages(schema, batch_iter))
 
     async def write_ipc_chunks(
-        self,
-        header: data_pb2.WriteHeader,
-        chunks: Iterable[bytes | memoryview] | AsyncIterable[bytes | memoryview],
+        self, header: data_pb2.WriteHeader, chunks: Chunks
     ) -> data_pb2.WriteTableResponse:
-        """Sends an Arrow IPC stream, already encoded, after the header, in messages of
-        MAX_CHUNK_BYTES (small chunks are gathered, large ones cut) as the chunks arrive."""
-
-        async def requests() -> AsyncIterator[data_pb2.WriteTableRequest | bytes]:
-            # Chunk messages are framed here (serialized WriteTableRequest{arrow_ipc}): each
-            # byte is copied once into its message, not three times through protobuf.
-            yield data_pb2.WriteTableRequest(header=header)
-            # One buffer gathers the small chunks (an HTTP body arrives in pieces of ≤ 256 KiB)
-            # for every message, so memory is not allocated afresh for each.
-            pending = bytearray(MAX_CHUNK_BYTES)
-            filled = 0
-            async for chunk in _aiter(chunks):
-                view = memoryview(chunk).cast("B")
-                while view:
-                    if not filled and len(view) >= MAX_CHUNK_BYTES:
-                        yield frame_bytes_field(ARROW_IPC_FIELD, [view[:MAX_CHUNK_BYTES]])
-                        view = view[MAX_CHUNK_BYTES:]
-                        continue
-                    take = min(MAX_CHUNK_BYTES - filled, len(view))
-                    pending[filled : filled + take] = view[:take]
-                    filled += take
-                    view = view[take:]
-                    if filled == MAX_CHUNK_BYTES:
-                        yield frame_bytes_field(ARROW_IPC_FIELD, [pending])
-                        filled = 0
-            if filled:
-                yield frame_bytes_field(ARROW_IPC_FIELD, [memoryview(pending)[:filled]])
+        """Sends an Arrow IPC stream, already encoded, after the header (`write_messages`)."""
 
         write = self.channel.stream_unary(
             WRITE_METHOD,
@@ -157,7 +160,9 @@ class DataClient(ServiceClient):
             response_deserializer=data_pb2.WriteTableResponse.FromString,
         )
         response: data_pb2.WriteTableResponse = await write(
-            requests(), timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None
+            write_messages(header, chunks),
+            timeout=STREAM_TIMEOUT_SECONDS,
+            metadata=self.metadata() or None,
         )
         return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -18,12 +19,14 @@ from data_svc.storage import Storage, TableRef
 from data_svc.tables import DeltaTables
 from depictio.arrow_ipc import (
     END_OF_STREAM,
+    MAX_CHUNK_BYTES,
     batches_from_chunks,
-    ipc_chunks,
+    ipc_messages,
     ipc_to_table,
     table_from_chunks,
     table_to_ipc,
 )
+from depictio.clients.data import write_messages
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 from depictio.filters import in_filter
 from depictio.v1 import data_pb2
@@ -248,11 +251,28 @@ def test_eight_concurrent_appends_make_contiguous_versions(
     assert frame.group_by("depictio_run_id").len().filter(pl.col("len") == 10).height == 8
 
 
-def test_ipc_chunks_round_trip_in_bounded_messages() -> None:
-    table = pa.table({"a": list(range(50_000)), "s": [str(i) for i in range(50_000)]})
-    chunks = list(ipc_chunks(table.schema, table.to_batches(max_chunksize=7_000), 4096))
-    assert max(len(chunk) for chunk in chunks) <= 4096
-    assert batches_from_chunks(chunks).read_all().equals(table)
+def test_write_messages_carry_the_stream_in_bounded_messages() -> None:
+    table = pa.table({"a": list(range(300_000)), "s": [str(i) for i in range(300_000)]})
+    header = data_pb2.WriteHeader(data_collection_id="dc-1", run_id="r1")
+    messages = ipc_messages(table.schema, table.to_batches(max_chunksize=70_000))
+
+    async def framed() -> list[data_pb2.WriteTableRequest]:
+        requests = [
+            message
+            if isinstance(message, data_pb2.WriteTableRequest)
+            else data_pb2.WriteTableRequest.FromString(message)
+            async for message in write_messages(header, messages)
+        ]
+        return requests
+
+    first, *rest = asyncio.run(framed())
+    assert first.header == header
+    payloads = [request.arrow_ipc for request in rest]
+    # Every message but the last carries exactly MAX_CHUNK_BYTES of the stream.
+    assert len(payloads) > 3
+    assert {len(payload) for payload in payloads[:-1]} == {MAX_CHUNK_BYTES}
+    assert 0 < len(payloads[-1]) <= MAX_CHUNK_BYTES
+    assert batches_from_chunks(payloads).read_all().equals(table)
 
 
 @pytest.mark.parametrize("piece", [None, 3000, 70_000])
