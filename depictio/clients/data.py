@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import grpc
 import pyarrow as pa
@@ -48,8 +48,8 @@ SCAN_CODECS: dict[str, Any] = {
 
 WRITE_METHOD = "/depictio.v1.DataService/WriteTable"
 # Pieces of an Arrow IPC stream, as a write sends them, sync or async.
-Chunk = bytes | memoryview | pa.Buffer
-Chunks = Iterable[Chunk] | AsyncIterable[Chunk]
+Chunk: TypeAlias = bytes | memoryview | pa.Buffer
+Chunks: TypeAlias = Iterable[Chunk] | AsyncIterable[Chunk]
 # The field of WriteTableRequest that carries IPC chunks (framed by hand on both sides).
 ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
 
