@@ -53,7 +53,10 @@ def encoded(frame: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
 
 
 def decoded(frame: Frame) -> Frame:
-    """`frame` with its encoded columns back to strings."""
+    """`frame` with its encoded columns back to strings (itself when it has none)."""
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    if not any(is_encoded(dtype) for dtype in schema.values()):
+        return frame
     return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
