@@ -19,7 +19,7 @@ from data_svc.links import LinkSpec, project_links
 from data_svc.querying import QueryRunner
 from data_svc.scanning import prefetched, scan_chunks, scan_frame
 from data_svc.storage import TableRef
-from data_svc.tables import DeltaTables, WriteResult
+from data_svc.tables import DeltaTables, WriteResult, release_unused_memory
 from depictio.clients.data import ARROW_IPC_FIELD
 from depictio.clients.metadata import ActionName, MetadataClient
 from depictio.errors import InvalidArgument
@@ -137,7 +137,10 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         feed = ChunkFeed()
 
         def write() -> WriteResult:
-            return self.tables.write_batches(ref, spec, open_stream(feed, where), where)
+            try:
+                return self.tables.write_batches(ref, spec, open_stream(feed, where), where)
+            finally:
+                release_unused_memory()
 
         writing = asyncio.get_running_loop().run_in_executor(self.writers, write)
         received = 0

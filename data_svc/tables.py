@@ -75,6 +75,12 @@ def writer_properties(schema: pa.Schema) -> WriterProperties:
     )
 
 
+def release_unused_memory() -> None:
+    """Hands the memory Arrow's allocator keeps for reuse back to the system: after a write,
+    the whole upload's worth of it, which would otherwise stay resident next to hot tables."""
+    pa.default_memory_pool().release_unused()
+
+
 def require_version(ref: TableRef, table: DeltaTable, version: int) -> None:
     """NotFound unless `version` is one of the table's versions."""
     if not 0 <= version <= table.version():
@@ -217,10 +223,14 @@ class DeltaTables:
     def compute_specs_later(self, ref: TableRef, version: int, data: pa.Table) -> None:
         """Computes and stores a version's specs from `data` in the background."""
 
+        held = [data]
+
         def compute() -> data_pb2.DescribeResponse:
-            frame = pl.from_arrow(data)
+            frame = pl.from_arrow(held.pop())
             assert isinstance(frame, pl.DataFrame)
             specs = compute_specs(frame.lazy(), version)
+            del frame
+            release_unused_memory()
             self.store_specs(ref, specs)
             return specs
 
