@@ -15,6 +15,18 @@ import polars as pl
 TableKey = tuple[str, int]
 
 
+def contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in one chunk per column, rechunked a column at a time: at most one column is
+    held twice at once (rechunking the whole frame would hold all of it twice)."""
+    if frame.n_chunks("all") == [1] * frame.width:
+        return frame
+    columns = []
+    for name in frame.columns:
+        columns.append(frame.get_column(name).rechunk())
+        frame = frame.drop(name)
+    return pl.DataFrame(columns)
+
+
 class HotTables:
     """Decoded table versions within a memory budget (`max_bytes`)."""
 
@@ -48,7 +60,7 @@ class HotTables:
             found = self._lookup(key)
             if found is not None:
                 return found
-            frame = load().rechunk()
+            frame = contiguous(load())
             self._store(key, frame)
         with self._guard:
             self._loading.pop(key, None)

@@ -75,3 +75,13 @@ def test_concurrent_misses_load_once() -> None:
         thread.join()
     assert len(loads) == 1
     assert all(result is not None and result.equals(frame_of(10)) for result in results)
+
+
+def test_a_loaded_version_is_kept_in_one_chunk_per_column() -> None:
+    hot = HotTables(1_000_000)
+    parts = [pl.DataFrame({"x": [i, i + 1], "s": [f"a{i}", None]}) for i in range(0, 20, 2)]
+    chunked = pl.concat(parts, rechunk=False)
+    assert chunked.n_chunks("all") == [10, 10]
+    kept = hot.get(("t", 1), 1, lambda: pl.concat(parts, rechunk=False))
+    assert kept is not None and kept.n_chunks("all") == [1, 1]
+    assert kept.equals(chunked) and kept.schema == chunked.schema
