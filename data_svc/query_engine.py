@@ -62,7 +62,7 @@ def run_batch(
     engines: list[str] = []
     for plan in plans:
         lazy += plan.frames
-        engines += [plan.engine] * len(plan.frames)
+        engines += plan.frame_engines()
     collected = collect_by_engine(lazy, engines)
     total = base.height
     results = []

@@ -17,6 +17,7 @@ from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
 
 Finish = Callable[[list[pl.DataFrame], int], "Outcome"]
+Engine = Literal["streaming", "in-memory"]
 SAMPLE_SEED = 20240611
 
 
@@ -35,9 +36,13 @@ class Plan:
 
     frames: list[pl.LazyFrame]
     finish: Finish
-    # Selections (medians, quantiles) run several times faster on polars' in-memory engine;
-    # everything else (top-k, hashing, distinct counts) on its streaming engine.
-    engine: Literal["streaming", "in-memory"] = "streaming"
+    # The engine of each frame, streaming when not given. Selections in groups (medians,
+    # quantiles) run several times faster on polars' in-memory engine; everything else
+    # (aggregations, top-k, hashing, distinct counts) on its streaming engine.
+    engines: list[Engine] | None = None
+
+    def frame_engines(self) -> list[Engine]:
+        return self.engines or ["streaming"] * len(self.frames)
 
 
 def bounded(value: int, default: int, maximum: int, where: str) -> int:
@@ -169,7 +174,7 @@ def plan_aggregate(
     return Plan(
         [_grouped(base.lazy(), body.group_by, exprs)],
         lambda frames, _: Outcome(frames[0]),
-        "in-memory" if selects and body.group_by else "streaming",
+        ["in-memory"] if selects and body.group_by else None,
     )
 
 
@@ -234,23 +239,24 @@ def plan_box(
     q1, median, q3 = quantile_exprs(
         [0.25, 0.5, 0.75], v, None if keys else base.get_column(body.column)
     )
+    quartiles = [q1.alias("q1"), median.alias("median"), q3.alias("q3")]
     exprs = [
         v.count().cast(pl.Int64).alias("count"),
         v.min().alias("min"),
-        q1.alias("q1"),
-        median.alias("median"),
-        q3.alias("q3"),
         v.max().alias("max"),
         v.mean().alias("mean"),
     ]
 
     def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
         iqr = pl.col("q3") - pl.col("q1")
-        stats = (
-            frames[0]
-            .with_columns(low=pl.col("q1") - 1.5 * iqr, high=pl.col("q3") + 1.5 * iqr)
-            .with_columns(lower_whisker=pl.col("min"), upper_whisker=pl.col("max"))
-        )
+        stats = frames[0]
+        if keys:
+            stats = stats.join(
+                frames[1], on=keys, how="left", nulls_equal=True, maintain_order="left"
+            )
+        stats = stats.with_columns(
+            low=pl.col("q1") - 1.5 * iqr, high=pl.col("q3") + 1.5 * iqr
+        ).with_columns(lower_whisker=pl.col("min"), upper_whisker=pl.col("max"))
         # A whisker is the extreme value within 1.5 IQR of the box: the min/max themselves
         # unless a group has outliers, and only those groups need a second look at the rows.
         outlying = stats.filter((pl.col("min") < pl.col("low")) | (pl.col("max") > pl.col("high")))
@@ -258,7 +264,12 @@ def plan_box(
             stats = _with_outlier_whiskers(base.lazy(), stats, outlying, keys, v)
         return Outcome(stats.select([*keys, *BOX_COLUMNS]))
 
-    return Plan([_grouped(base.lazy(), keys, exprs)], finish, "in-memory" if keys else "streaming")
+    if not keys:
+        # Ungrouped quartiles are constants, selected already.
+        return Plan([base.lazy().select([*exprs, *quartiles])], finish)
+    # Grouped: the quartiles on the in-memory engine, the rest on the streaming one.
+    stats = _grouped(base.lazy(), keys, exprs)
+    return Plan([stats, _grouped(base.lazy(), keys, quartiles)], finish, ["streaming", "in-memory"])
 
 
 def _with_outlier_whiskers(
