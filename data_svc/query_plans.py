@@ -268,8 +268,8 @@ def plan_box(
         # Ungrouped quartiles are constants, selected already.
         return Plan([base.lazy().select([*exprs, *quartiles])], finish)
     # Grouped: the quartiles on the in-memory engine, the rest on the streaming one.
-    stats = _grouped(base.lazy(), keys, exprs)
-    return Plan([stats, _grouped(base.lazy(), keys, quartiles)], finish, ["streaming", "in-memory"])
+    frames = [_grouped(base.lazy(), keys, exprs), _grouped(base.lazy(), keys, quartiles)]
+    return Plan(frames, finish, ["streaming", "in-memory"])
 
 
 def _with_outlier_whiskers(
