@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -105,6 +106,29 @@ def test_a_broken_stream_is_refused_before_any_commit(tables: DeltaTables) -> No
         write_stream([b"not arrow at all"], "junk")
     assert tables.open(REF).version() == 0
     assert rows(tables)["x"].to_list() == [1]
+
+
+def test_a_stream_refused_after_some_batches_were_written_leaves_the_table_as_it_was(
+    tables: DeltaTables,
+) -> None:
+    """The batches are written as they are pulled: a refusal in a late batch (a run the
+    header does not list) ends the write with that error, and nothing is committed."""
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"x": [1, 2]}))
+    schema = pa.schema([("x", pa.int64()), ("depictio_run_id", pa.string())])
+    pulled = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for index in range(4):
+            pulled.append(index)
+            runs = ["r1"] * 99_999 + (["r9"] if index == 3 else ["r1"])
+            yield pa.record_batch([pa.array(range(100_000)), pa.array(runs)], schema=schema)
+
+    spec = WriteSpec("", Mode.REPLACE_RUNS, "late.csv", run_ids=("r1",))
+    with pytest.raises(InvalidArgument, match=r"late.csv: rows name runs \['r9'\]"):
+        tables.write_batches(REF, spec, pa.RecordBatchReader.from_batches(schema, batches()))
+    assert pulled == [0, 1, 2, 3]
+    assert tables.open(REF).version() == 0
+    assert rows(tables)["x"].to_list() == [1, 2]
 
 
 def test_run_ids_must_be_printable() -> None:
