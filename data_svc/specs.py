@@ -30,9 +30,9 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
     """The table's row count and per-column specs.
 
     One pass gives counts, nulls, min/max/mean and a HyperLogLog estimate of the distinct
-    values; a second pass counts distinct values exactly and finds the top values only of the
-    columns with at most EXACT_DISTINCT_LIMIT of them (grouping millions of distinct floats
-    would cost more than the rest together, and their top values say nothing).
+    values; a second pass groups by value (exact distinct count and top values) only the
+    columns with at most EXACT_DISTINCT_LIMIT distinct values (grouping millions of distinct
+    floats would cost more than the rest together, and their top values say nothing).
     """
     schema = frame.collect_schema()
     stats: list[pl.Expr] = [pl.len().alias("__rows")]
@@ -55,26 +55,32 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
         for index, (name, dtype) in enumerate(schema.items())
         if row[f"{index}.approx"] <= EXACT_DISTINCT_LIMIT * 1.1
     ]
-    exact_counts = frame.select(
-        [pl.col(name).drop_nulls().n_unique().alias(str(index)) for index, name, _ in exact]
-    )
-    tops = [
-        frame.select(pl.col(name).alias("value"))
-        .drop_nulls()
-        .group_by("value")
-        .len("count")
-        .sort(["count", "value"], descending=[True, False])
-        .head(TOP_VALUES)
-        for _, name, dtype in exact
-        if _orderable(dtype)
+    # A column's distinct values with their counts give both its exact nunique and its top
+    # values, in one grouping; the columns that have no order are only counted.
+    counted_only = [(index, name) for index, name, dtype in exact if not _orderable(dtype)]
+    grouped = [(index, name) for index, name, dtype in exact if _orderable(dtype)]
+    queries = [
+        frame.select(pl.col(name).alias("value")).drop_nulls().group_by("value").len("count")
+        for _, name in grouped
     ]
+    if counted_only:
+        queries.append(
+            frame.select(
+                [
+                    pl.col(name).drop_nulls().n_unique().alias(str(index))
+                    for index, name in counted_only
+                ]
+            )
+        )
+    collected = pl.collect_all(queries) if queries else []
     exact_nunique: dict[int, int] = {}
     top_of: dict[int, pl.DataFrame] = {}
-    if exact:
-        counted, *top_frames = pl.collect_all([exact_counts, *tops])
-        exact_nunique = {int(key): int(value) for key, value in counted.row(0, named=True).items()}
-        ordered = [index for index, _, dtype in exact if _orderable(dtype)]
-        top_of = dict(zip(ordered, top_frames, strict=True))
+    for (index, _), counted in zip(grouped, collected[: len(grouped)], strict=True):
+        exact_nunique[index] = counted.height
+        top_of[index] = counted.sort(["count", "value"], descending=[True, False]).head(TOP_VALUES)
+    if counted_only:
+        counts = collected[-1].row(0, named=True)
+        exact_nunique |= {int(key): int(value) for key, value in counts.items()}
     response = data_pb2.DescribeResponse(version=version, rows=int(row["__rows"]))
     for index, (name, dtype) in enumerate(schema.items()):
         estimated = index not in exact_nunique
