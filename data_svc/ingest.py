@@ -100,7 +100,7 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
     if spec.run_id:
         if RUN_ID_COLUMN in names:
             table = table.drop_columns([RUN_ID_COLUMN])
-        table = table.append_column(RUN_ID_COLUMN, pa.repeat(pa.scalar(spec.run_id), rows))
+        table = table.append_column(RUN_ID_COLUMN, constant_text(spec.run_id, rows))
     else:
         table = table.set_column(
             names.index(RUN_ID_COLUMN) if RUN_ID_COLUMN in names else table.num_columns,
@@ -108,8 +108,15 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
             rows_run_ids(table, spec, where),
         )
     if FILE_COLUMN not in names:
-        table = table.append_column(FILE_COLUMN, pa.repeat(pa.scalar(spec.file), rows))
+        table = table.append_column(FILE_COLUMN, constant_text(spec.file, rows))
     return table
+
+
+def constant_text(value: str, rows: int) -> pa.DictionaryArray:
+    """`value` on every one of `rows` rows, as a dictionary (the text is held once)."""
+    return pa.DictionaryArray.from_arrays(
+        pa.repeat(pa.scalar(0, pa.int32()), rows), pa.array([value], pa.string())
+    )
 
 
 def rows_run_ids(table: pa.Table, spec: WriteSpec, where: str) -> pa.ChunkedArray:
@@ -136,24 +143,36 @@ def rows_run_ids(table: pa.Table, spec: WriteSpec, where: str) -> pa.ChunkedArra
     return column
 
 
+def written_type(dtype: pa.DataType) -> pa.DataType:
+    """The type a column is handed to the Delta writer with: its storable type, except that
+    text dictionaries stay dictionaries (stored as their values' type, each value encoded once
+    instead of being spelled out on every row first)."""
+    stored = storable_type(dtype)
+    if pa.types.is_dictionary(dtype) and pa.types.is_string(stored):
+        return pa.dictionary(dtype.index_type, stored)
+    return stored
+
+
 def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
     """`table` cast to the types it is stored with, checked against the table's schema.
 
     New columns are accepted (they are added to the table); a column whose type cannot be
-    widened to the existing one is refused with the column, both types and the file.
+    widened to the existing one is refused with the column, both types and the file. Text
+    dictionaries are kept (`written_type`).
     """
     columns = []
     fields = []
     for column_field, column in zip(table.schema, table.columns, strict=True):
-        target = storable_type(column_field.type)
+        target = written_type(column_field.type)
         if existing is not None and column_field.name in existing.names:
             stored = existing.field(column_field.name).type
-            if not widens_to(target, stored):
+            if not widens_to(storable_type(column_field.type), stored):
                 raise FailedPrecondition(
                     f"type conflict in column {column_field.name!r}: the table has {stored}, "
                     f"{file or 'the incoming data'} has {column_field.type}"
                 )
-            target = stored
+            if not (pa.types.is_dictionary(target) and target.value_type == stored):
+                target = stored
         columns.append(column.cast(target) if column.type != target else column)
         fields.append(pa.field(column_field.name, target))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from data_svc.encoding import logical_schema
 from depictio.filters import python_to_value
 from depictio.v1 import data_pb2
 
@@ -34,7 +35,8 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
     columns with at most EXACT_DISTINCT_LIMIT distinct values (grouping millions of distinct
     floats would cost more than the rest together, and their top values say nothing).
     """
-    schema = frame.collect_schema()
+    # Encoded text columns (data_svc.encoding) are counted, ordered and named as strings.
+    schema = logical_schema(frame.collect_schema())
     stats: list[pl.Expr] = [pl.len().alias("__rows")]
     for index, (name, dtype) in enumerate(schema.items()):
         column = pl.col(name)

@@ -61,15 +61,21 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def is_text(dtype: pa.DataType) -> bool:
+    """True for string or binary columns, dictionary-encoded or not."""
+    if pa.types.is_dictionary(dtype):
+        return is_text(dtype.value_type)
+    return pa.types.is_string(dtype) or pa.types.is_binary(dtype)
+
+
 def writer_properties(schema: pa.Schema) -> WriterProperties:
     """Parquet dictionary encoding for text columns only: numbers with millions of distinct
-    values gain nothing from a dictionary and cost four times the encoding time with one."""
-    text = [
-        field.name
-        for field in schema
-        if pa.types.is_string(field.type) or pa.types.is_binary(field.type)
-    ]
+    values gain nothing from a dictionary and cost four times the encoding time with one.
+    LZ4 compression: its files are about 30 % smaller than uncompressed ones, which costs
+    less time than writing (and reading) the bytes it saves."""
+    text = [field.name for field in schema if is_text(field.type)]
     return WriterProperties(
+        compression="LZ4_RAW",
         default_column_properties=ColumnProperties(dictionary_enabled=False),
         column_properties={name: ColumnProperties(dictionary_enabled=True) for name in text},
     )

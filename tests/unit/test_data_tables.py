@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import settings_from_env
 
@@ -90,6 +91,59 @@ def test_narrower_integers_are_widened(tables: DeltaTables) -> None:
     tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": pa.array([1], pa.int64())}))
     tables.write(REF, WriteSpec("r2", Mode.APPEND), pa.table({"x": pa.array([2], pa.int32())}))
     assert rows(tables)["x"].dtype == pl.Int64
+
+
+def test_text_dictionaries_are_stored_as_strings(tables: DeltaTables) -> None:
+    """Dictionary columns (and the provenance columns, written as dictionaries) are stored as
+    plain strings, whatever mode adds them; a string column takes dictionary rows."""
+    categories = pa.array(["b", "a", "b", None]).dictionary_encode()
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"c": categories}))
+    # The first version's specs come from the written batches, dictionaries included.
+    first = {c.name: c for c in tables.describe(REF, 0).columns}
+    assert [first[name].type for name in ("c", "depictio_run_id", "depictio_file")] == [
+        "string"
+    ] * 3
+    assert (first["c"].min.string_value, first["c"].max.string_value) == ("a", "b")
+    assert [(v.value.string_value, v.count) for v in first["c"].top_values] == [("b", 2), ("a", 1)]
+    more = pa.table({"c": pa.array(["a", "c"], pa.large_string()).dictionary_encode()})
+    tables.write(REF, WriteSpec("r2", Mode.APPEND, "b.csv"), more)
+    replaced = pa.table({"c": pa.array(["d"]).dictionary_encode()})
+    tables.write(REF, WriteSpec("r1", Mode.REPLACE_RUN, "a2.csv"), replaced)
+    schema = tables.arrow_schema(tables.open(REF))
+    assert {name: str(schema.field(name).type) for name in schema.names} == {
+        "c": "string",
+        "depictio_run_id": "string",
+        "depictio_file": "string",
+    }
+    frame = rows(tables).sort("c")
+    assert frame.rows() == [("a", "r2", "b.csv"), ("c", "r2", "b.csv"), ("d", "r1", "a2.csv")]
+    described = {c.name: c for c in tables.describe(REF).columns}
+    assert described["depictio_file"].type == "string"
+    assert [(v.value.string_value, v.count) for v in described["c"].top_values] == [
+        ("a", 1),
+        ("c", 1),
+        ("d", 1),
+    ]
+
+
+def test_data_files_are_lz4_compressed_with_dictionaries_for_text_only(
+    tables: DeltaTables,
+) -> None:
+    data = pa.table({"n": list(range(1000)), "s": [f"v{i % 7}" for i in range(1000)]})
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), data)
+    (uri,) = tables.open(REF).file_uris()
+    filesystem = tables.storage.filesystem()
+    with filesystem.open_input_file(uri.removeprefix("s3://")) as handle:
+        metadata = pq.ParquetFile(handle).metadata
+    chunks = {
+        metadata.schema.column(i).name: metadata.row_group(0).column(i)
+        for i in range(metadata.num_columns)
+    }
+    assert {name: chunk.compression for name, chunk in chunks.items()} == dict.fromkeys(
+        ["n", "s", "depictio_run_id", "depictio_file"], "LZ4"
+    )
+    dictionary = {name: chunk.dictionary_page_offset is not None for name, chunk in chunks.items()}
+    assert dictionary == {"n": False, "s": True, "depictio_run_id": True, "depictio_file": True}
 
 
 def test_a_broken_stream_is_refused_before_any_commit(tables: DeltaTables) -> None:
