@@ -178,63 +178,6 @@ def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-class StoredBatches:
-    """An incoming stream's batches as the Delta writer takes them: each with its provenance
-    and in its stored types (checked against the table's schema, `existing`) as it arrives.
-
-    The writer pulls the batches while the stream is still being received, so a table is
-    written as it arrives and committed once the stream ended. When the stream fails, the
-    writer only learns that it did: `failure` keeps the error to raise in its place. With
-    `keep`, the batches are also kept in memory (`kept()`: the whole table, for its specs).
-    """
-
-    def __init__(
-        self,
-        reader: pa.RecordBatchReader,
-        spec: WriteSpec,
-        existing: pa.Schema | None,
-        where: str,
-        keep: bool = False,
-    ) -> None:
-        self._reader = reader
-        self._spec = spec
-        self._existing = existing
-        self._where = where
-        self._kept: list[pa.Table] | None = [] if keep else None
-        self.schema = self._stored(reader.schema.empty_table()).schema
-        self.rows = 0
-        self.failure: BaseException | None = None
-
-    def _stored(self, table: pa.Table) -> pa.Table:
-        return conform(with_provenance(table, self._spec), self._existing, self._spec.file)
-
-    def reader(self) -> pa.RecordBatchReader:
-        """The stored batches, pulled by the writer."""
-        return pa.RecordBatchReader.from_batches(self.schema, self._batches())
-
-    def _batches(self) -> Iterator[pa.RecordBatch]:
-        try:
-            for batch in self._reader:
-                stored = self._stored(pa.Table.from_batches([batch]))
-                self.rows += stored.num_rows
-                if self._kept is not None:
-                    self._kept.append(stored)
-                yield from stored.to_batches()
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-            self.failure = InvalidArgument(
-                f"{self._where}: not a complete Arrow IPC stream ({exc})"
-            )
-            raise self.failure from exc
-        except BaseException as exc:
-            self.failure = exc
-            raise
-
-    def kept(self) -> pa.Table:
-        """Every stored row (when kept)."""
-        assert self._kept is not None
-        return pa.concat_tables(self._kept) if self._kept else self.schema.empty_table()
-
-
 class StreamAborted(Exception):
     """The RPC carrying the stream ended before the stream did."""
 

@@ -26,7 +26,7 @@ from google.protobuf.message import DecodeError
 
 from data_svc.encoding import decoded, load_encoded
 from data_svc.hot_tables import HotTables
-from data_svc.ingest import RUN_ID_COLUMN, Mode, StoredBatches, WriteSpec
+from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
 from data_svc.specs import arrow_type_name, compute_specs
 from data_svc.storage import Storage, TableRef
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -163,16 +163,33 @@ class DeltaTables:
     def write_batches(
         self, ref: TableRef, spec: WriteSpec, reader: pa.RecordBatchReader, where: str = ""
     ) -> WriteResult:
-        """Writes `reader`'s batches as they come and commits them in one atomic Delta commit,
-        made once the reader ended.
+        """Commits `reader`'s batches in one atomic Delta commit, made once the reader ended.
 
-        Each batch gets its provenance and stored types as it arrives, and is written then (a
-        stream is stored while it is still being received). Refused batches (unlisted runs, a
-        broken stream) or a type the table cannot take end the write without a commit: the
-        table is left as it was (data files already written belong to no version; `vacuum`
-        removes them).
+        Each batch gets its provenance and stored types as it arrives (so a stream is decoded
+        while it is still being received); then the table is written in one call, from Arrow
+        memory. (Not from a Python reader pulled by delta-rs: that reader needs the GIL on
+        delta-rs's runtime threads, while another thread's delta-rs call can hold the GIL and
+        wait for that runtime: a deadlock.) Refused batches (unlisted runs, broken stream) or
+        a type the table cannot take end the write without a commit, leaving the table
+        unchanged.
         """
         where = where or spec.file or "the stream"
+        parts: list[pa.Table] = []
+        try:
+            for batch in reader:
+                parts.append(
+                    conform(with_provenance(pa.Table.from_batches([batch]), spec), None, spec.file)
+                )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+            raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
+        if not parts:
+            parts.append(
+                conform(with_provenance(reader.schema.empty_table(), spec), None, spec.file)
+            )
+        return self._commit(ref, spec, pa.concat_tables(parts))
+
+    def _commit(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
+        """Writes a table already in stored types, checked against the table's schema."""
         uri = self.storage.uri(ref)
         provenance = (
             {RUN_ID_KEY: spec.run_id} if spec.run_id else {RUN_IDS_KEY: json.dumps(spec.runs)}
@@ -187,34 +204,30 @@ class DeltaTables:
                 existing = None
                 if table is not None:
                     options = {"mode": "overwrite", "schema_mode": "overwrite"}
-            elif spec.mode in (Mode.REPLACE_RUN, Mode.REPLACE_RUNS):
-                runs = ", ".join(sql_string(run) for run in spec.runs) or "NULL"
-                options["mode"] = "overwrite"
-                options["predicate"] = f"{RUN_ID_COLUMN} IN ({runs})"
-            # The whole table is written: keep it for its specs.
-            incoming = StoredBatches(reader, spec, existing, where, keep=existing is None)
+            else:
+                data = conform(data, existing, spec.file)
+                if spec.mode in (Mode.REPLACE_RUN, Mode.REPLACE_RUNS):
+                    runs = ", ".join(sql_string(run) for run in spec.runs) or "NULL"
+                    options["mode"] = "overwrite"
+                    options["predicate"] = f"{RUN_ID_COLUMN} IN ({runs})"
             try:
                 write_deltalake(
                     table if table is not None else uri,
-                    incoming.reader(),
+                    data,
                     storage_options=self.storage.options or None,
                     commit_properties=properties,
-                    writer_properties=writer_properties(incoming.schema),
+                    writer_properties=writer_properties(data.schema),
                     **options,
                 )
-            except BaseException as exc:
-                if incoming.failure is not None:
-                    raise incoming.failure from exc
-                if isinstance(exc, DeltaError):
-                    raise FailedPrecondition(f"the write was refused by the table: {exc}") from exc
-                raise
+            except DeltaError as exc:
+                raise FailedPrecondition(f"the write was refused by the table: {exc}") from exc
         # A written DeltaTable is left at the version its own commit created (after any retries).
         version = table.version() if table is not None else self.open(ref).version()
         if existing is None:
             # The commit holds the whole table: its specs come from memory, not storage, and
             # after the write has answered (describe waits for them).
-            self.compute_specs_later(ref, version, incoming.kept())
-        return WriteResult(version=version, rows=incoming.rows)
+            self.compute_specs_later(ref, version, data)
+        return WriteResult(version=version, rows=data.num_rows)
 
     def compute_specs_later(self, ref: TableRef, version: int, data: pa.Table) -> None:
         """Computes and stores a version's specs from `data` in the background."""

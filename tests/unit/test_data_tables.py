@@ -165,8 +165,8 @@ def test_a_broken_stream_is_refused_before_any_commit(tables: DeltaTables) -> No
 def test_a_stream_refused_after_some_batches_were_written_leaves_the_table_as_it_was(
     tables: DeltaTables,
 ) -> None:
-    """The batches are written as they are pulled: a refusal in a late batch (a run the
-    header does not list) ends the write with that error, and nothing is committed."""
+    """A refusal in a late batch (a run the header does not list) ends the write with that
+    error once every batch before it was taken, and nothing is committed."""
     tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"x": [1, 2]}))
     schema = pa.schema([("x", pa.int64()), ("depictio_run_id", pa.string())])
     pulled = []
