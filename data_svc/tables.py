@@ -29,6 +29,7 @@ from data_svc.hot_tables import HotTables
 from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_provenance
 from data_svc.specs import arrow_type_name, compute_specs
 from data_svc.storage import Storage, TableRef
+from depictio.arrow_types import storable_type
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 from depictio.v1 import data_pb2
 
@@ -61,19 +62,13 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def is_text(dtype: pa.DataType) -> bool:
-    """True for string or binary columns, dictionary-encoded or not."""
-    if pa.types.is_dictionary(dtype):
-        return is_text(dtype.value_type)
-    return pa.types.is_string(dtype) or pa.types.is_binary(dtype)
-
-
 def writer_properties(schema: pa.Schema) -> WriterProperties:
     """Parquet dictionary encoding for text columns only: numbers with millions of distinct
     values gain nothing from a dictionary and cost four times the encoding time with one.
     LZ4 compression: its files are about 30 % smaller than uncompressed ones, which costs
     less time than writing (and reading) the bytes it saves."""
-    text = [field.name for field in schema if is_text(field.type)]
+    stored = {field.name: storable_type(field.type) for field in schema}
+    text = [name for name, dtype in stored.items() if dtype in (pa.string(), pa.binary())]
     return WriterProperties(
         compression="LZ4_RAW",
         default_column_properties=ColumnProperties(dictionary_enabled=False),
