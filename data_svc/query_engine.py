@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -33,13 +35,18 @@ def filtered(
 
 
 def collect_by_engine(frames: list[pl.LazyFrame], engines: list[str]) -> list[pl.DataFrame]:
-    """`frames` collected, each on its engine, one `collect_all` per engine."""
+    """`frames` collected, each on its engine: one `collect_all` per engine, side by side."""
+    by_engine = {e: [i for i, each in enumerate(engines) if each == e] for e in set(engines)}
     collected: list[pl.DataFrame | None] = [None] * len(frames)
-    for engine in sorted(set(engines)):
-        positions = [i for i, e in enumerate(engines) if e == engine]
+
+    def collect(engine: str) -> None:
+        positions = by_engine[engine]
         done = pl.collect_all([frames[i] for i in positions], engine=engine)  # type: ignore[call-overload]
         for i, frame in zip(positions, done, strict=True):
             collected[i] = frame
+
+    with ThreadPoolExecutor(max_workers=len(by_engine) or 1) as pool:
+        list(pool.map(collect, sorted(by_engine)))
     return [frame for frame in collected if frame is not None]
 
 
@@ -57,7 +64,12 @@ def run_batch(
     # The filtered rows are materialized once: every query then reads them from memory instead
     # of each re-running the scan and the filter.
     base = filtered(frame, node, columns, "filters").collect().rechunk()
-    plans: list[Plan] = [plan_query(query, base, schema, where) for where, query in queries]
+    # Planning selects quantiles, bins histograms and draws samples eagerly (numpy and polars
+    # both release the GIL): the queries are planned side by side on the machine's cores.
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        plans: list[Plan] = list(
+            pool.map(lambda item: plan_query(item[1], base, schema, item[0]), queries)
+        )
     lazy: list[pl.LazyFrame] = []
     engines: list[str] = []
     for plan in plans:

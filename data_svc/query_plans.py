@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from data_svc.encoding import is_encoded
 from data_svc.selection import quantile_exprs
 from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
@@ -117,6 +118,9 @@ def _aggregation_exprs(
         ]
     if aggregation == data_pb2.AGGREGATION_MEDIAN:
         return [quantile_exprs([0.5], as_float, values)[0].alias(f"median({name})")]
+    encoded = values is not None and is_encoded(values.dtype)
+    if aggregation == data_pb2.AGGREGATION_NUNIQUE and values is not None and encoded:
+        return [pl.lit(distinct_codes(values), dtype=pl.Int64).alias(f"{label}({name})")]
     expressions: dict[int, pl.Expr] = {
         data_pb2.AGGREGATION_COUNT: column.count().cast(pl.Int64),
         data_pb2.AGGREGATION_SUM: column.sum(),
@@ -131,6 +135,13 @@ def _aggregation_exprs(
     if aggregation not in expressions:
         raise InvalidArgument(f"{where}.aggregations: expected an aggregation, got {aggregation}")
     return [expressions[aggregation].alias(f"{label}({name})")]
+
+
+def distinct_codes(values: pl.Series) -> int:
+    """The distinct non-null values of an encoded column, counted by code: a count per code
+    is several times faster than hashing every code."""
+    codes = values.to_physical().drop_nulls()
+    return int(np.count_nonzero(np.bincount(codes.to_numpy()))) if codes.len() else 0
 
 
 def first_rows(limit: int) -> Finish:
@@ -181,46 +192,24 @@ def plan_aggregate(
 def plan_histogram(
     body: data_pb2.HistogramQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
 ) -> Plan:
-    """Equal-width bins between min and max, assigned exactly as numpy.histogram does."""
+    """Equal-width bins between min and max, as numpy.histogram assigns them."""
     check_columns([body.column], schema, where)
     _numeric(body.column, schema, where)
     bins = bounded(body.bins, 20, 1000, f"{where}.bins")
-    values = base.get_column(body.column).cast(pl.Float64).drop_nulls()
-    values = values.filter(values.is_finite())
-    if values.len() == 0:
+    values = base.get_column(body.column).cast(pl.Float64).drop_nulls().to_numpy()
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = values[finite]
+    if values.size == 0:
         empty = {"bin_start": pl.Float64, "bin_end": pl.Float64, "count": pl.Int64}
         return Plan([], lambda frames, _: Outcome(pl.DataFrame(schema=empty)))
-    # The bounds first, so that binning is one pass of arithmetic on constants; numpy widens
-    # an empty range by 0.5 each side.
-    first, last = float(values.min()), float(values.max())  # type: ignore[arg-type]
-    if first == last:
-        first, last = first - 0.5, last + 0.5
-    step = (last - first) / bins
-    v, index = pl.col("v"), pl.col("bin")
-    guess = ((v - first) / (last - first) * bins).floor().cast(pl.Int64).clip(0, bins - 1)
-    # numpy's correction: compare with the bin edges (edge i = i * step + first, last edge
-    # = last) and move one bin down or up.
-    down = index - (v < index * step + first).cast(pl.Int64)
-    upper = pl.when(index + 1 >= bins).then(last).otherwise((index + 1) * step + first)
-    up = index + ((v >= upper) & (index != bins - 1)).cast(pl.Int64)
-    counts = (
-        pl.DataFrame({"v": values})
-        .lazy()
-        .select(v, guess.alias("bin"))
-        .with_columns(bin=down)
-        .select(bin=up)
-        .group_by("bin")
-        .len("count")
+    # numpy's own binning (equal-width bins between min and max, widened by 0.5 each side
+    # for a single value): one vectorized pass, faster than binning and grouping in polars.
+    counts, edges = np.histogram(values, bins=bins)
+    table = pl.DataFrame(
+        {"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts.astype(np.int64)}
     )
-
-    def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
-        edges = np.linspace(first, last, bins + 1)
-        dense = np.zeros(bins, dtype=np.int64)
-        dense[frames[0]["bin"].to_numpy()] = frames[0]["count"].to_numpy()
-        table = pl.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": dense})
-        return Outcome(table)
-
-    return Plan([counts], finish)
+    return Plan([], lambda frames, _: Outcome(table))
 
 
 BOX_COLUMNS = [

@@ -391,3 +391,32 @@ def test_bad_queries_name_the_field(
     with pytest.raises(InvalidArgument, match=message) as refused:
         run_batch(polars_frame(frame, held), None, [("queries[3]", query)], 0)
     assert "queries[3]" in refused.value.message
+
+
+def test_the_first_bad_query_of_a_batch_is_the_one_named(held: str) -> None:
+    # The queries of a batch are planned side by side: the refusal still names the first bad
+    # one in request order, whichever finished planning first.
+    from depictio.errors import InvalidArgument
+
+    frame = pd.DataFrame({"g": ["a", "b"], "i": [1, 2], "f": [0.5, 1.5]})
+    good = data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="f"))
+    queries = [
+        ("queries[0]", good),
+        ("queries[1]", data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="x"))),
+        ("queries[2]", data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="g"))),
+    ]
+    with pytest.raises(InvalidArgument, match="unknown column 'x'") as refused:
+        run_batch(polars_frame(frame, held), None, queries, 0)
+    assert refused.value.message.startswith("queries[1]")
+
+
+def test_histogram_leaves_out_nulls_nans_and_infinities() -> None:
+    # Hand-checked: the finite values 1, 2, 2, 3 in 2 bins are [1, 2) → 1 and [2, 3] → 3.
+    values = [1.0, 2.0, math.inf, 2.0, None, -math.inf, math.nan, 3.0]
+    frame = pl.LazyFrame({"f": values}, schema={"f": pl.Float64})
+    query = data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="f", bins=2))
+    actual, result = one(frame, common_pb2.Filter(), query)
+    assert actual.rows() == [(1.0, 2.0, 1), (2.0, 3.0, 3)]
+    assert result.total_rows == len(values)
+    only_infinite = pl.LazyFrame({"f": [math.inf, None]}, schema={"f": pl.Float64})
+    assert one(only_infinite, common_pb2.Filter(), query)[0].height == 0
