@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from data_svc.encoding import is_encoded
+from data_svc.group_selection import join_selected, select_by_group
 from data_svc.selection import quantile_exprs
 from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
@@ -182,11 +183,44 @@ def plan_aggregate(
     if repeated:
         raise InvalidArgument(f"{where}: {', '.join(repeated)} asked for more than once")
     selects = {data_pb2.AGGREGATION_MEDIAN, data_pb2.AGGREGATION_QUANTILES} & set(body.aggregations)
-    return Plan(
-        [_grouped(base.lazy(), body.group_by, exprs)],
-        lambda frames, _: Outcome(frames[0]),
-        ["in-memory"] if selects and body.group_by else None,
-    )
+    keys = list(body.group_by)
+    counted = _counted_selections(body, base) if selects and keys else None
+    if counted is None:
+        return Plan(
+            [_grouped(base.lazy(), keys, exprs)],
+            lambda frames, _: Outcome(frames[0]),
+            ["in-memory"] if selects and keys else None,
+        )
+    # Grouped medians and quantiles counted in buckets (group_selection), joined to the rest.
+    selected = {name for _, quantile_names in counted for name in quantile_names}
+    rest = [expr for expr in exprs if expr.meta.output_name() not in selected]
+
+    def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
+        stats = frames[0]
+        for frame, quantile_names in counted:
+            stats = join_selected(stats, keys, frame, quantile_names)
+        return Outcome(stats.select([*keys, *names]))
+
+    return Plan([_grouped(base.lazy(), keys, rest)], finish)
+
+
+def _counted_selections(
+    body: data_pb2.AggregateQuery, base: pl.DataFrame
+) -> list[tuple[pl.DataFrame, list[str]]] | None:
+    """Per column, its grouped median and quantiles counted in buckets with their result
+    names; None when any cannot be (polars then selects them all)."""
+    counted = []
+    for name in body.columns:
+        wanted: dict[str, float] = {}
+        if data_pb2.AGGREGATION_MEDIAN in body.aggregations:
+            wanted[f"median({name})"] = 0.5
+        if data_pb2.AGGREGATION_QUANTILES in body.aggregations:
+            wanted |= {f"quantile({name}, {q!r})": q for q in body.quantiles}
+        frame = select_by_group(base, body.group_by, name, list(wanted.values()))
+        if frame is None:
+            return None
+        counted.append((frame, list(wanted)))
+    return counted
 
 
 def plan_histogram(
@@ -212,6 +246,8 @@ def plan_histogram(
     return Plan([], lambda frames, _: Outcome(table))
 
 
+QUARTILES = [0.25, 0.5, 0.75]
+QUARTILE_NAMES = ["q1", "median", "q3"]
 BOX_COLUMNS = [
     "count", "min", "q1", "median", "q3", "max", "lower_whisker", "upper_whisker", "mean"
 ]  # fmt: skip
@@ -225,21 +261,22 @@ def plan_box(
     _numeric(body.column, schema, where)
     keys = list(body.group_by)
     v = pl.col(body.column).cast(pl.Float64)
-    q1, median, q3 = quantile_exprs(
-        [0.25, 0.5, 0.75], v, None if keys else base.get_column(body.column)
-    )
-    quartiles = [q1.alias("q1"), median.alias("median"), q3.alias("q3")]
     exprs = [
         v.count().cast(pl.Int64).alias("count"),
         v.min().alias("min"),
         v.max().alias("max"),
         v.mean().alias("mean"),
     ]
+    # Grouped quartiles counted in buckets when the key allows (group_selection), else
+    # selected by polars group by group.
+    counted = select_by_group(base, keys, body.column, QUARTILES) if keys else None
 
     def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
         iqr = pl.col("q3") - pl.col("q1")
         stats = frames[0]
-        if keys:
+        if counted is not None:
+            stats = join_selected(stats, keys, counted, QUARTILE_NAMES)
+        elif keys:
             stats = stats.join(
                 frames[1], on=keys, how="left", nulls_equal=True, maintain_order="left"
             )
@@ -253,10 +290,17 @@ def plan_box(
             stats = _with_outlier_whiskers(base.lazy(), stats, outlying, keys, v)
         return Outcome(stats.select([*keys, *BOX_COLUMNS]))
 
+    values = None if keys else base.get_column(body.column)
+    quartiles = [
+        expr.alias(name)
+        for expr, name in zip(quantile_exprs(QUARTILES, v, values), QUARTILE_NAMES, strict=True)
+    ]
     if not keys:
         # Ungrouped quartiles are constants, selected already.
         return Plan([base.lazy().select([*exprs, *quartiles])], finish)
-    # Grouped: the quartiles on the in-memory engine, the rest on the streaming one.
+    if counted is not None:
+        return Plan([_grouped(base.lazy(), keys, exprs)], finish)
+    # Grouped by polars: the quartiles on the in-memory engine, the rest on the streaming one.
     frames = [_grouped(base.lazy(), keys, exprs), _grouped(base.lazy(), keys, quartiles)]
     return Plan(frames, finish, ["streaming", "in-memory"])
 

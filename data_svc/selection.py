@@ -23,14 +23,14 @@ MARGIN = int(3 * math.sqrt(SAMPLE_SIZE)) + 1
 SEED = 20240611
 
 
-def _ranks(q: float, n: int) -> tuple[int, int, float]:
+def ranks_around(q: float, n: int) -> tuple[int, int, float]:
     """The ranks either side of quantile `q` of `n` values, and the weight of the upper."""
     position = q * (n - 1)
     lower = math.floor(position)
     return lower, min(math.ceil(position), n - 1), position - lower
 
 
-def _interpolated(lower: float, upper: float, weight: float) -> float:
+def interpolated(lower: float, upper: float, weight: float) -> float:
     return lower if weight == 0 else lower + weight * (upper - lower)
 
 
@@ -42,14 +42,14 @@ def exact_quantiles(values: pl.Series, quantiles: Sequence[float]) -> list[float
         return [None] * len(quantiles)
     if n < DIRECT_BELOW or values.is_nan().any():
         return [values.quantile(q, interpolation="linear") for q in quantiles]
-    wanted = sorted({rank for q in quantiles for rank in _ranks(q, n)[:2]})
+    wanted = sorted({rank for q in quantiles for rank in ranks_around(q, n)[:2]})
     picked = _select(values, wanted)
     if picked is None:
         return [values.quantile(q, interpolation="linear") for q in quantiles]
     answers: list[float | None] = []
     for q in quantiles:
-        lower, upper, weight = _ranks(q, n)
-        answers.append(_interpolated(picked[lower], picked[upper], weight))
+        lower, upper, weight = ranks_around(q, n)
+        answers.append(interpolated(picked[lower], picked[upper], weight))
     return answers
 
 
