@@ -16,6 +16,7 @@ from depictio.arrow_ipc import (
     batches_from_chunks,
     ipc_messages,
     ipc_to_table,
+    pooled,
     table_from_chunks,
 )
 from depictio.clients.base import ServiceClient
@@ -291,7 +292,7 @@ def _table_of_call(call: Any) -> pa.Table:
     string or initial metadata, and waiting for them would hold this thread for good.
     """
     try:
-        chunks = list(call)
+        chunks = [pooled(chunk) for chunk in call]
     except grpc.RpcError:
         raise aio.AioRpcError(call.code(), aio.Metadata(), aio.Metadata(), call.details()) from None
     return table_from_chunks(chunks)

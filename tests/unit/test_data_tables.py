@@ -25,6 +25,7 @@ from depictio.arrow_ipc import (
     batches_from_chunks,
     ipc_messages,
     ipc_to_table,
+    pooled,
     table_from_chunks,
     table_to_ipc,
 )
@@ -370,6 +371,20 @@ def test_table_from_chunks_decodes_whole_and_cut_messages(piece: int | None) -> 
     else:
         chunks = [whole[i : i + piece] for i in range(0, len(whole), piece)]
     assert table_from_chunks(chunks).equals(table)
+
+
+def test_pooled_chunks_decode_to_the_table_without_holding_the_received_messages() -> None:
+    table = pa.table({"n": np.arange(20_000), "x": np.linspace(0.0, 1.0, 20_000)})
+    received = [bytearray(table.schema.serialize().to_pybytes())]
+    received += [
+        bytearray(b.serialize().to_pybytes()) for b in table.to_batches(max_chunksize=3_000)
+    ]
+    received.append(bytearray(END_OF_STREAM))
+    decoded = table_from_chunks([pooled(chunk) for chunk in received])
+    # The received messages are reused for the next ones: the table holds copies.
+    for chunk in received:
+        chunk[:] = bytes(len(chunk))
+    assert decoded.equals(table)
 
 
 def test_table_from_chunks_refuses_a_truncated_stream() -> None:
