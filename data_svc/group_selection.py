@@ -34,6 +34,8 @@ MAX_CUTS = 3
 # Above this many groups (or wanted buckets, when they are cut again) the count table
 # (groups × buckets, 8 bytes each) gets too large: 4 M counts.
 MAX_GROUPS = (1 << 22) >> BUCKET_BITS
+# Values widened at a time (temporary copies stay this small).
+SLICE = 1 << 20
 # Below this many values polars' own selection is as fast.
 MIN_VALUES = 100_000
 
@@ -52,8 +54,9 @@ Pair = tuple[int, int]  # (group, rank in the group)
 
 @dataclass
 class _Cut:
-    """Values still in play: each value's group, its ordered bits and the value itself; per
-    group, the lowest ordered bits it may hold and the bucket width's bits (`shift`)."""
+    """Values still in play: each value's group (any integer type), its ordered bits and the
+    value itself; per group, the lowest ordered bits it may hold and the bucket width's bits
+    (`shift`)."""
 
     groups: np.ndarray
     bits: np.ndarray
@@ -73,7 +76,11 @@ class _Cut:
         offsets = np.subtract(self.bits, low).view(np.uint64)
         np.right_shift(offsets, shift, out=offsets)
         key = offsets.view(np.int64)
-        key += self.groups << BUCKET_BITS
+        # Groups added a slice at a time: their widened copies stay small.
+        for start in range(0, key.size, SLICE):
+            key[start : start + SLICE] += self.groups[start : start + SLICE].astype(
+                np.int64
+            ) << np.int64(BUCKET_BITS)
         return key
 
 
@@ -155,7 +162,7 @@ def grouped_quantiles(
         ]
 
     cut = _Cut(
-        groups=codes.astype(np.int64),
+        groups=codes,
         bits=bits,
         values=values,
         low=np.full(groups, low, dtype=np.int64),
