@@ -9,7 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from data_svc.encoding import decoded, logical_schema
-from data_svc.query_plans import Outcome, Plan, check_columns, plan_query, query_columns
+from data_svc.query_plans import (
+    Outcome,
+    Plan,
+    batch_frames,
+    check_columns,
+    plan_query,
+    query_columns,
+)
 from depictio.arrow_ipc import table_to_ipc
 from depictio.filters import filter_columns, filter_expression, is_empty
 from depictio.v1 import common_pb2, data_pb2
@@ -72,16 +79,18 @@ def run_batch(
         )
     lazy: list[pl.LazyFrame] = []
     engines: list[str] = []
-    for plan in plans:
-        lazy += plan.frames
+    planned = batch_frames(plans, base)
+    for plan, plan_frames in zip(plans, planned, strict=True):
+        lazy += plan_frames
+        engines += ["streaming"] * (len(plan_frames) - len(plan.frames))
         engines += plan.frame_engines()
     collected = collect_by_engine(lazy, engines)
     total = base.height
     results = []
     position = 0
-    for (_, query), plan in zip(queries, plans, strict=True):
-        frames = collected[position : position + len(plan.frames)]
-        position += len(plan.frames)
+    for (_, query), plan, planned_frames in zip(queries, plans, planned, strict=True):
+        frames = collected[position : position + len(planned_frames)]
+        position += len(planned_frames)
         outcome: Outcome = plan.finish(frames, total)
         results.append(
             data_pb2.ComponentResult(

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from data_svc.encoding import encoded
 from data_svc.query_engine import run_batch
@@ -152,7 +153,11 @@ def one(
     frame: pl.LazyFrame, node: common_pb2.Filter, query: data_pb2.ComponentQuery
 ) -> tuple[pl.DataFrame, data_pb2.ComponentResult]:
     [result] = run_batch(frame, node, [("queries[0]", query)], 0)
-    return pl.from_arrow(ipc_to_table(result.arrow_ipc)), result  # type: ignore[return-value]
+    return decode(result), result
+
+
+def decode(result: data_pb2.ComponentResult) -> pl.DataFrame:
+    return pl.from_arrow(ipc_to_table(result.arrow_ipc))  # type: ignore[return-value]
 
 
 def same(actual: Any, expected: Any) -> bool:
@@ -420,3 +425,32 @@ def test_histogram_leaves_out_nulls_nans_and_infinities() -> None:
     assert result.total_rows == len(values)
     only_infinite = pl.LazyFrame({"f": [math.inf, None]}, schema={"f": pl.Float64})
     assert one(only_infinite, common_pb2.Filter(), query)[0].height == 0
+
+
+@PROPERTY
+@given(tables(), filters)
+def test_queries_grouping_by_the_same_keys_answer_as_they_do_alone(
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter
+) -> None:
+    # A batch groups once per set of keys for all its queries (query_plans.batch_frames); each
+    # answer must be what the query gets alone (which the tests above check against pandas),
+    # including two queries naming their columns alike.
+    agg = data_pb2.AggregateQuery
+    by_g = [
+        agg(columns=["f"], group_by=["g"], aggregations=[data_pb2.AGGREGATION_MEAN]),
+        agg(columns=["i", "f"], group_by=["g"], aggregations=[data_pb2.AGGREGATION_COUNT]),
+        agg(columns=["f"], group_by=["i"], aggregations=[data_pb2.AGGREGATION_SUM]),
+    ]
+    queries = [data_pb2.ComponentQuery(aggregate=body) for body in by_g] + [
+        data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="g")),
+        data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="g", limit=2)),
+        data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="i", group_by=["g"])),
+        data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="i")),
+    ]
+    lazy = polars_frame(frame, held)
+    together = run_batch(lazy, node, [(f"queries[{n}]", q) for n, q in enumerate(queries)], 0)
+    for query, result in zip(queries, together, strict=True):
+        [alone] = run_batch(lazy, node, [("queries[0]", query)], 0)
+        # Floats to rounding: parallel sums may add in another order.
+        assert_frame_equal(decode(result), decode(alone), check_exact=False, rel_tol=1e-9)
+        assert result.truncated == alone.truncated
