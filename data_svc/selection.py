@@ -31,7 +31,9 @@ def ranks_around(q: float, n: int) -> tuple[int, int, float]:
 
 
 def interpolated(lower: float, upper: float, weight: float) -> float:
-    return lower if weight == 0 else lower + weight * (upper - lower)
+    """Between two neighbouring values as polars interpolates: equal values (infinities too)
+    are their own answer."""
+    return lower if weight == 0 or lower == upper else lower + weight * (upper - lower)
 
 
 def exact_quantiles(values: pl.Series, quantiles: Sequence[float]) -> list[float | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from test_data_selection import with_infinities
 
 from data_svc import group_selection
 from data_svc.encoding import encoded
@@ -58,6 +59,16 @@ def test_counted_quantiles_match_polars(
     expected = expected_by_polars(codes, values, 41)
     np.testing.assert_array_equal(found, expected)
     assert np.isnan(found[7]).all() and np.isnan(found[40]).all()
+
+
+def test_infinities_interpolate_as_polars_does() -> None:
+    # Equal infinities are their own quantile (interpolating between them would give NaN).
+    values = with_infinities(np.random.default_rng(11).normal(size=ROWS))
+    codes = np.random.default_rng(12).integers(0, 3, ROWS)
+    found = grouped_quantiles(codes, values, 3, QUANTILES)
+    assert found is not None
+    np.testing.assert_array_equal(found, expected_by_polars(codes, values, 3))
+    assert np.isposinf(found[:, -2]).all()
 
 
 def test_values_concentrated_in_few_buckets_are_left_to_polars(
