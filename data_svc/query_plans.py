@@ -158,8 +158,11 @@ def _aggregation_exprs(
         ]
     if aggregation == data_pb2.AGGREGATION_MEDIAN:
         return [quantile_exprs([0.5], as_float, values)[0].alias(f"median({name})")]
-    encoded = values is not None and is_encoded(values.dtype)
-    if aggregation == data_pb2.AGGREGATION_NUNIQUE and values is not None and encoded:
+    if (
+        aggregation == data_pb2.AGGREGATION_NUNIQUE
+        and values is not None
+        and is_encoded(values.dtype)
+    ):
         return [pl.lit(distinct_codes(values), dtype=pl.Int64).alias(f"{label}({name})")]
     expressions: dict[int, pl.Expr] = {
         data_pb2.AGGREGATION_COUNT: column.count().cast(pl.Int64),
