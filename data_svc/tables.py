@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pa_dataset
 from deltalake import (
     ColumnProperties,
     CommitProperties,
@@ -230,10 +231,9 @@ class DeltaTables:
         held = [data]
 
         def compute() -> data_pb2.DescribeResponse:
-            frame = pl.from_arrow(held.pop())
-            assert isinstance(frame, pl.DataFrame)
-            specs = compute_specs(frame.lazy(), version)
-            del frame
+            # Read a batch at a time: converting the whole table to polars first would hold
+            # a second copy of it (of its text columns) beside the first while counting.
+            specs = compute_specs(pl.scan_pyarrow_dataset(pa_dataset.dataset(held.pop())), version)
             release_unused_memory()
             self.store_specs(ref, specs)
             return specs

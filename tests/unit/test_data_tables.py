@@ -451,3 +451,42 @@ def test_a_hot_version_holds_repetitive_strings_encoded_and_answers_with_strings
         "max(n)": [297, 299],
         "max(taxon)": ["Nostoc", "Vibrio"],
     }
+
+
+def test_a_hot_version_of_several_files_keeps_every_row_whole(
+    delta_storage: tuple[str, dict[str, str]],
+) -> None:
+    """Loaded a column at a time, a version written in several commits has its rows as
+    stored: each value beside the others of its row, in the files' order."""
+    _, env = delta_storage
+    storage = Storage.from_settings(settings_from_env(env))
+    storage.prepare()
+    tables = DeltaTables(storage, HotTables(64 * 1024 * 1024))
+    rng = np.random.default_rng(9)
+    for run in range(4):
+        n = 5_000 + 1_000 * run
+        ids = np.arange(n) + 100_000 * run
+        tables.write(
+            REF,
+            WriteSpec(f"r{run}", Mode.APPEND, f"{run}.csv"),
+            pa.table(
+                {
+                    "id": ids,
+                    "label": [f"L{i % 7}" for i in ids],
+                    "x": rng.normal(size=n),
+                    "tag": [f"t{i}" for i in ids],
+                }
+            ),
+        )
+    table = tables.open(REF)
+    hot = tables.frame(table).collect()
+    assert hot.n_chunks("all") == [1] * hot.width
+    assert isinstance(hot.schema["label"], pl.Categorical)
+    stored = pl.from_arrow(table.to_pyarrow_table())
+    assert isinstance(stored, pl.DataFrame)
+    key = ["depictio_file", "id"]
+    # Each row's values belong together: the id names its label, tag and run.
+    decoded_hot = hot.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    assert decoded_hot.sort(key).equals(stored.select(decoded_hot.columns).sort(key))
+    assert (decoded_hot["label"] == ("L" + (decoded_hot["id"] % 7).cast(pl.String))).all()
+    assert (decoded_hot["tag"] == ("t" + decoded_hot["id"].cast(pl.String))).all()
