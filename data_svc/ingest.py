@@ -113,9 +113,10 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
 
 
 def constant_text(value: str, rows: int) -> pa.DictionaryArray:
-    """`value` on every one of `rows` rows, as a dictionary (the text is held once)."""
+    """`value` on every one of `rows` rows, as a dictionary (the text is held once, and a
+    byte per row points at it)."""
     return pa.DictionaryArray.from_arrays(
-        pa.repeat(pa.scalar(0, pa.int32()), rows), pa.array([value], pa.string())
+        pa.repeat(pa.scalar(0, pa.int8()), rows), pa.array([value], pa.string())
     )
 
 

@@ -201,6 +201,35 @@ class DrainedSink(io.RawIOBase):
 
 
 EMPTY_SCHEMA = pa.schema([(RUN_ID_COLUMN, pa.string()), (FILE_COLUMN, pa.string())])
+NARROWER = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
+
+
+def wire_type(dtype: pa.DataType) -> pa.DataType:
+    """`dtype` with large text or binary (also a dictionary's values) as data_svc stores it,
+    with 32-bit offsets."""
+    if pa.types.is_dictionary(dtype):
+        return pa.dictionary(dtype.index_type, wire_type(dtype.value_type), dtype.ordered)
+    return NARROWER.get(dtype, dtype)
+
+
+def wire_schema(schema: pa.Schema) -> pa.Schema:
+    """`schema` with the types data_svc stores: 4 bytes less per text value to send, and
+    nothing for data_svc to convert (a converted column's received message stays alive beside
+    the converted copy until the write ends: the large offsets are dead weight)."""
+    return pa.schema([field.with_type(wire_type(field.type)) for field in schema])
+
+
+def wire_batches(batch: pa.RecordBatch, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """`batch` cast to the wire `schema` (its characters are shared, not copied), in halves
+    while a column holds more text than 32-bit offsets reach."""
+    try:
+        yield batch.cast(schema)
+    except pa.ArrowInvalid:
+        if batch.num_rows < 2:
+            raise
+        half = batch.num_rows // 2
+        yield from wire_batches(batch.slice(0, half), schema)
+        yield from wire_batches(batch.slice(half), schema)
 
 
 def upload_body(
@@ -210,6 +239,7 @@ def upload_body(
     its end is held back until every data collection's files were read without error."""
     sink = DrainedSink()
     writer: pa.ipc.RecordBatchStreamWriter | None = None
+    schema = EMPTY_SCHEMA
     with ThreadPoolExecutor(max_workers=1) as reader:
         upcoming = reader.submit(read_for_upload, item, item.files[0]) if item.files else None
         for index, file in enumerate(item.files):
@@ -220,11 +250,13 @@ def upload_body(
             state.file_read(file, table.num_rows)
             item.rows += table.num_rows
             if writer is None:
-                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema)
+                schema = wire_schema(table.schema)
+                writer = pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), schema)
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 if state.failure is not None:
                     raise UploadsAborted
-                writer.write_batch(batch)
+                for part in wire_batches(batch, schema):
+                    writer.write_batch(part)
                 parts = sink.drain()
                 state.bars.advance(upload_task, sum(len(part) for part in parts))
                 yield from parts
