@@ -286,7 +286,10 @@ def plan_histogram(
         return Plan([], lambda frames, _: Outcome(pl.DataFrame(schema=empty)))
     # numpy's own binning (equal-width bins between min and max, widened by 0.5 each side
     # for a single value): one vectorized pass, faster than binning and grouping in polars.
-    counts, edges = np.histogram(values, bins=bins)
+    try:
+        counts, edges = np.histogram(values, bins=bins)
+    except ValueError as exc:  # bins without a width: a span past the largest float, or tiny
+        raise InvalidArgument(f"{where}: column {body.column!r} cannot be cut so: {exc}") from exc
     table = pl.DataFrame(
         {"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts.astype(np.int64)}
     )

@@ -454,3 +454,12 @@ def test_queries_grouping_by_the_same_keys_answer_as_they_do_alone(
         # Floats to rounding: parallel sums may add in another order.
         assert_frame_equal(decode(result), decode(alone), check_exact=False, rel_tol=1e-9)
         assert result.truncated == alone.truncated
+
+
+def test_a_histogram_whose_bins_cannot_have_a_width_is_refused(held: str) -> None:
+    from depictio.errors import InvalidArgument
+
+    frame = pd.DataFrame({"g": ["a", "b", "a"], "i": [1, 2, 3], "f": [-1.7e308, 0.0, 1.7e308]})
+    query = data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="f", bins=4))
+    with pytest.raises(InvalidArgument, match="queries\\[0\\].histogram: column 'f'"):
+        run_batch(polars_frame(frame, held), None, [("queries[0]", query)], 0)
