@@ -201,7 +201,6 @@ class DrainedSink(io.RawIOBase):
 
 
 EMPTY_SCHEMA = pa.schema([(RUN_ID_COLUMN, pa.string()), (FILE_COLUMN, pa.string())])
-NARROWER = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
 
 
 def wire_type(dtype: pa.DataType) -> pa.DataType:
@@ -209,7 +208,9 @@ def wire_type(dtype: pa.DataType) -> pa.DataType:
     with 32-bit offsets."""
     if pa.types.is_dictionary(dtype):
         return pa.dictionary(dtype.index_type, wire_type(dtype.value_type), dtype.ordered)
-    return NARROWER.get(dtype, dtype)
+    if pa.types.is_large_string(dtype) or pa.types.is_large_binary(dtype):
+        return storable_type(dtype)
+    return dtype
 
 
 def wire_schema(schema: pa.Schema) -> pa.Schema:
