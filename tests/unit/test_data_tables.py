@@ -457,7 +457,7 @@ def test_a_hot_version_of_several_files_keeps_every_row_whole(
     delta_storage: tuple[str, dict[str, str]],
 ) -> None:
     """Loaded a column at a time, a version written in several commits has its rows as
-    stored: each value beside the others of its row, in the files' order."""
+    stored: each value beside the others of its row."""
     _, env = delta_storage
     storage = Storage.from_settings(settings_from_env(env))
     storage.prepare()
@@ -485,7 +485,7 @@ def test_a_hot_version_of_several_files_keeps_every_row_whole(
     stored = pl.from_arrow(table.to_pyarrow_table())
     assert isinstance(stored, pl.DataFrame)
     key = ["depictio_file", "id"]
-    # Each row's values belong together: the id names its label, tag and run.
+    # Each row's values belong together: the id names its label and its tag.
     decoded_hot = hot.with_columns(pl.col(pl.Categorical).cast(pl.String))
     assert decoded_hot.sort(key).equals(stored.select(decoded_hot.columns).sort(key))
     assert (decoded_hot["label"] == ("L" + (decoded_hot["id"] % 7).cast(pl.String))).all()
