@@ -14,6 +14,7 @@ import polars as pl
 
 from data_svc.encoding import is_encoded
 from data_svc.group_selection import join_selected, select_by_group
+from data_svc.leading_rows import leading_rows
 from data_svc.selection import quantile_exprs
 from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
@@ -414,8 +415,10 @@ def plan_top_n(
     check_columns([body.column, *columns], schema, where)
     n = bounded(body.n, 10, 10_000, f"{where}.n")
     descending = body.order != data_pb2.SORT_ORDER_ASCENDING
+    read = base.select(list(dict.fromkeys([body.column, *columns])))
     ranked = (
-        base.lazy()
+        leading_rows(read, body.column, descending, n + 1)
+        .lazy()
         .filter(pl.col(body.column).is_not_null())
         .sort(body.column, descending=descending, maintain_order=True)
         .head(n + 1)
@@ -434,7 +437,12 @@ def plan_rows(
     limit = bounded(body.limit, 100, 10_000, f"{where}.limit")
     if body.offset < 0:
         raise InvalidArgument(f"{where}.offset: expected ≥ 0, got {body.offset}")
-    page = sort_frame(base.lazy(), body.sort).slice(body.offset, limit).select(columns)
+    rows = base.select(list(dict.fromkeys([*columns, *(key.column for key in body.sort)])))
+    if body.sort:
+        first = body.sort[0]
+        descending = first.order == data_pb2.SORT_ORDER_DESCENDING
+        rows = leading_rows(rows, first.column, descending, body.offset + limit)
+    page = sort_frame(rows.lazy(), body.sort).slice(body.offset, limit).select(columns)
 
     def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
         return Outcome(frames[0], truncated=body.offset + limit < total)
