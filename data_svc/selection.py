@@ -1,10 +1,10 @@
 """Exact quantiles of large columns: a selection inside a window found from a random sample.
 
 A full selection (polars' `quantile`) reads and partitions every value once per quantile. A
-random sample instead brackets each wanted rank in a narrow value window; one multithreaded
-pass counts the values below each window and keeps those inside it, and the small window is
-sorted. Counting makes the answer exact: when a window turns out not to hold its rank (a
-vanishingly rare sample), the full selection answers instead.
+random sample instead brackets each wanted rank in a narrow value window; one pass counts the
+values below each window and keeps those inside the windows, and each rank is selected among
+its small window's values. Counting makes the answer exact: when a window turns out not to
+hold its rank (a vanishingly rare sample), the full selection answers instead.
 """
 
 from __future__ import annotations
@@ -71,21 +71,23 @@ def _select(values: pl.Series, ranks: list[int]) -> dict[int, float] | None:
             windows.append((previous[0], max(previous[1], high), [*previous[2], rank]))
         else:
             windows.append((float(low), float(high), [rank]))
+    # One pass keeps the values of every window (they do not overlap) and counts the values
+    # below each: the windows' values are few, and each rank is selected among its window's.
     v = pl.col("v")
-    exprs: list[pl.Expr] = []
-    for index, (low, high, _) in enumerate(windows):
-        exprs += [
-            (v < low).sum().alias(f"below{index}"),
-            v.filter(v.is_between(low, high)).implode().alias(f"inside{index}"),
-        ]
-    found = pl.DataFrame({"v": values}).select(exprs)
+    inside_any = pl.any_horizontal([v.is_between(low, high) for low, high, _ in windows])
+    found = pl.DataFrame({"v": values}).select(
+        *((v < low).sum().alias(f"below{index}") for index, (low, _, _) in enumerate(windows)),
+        v.filter(inside_any).implode().alias("inside"),
+    )
+    kept = found["inside"][0].to_numpy()
     picked: dict[int, float] = {}
-    for index, (_, _, window_ranks) in enumerate(windows):
+    for index, (low, high, window_ranks) in enumerate(windows):
         below = int(found[f"below{index}"][0])
-        inside = np.sort(found[f"inside{index}"][0].to_numpy())
+        inside = kept[(kept >= low) & (kept <= high)]
+        if not all(below <= rank < below + inside.size for rank in window_ranks):
+            return None
+        inside = np.partition(inside, [rank - below for rank in window_ranks])
         for rank in window_ranks:
-            if not below <= rank < below + len(inside):
-                return None
             picked[rank] = float(inside[rank - below])
     return picked
 
