@@ -10,13 +10,16 @@ import polars as pl
 
 from data_svc.encoding import decoded, logical_schema
 from data_svc.query_plans import (
+    Batch,
     Outcome,
     Plan,
     batch_frames,
     check_columns,
     plan_query,
     query_columns,
+    ungrouped_quantiles,
 )
+from data_svc.selection import SharedSelections
 from depictio.arrow_ipc import table_to_ipc
 from depictio.filters import filter_columns, filter_expression, is_empty
 from depictio.v1 import common_pb2, data_pb2
@@ -73,9 +76,11 @@ def run_batch(
     base = filtered(frame, node, columns, "filters").collect().rechunk()
     # Planning selects quantiles, bins histograms and draws samples eagerly (numpy and polars
     # both release the GIL): the queries are planned side by side on the machine's cores.
+    wanted = ungrouped_quantiles(query for _, query in queries)
+    batch = Batch(base, schema, SharedSelections(base, wanted))
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         plans: list[Plan] = list(
-            pool.map(lambda item: plan_query(item[1], base, schema, item[0]), queries)
+            pool.map(lambda item: plan_query(item[1], batch, item[0]), queries)
         )
     lazy: list[pl.LazyFrame] = []
     engines: list[str] = []

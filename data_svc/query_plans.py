@@ -5,7 +5,8 @@ Result schemas are documented on the query messages in data.proto.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ import polars as pl
 from data_svc.encoding import is_encoded
 from data_svc.group_selection import join_selected, select_by_group
 from data_svc.leading_rows import leading_rows
-from data_svc.selection import quantile_exprs
+from data_svc.selection import SharedSelections, quantile_exprs
 from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
 
@@ -144,26 +145,28 @@ def _aggregation_exprs(
     name: str,
     aggregation: data_pb2.Aggregation.ValueType,
     quantiles: Sequence[float],
-    values: pl.Series | None,
+    ungrouped: Batch | None,
     where: str,
 ) -> list[pl.Expr]:
+    """The aggregation of column `name`, per group (`ungrouped` None) or of the whole batch."""
     label = data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_").lower()
     column = pl.col(name)
     as_float = column.cast(pl.Float64)
-    if aggregation == data_pb2.AGGREGATION_QUANTILES:
-        if not quantiles or any(not 0 <= q <= 1 for q in quantiles):
+    if aggregation in (data_pb2.AGGREGATION_QUANTILES, data_pb2.AGGREGATION_MEDIAN):
+        median = aggregation == data_pb2.AGGREGATION_MEDIAN
+        wanted = [0.5] if median else list(quantiles)
+        if not wanted or any(not 0 <= q <= 1 for q in wanted):
             raise InvalidArgument(f"{where}.quantiles: expected values in [0, 1], got {quantiles}")
-        return [
-            expr.alias(f"quantile({name}, {q!r})")
-            for q, expr in zip(quantiles, quantile_exprs(quantiles, as_float, values), strict=True)
-        ]
-    if aggregation == data_pb2.AGGREGATION_MEDIAN:
-        return [quantile_exprs([0.5], as_float, values)[0].alias(f"median({name})")]
+        selected = ungrouped.selections.select(name, wanted) if ungrouped else None
+        names = [f"median({name})"] if median else [f"quantile({name}, {q!r})" for q in wanted]
+        exprs = quantile_exprs(wanted, as_float, selected)
+        return [expr.alias(n) for expr, n in zip(exprs, names, strict=True)]
     if (
         aggregation == data_pb2.AGGREGATION_NUNIQUE
-        and values is not None
-        and is_encoded(values.dtype)
+        and ungrouped is not None
+        and is_encoded(ungrouped.base.schema[name])
     ):
+        values = ungrouped.base.get_column(name)
         return [pl.lit(distinct_codes(values), dtype=pl.Int64).alias(f"{label}({name})")]
     expressions: dict[int, pl.Expr] = {
         data_pb2.AGGREGATION_COUNT: column.count().cast(pl.Int64),
@@ -203,11 +206,9 @@ def _grouped(base: pl.LazyFrame, keys: Sequence[str], exprs: list[pl.Expr]) -> p
     return base.group_by(list(keys)).agg(exprs).sort(list(keys), nulls_last=True)
 
 
-def plan_aggregate(
-    body: data_pb2.AggregateQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> Plan:
     """Aggregations of columns, optionally grouped."""
-    check_columns([*body.columns, *body.group_by], schema, where)
+    check_columns([*body.columns, *body.group_by], batch.schema, where)
     if not body.aggregations:
         raise InvalidArgument(f"{where}.aggregations: at least one aggregation is needed")
     exprs: list[pl.Expr] = []
@@ -216,24 +217,24 @@ def plan_aggregate(
             raise InvalidArgument(f"{where}.columns: only COUNT works without columns")
         exprs.append(pl.len().cast(pl.Int64).alias("count(*)"))
     for name in body.columns:
-        values = None if body.group_by else base.get_column(name)
+        ungrouped = None if body.group_by else batch
         for aggregation in body.aggregations:
             if aggregation in NUMERIC_AGGREGATIONS:
-                _numeric(name, schema, where)
-            exprs += _aggregation_exprs(name, aggregation, body.quantiles, values, where)
+                _numeric(name, batch.schema, where)
+            exprs += _aggregation_exprs(name, aggregation, body.quantiles, ungrouped, where)
     names = [expr.meta.output_name() for expr in exprs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InvalidArgument(f"{where}: {', '.join(repeated)} asked for more than once")
     selects = {data_pb2.AGGREGATION_MEDIAN, data_pb2.AGGREGATION_QUANTILES} & set(body.aggregations)
     keys = list(body.group_by)
-    counted = _counted_selections(body, base) if selects and keys else None
+    counted = _counted_selections(body, batch.base) if selects and keys else None
     if not keys:
-        return Plan([base.lazy().select(exprs)], lambda frames, _: Outcome(frames[0]))
+        return Plan([batch.base.lazy().select(exprs)], lambda frames, _: Outcome(frames[0]))
     if counted is None and selects:
         # Selections in groups: on polars' in-memory engine, apart from the batch's groupings.
         return Plan(
-            [_grouped(base.lazy(), keys, exprs)],
+            [_grouped(batch.base.lazy(), keys, exprs)],
             lambda frames, _: Outcome(frames[0]),
             ["in-memory"],
         )
@@ -271,14 +272,12 @@ def _counted_selections(
     return counted
 
 
-def plan_histogram(
-    body: data_pb2.HistogramQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_histogram(body: data_pb2.HistogramQuery, batch: Batch, where: str) -> Plan:
     """Equal-width bins between min and max, as numpy.histogram assigns them."""
-    check_columns([body.column], schema, where)
-    _numeric(body.column, schema, where)
+    check_columns([body.column], batch.schema, where)
+    _numeric(body.column, batch.schema, where)
     bins = bounded(body.bins, 20, 1000, f"{where}.bins")
-    values = base.get_column(body.column).cast(pl.Float64).drop_nulls().to_numpy()
+    values = batch.base.get_column(body.column).cast(pl.Float64).drop_nulls().to_numpy()
     finite = np.isfinite(values)
     if not finite.all():
         values = values[finite]
@@ -304,12 +303,10 @@ BOX_COLUMNS = [
 ]  # fmt: skip
 
 
-def plan_box(
-    body: data_pb2.BoxQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_box(body: data_pb2.BoxQuery, batch: Batch, where: str) -> Plan:
     """Quartiles, whiskers, mean and count, optionally grouped."""
-    check_columns([body.column, *body.group_by], schema, where)
-    _numeric(body.column, schema, where)
+    check_columns([body.column, *body.group_by], batch.schema, where)
+    _numeric(body.column, batch.schema, where)
     keys = list(body.group_by)
     v = pl.col(body.column).cast(pl.Float64)
     exprs = [
@@ -320,7 +317,7 @@ def plan_box(
     ]
     # Grouped quartiles counted in buckets when the key allows (group_selection), else
     # selected by polars group by group.
-    counted = select_by_group(base, keys, body.column, QUARTILES) if keys else None
+    counted = select_by_group(batch.base, keys, body.column, QUARTILES) if keys else None
 
     def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
         iqr = pl.col("q3") - pl.col("q1")
@@ -338,22 +335,22 @@ def plan_box(
         # unless a group has outliers, and only those groups need a second look at the rows.
         outlying = stats.filter((pl.col("min") < pl.col("low")) | (pl.col("max") > pl.col("high")))
         if outlying.height:
-            stats = _with_outlier_whiskers(base.lazy(), stats, outlying, keys, v)
+            stats = _with_outlier_whiskers(batch.base.lazy(), stats, outlying, keys, v)
         return Outcome(stats.select([*keys, *BOX_COLUMNS]))
 
-    values = None if keys else base.get_column(body.column)
+    selected = None if keys else batch.selections.select(body.column, QUARTILES)
     quartiles = [
         expr.alias(name)
-        for expr, name in zip(quantile_exprs(QUARTILES, v, values), QUARTILE_NAMES, strict=True)
+        for expr, name in zip(quantile_exprs(QUARTILES, v, selected), QUARTILE_NAMES, strict=True)
     ]
     if not keys:
         # Ungrouped quartiles are constants, selected already.
-        return Plan([base.lazy().select([*exprs, *quartiles])], finish)
+        return Plan([batch.base.lazy().select([*exprs, *quartiles])], finish)
     if counted is not None:
         return Plan([], finish, grouped=Grouped(keys, exprs))
     # Quartiles selected by polars, on its in-memory engine, after the batch's grouping.
     return Plan(
-        [_grouped(base.lazy(), keys, quartiles)], finish, ["in-memory"], Grouped(keys, exprs)
+        [_grouped(batch.base.lazy(), keys, quartiles)], finish, ["in-memory"], Grouped(keys, exprs)
     )
 
 
@@ -384,11 +381,9 @@ def _with_outlier_whiskers(
     )
 
 
-def plan_distinct(
-    body: data_pb2.DistinctQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_distinct(body: data_pb2.DistinctQuery, batch: Batch, where: str) -> Plan:
     """Distinct non-null values by count."""
-    check_columns([body.column], schema, where)
+    check_columns([body.column], batch.schema, where)
     limit = bounded(body.limit, 1000, 100_000, f"{where}.limit")
     keep = first_rows(limit)
 
@@ -407,15 +402,13 @@ def plan_distinct(
     )
 
 
-def plan_top_n(
-    body: data_pb2.TopNQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_top_n(body: data_pb2.TopNQuery, batch: Batch, where: str) -> Plan:
     """The n rows with the extreme values of a column."""
-    columns = list(body.columns) or list(schema)
-    check_columns([body.column, *columns], schema, where)
+    columns = list(body.columns) or list(batch.schema)
+    check_columns([body.column, *columns], batch.schema, where)
     n = bounded(body.n, 10, 10_000, f"{where}.n")
     descending = body.order != data_pb2.SORT_ORDER_ASCENDING
-    read = base.select(list(dict.fromkeys([body.column, *columns])))
+    read = batch.base.select(list(dict.fromkeys([body.column, *columns])))
     ranked = (
         leading_rows(read, body.column, descending, n + 1)
         .lazy()
@@ -428,16 +421,14 @@ def plan_top_n(
     return Plan([ranked], first_rows(n))
 
 
-def plan_rows(
-    body: data_pb2.RowsQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_rows(body: data_pb2.RowsQuery, batch: Batch, where: str) -> Plan:
     """A sorted page of rows."""
-    columns = list(body.columns) or list(schema)
-    check_columns([*columns, *(key.column for key in body.sort)], schema, where)
+    columns = list(body.columns) or list(batch.schema)
+    check_columns([*columns, *(key.column for key in body.sort)], batch.schema, where)
     limit = bounded(body.limit, 100, 10_000, f"{where}.limit")
     if body.offset < 0:
         raise InvalidArgument(f"{where}.offset: expected ≥ 0, got {body.offset}")
-    rows = base.select(list(dict.fromkeys([*columns, *(key.column for key in body.sort)])))
+    rows = batch.base.select(list(dict.fromkeys([*columns, *(key.column for key in body.sort)])))
     if body.sort:
         first = body.sort[0]
         descending = first.order == data_pb2.SORT_ORDER_DESCENDING
@@ -450,14 +441,12 @@ def plan_rows(
     return Plan([page], finish)
 
 
-def plan_sample(
-    body: data_pb2.SampleQuery, base: pl.DataFrame, schema: Mapping[str, pl.DataType], where: str
-) -> Plan:
+def plan_sample(body: data_pb2.SampleQuery, batch: Batch, where: str) -> Plan:
     """At most max_points rows, a reproducible uniform sample when there are more."""
-    columns = list(body.columns) or list(schema)
-    check_columns(columns, schema, where)
+    columns = list(body.columns) or list(batch.schema)
+    check_columns(columns, batch.schema, where)
     limit = bounded(body.max_points, 10_000, 100_000, f"{where}.max_points")
-    rows = base.select(columns)
+    rows = batch.base.select(columns)
     if rows.height > limit:
         # `limit` distinct positions drawn by a seeded generator: a reproducible uniform
         # sample, gathered in table order.
@@ -494,15 +483,42 @@ PLANNERS = {
 }
 
 
-def plan_query(
-    query: data_pb2.ComponentQuery,
-    base: pl.DataFrame,
-    schema: Mapping[str, pl.DataType],
-    where: str,
-) -> Plan:
-    """The plan answering one component query over the filtered table `base`."""
+def ungrouped_quantiles(queries: Iterable[data_pb2.ComponentQuery]) -> dict[str, set[float]]:
+    """The quantiles that the batch's ungrouped queries want of each column (medians and
+    quartiles included), to select each column's once (SharedSelections)."""
+    wanted: dict[str, set[float]] = defaultdict(set)
+    for query in queries:
+        kind = query.WhichOneof("kind")
+        if kind == "box" and not query.box.group_by:
+            wanted[query.box.column] |= set(QUARTILES)
+        if kind != "aggregate" or query.aggregate.group_by:
+            continue
+        body = query.aggregate
+        asked = set()
+        if data_pb2.AGGREGATION_MEDIAN in body.aggregations:
+            asked.add(0.5)
+        if data_pb2.AGGREGATION_QUANTILES in body.aggregations:
+            asked |= {q for q in body.quantiles if 0 <= q <= 1}
+        for name in body.columns:
+            wanted[name] |= asked
+    return dict(wanted)
+
+
+@dataclass
+class Batch:
+    """What every query of a batch plans from: the filtered rows `base`, the table's logical
+    `schema` (encoded columns as strings, as error messages name them), and the batch's
+    ungrouped quantile selections."""
+
+    base: pl.DataFrame
+    schema: Mapping[str, pl.DataType]
+    selections: SharedSelections
+
+
+def plan_query(query: data_pb2.ComponentQuery, batch: Batch, where: str) -> Plan:
+    """The plan answering one component query over the batch's filtered rows."""
     kind = query.WhichOneof("kind")
     if kind is None:
         raise InvalidArgument(f"{where}: the query has no kind (aggregate, histogram, …)")
     planner = PLANNERS[kind]
-    return planner(getattr(query, kind), base, schema, f"{where}.{kind}")  # type: ignore[operator]
+    return planner(getattr(query, kind), batch, f"{where}.{kind}")  # type: ignore[operator]

@@ -10,7 +10,9 @@ hold its rank (a vanishingly rare sample), the full selection answers instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -92,12 +94,36 @@ def _select(values: pl.Series, ranks: list[int]) -> dict[int, float] | None:
     return picked
 
 
+class SharedSelections:
+    """The ungrouped quantiles of a batch's columns, each column selected once for every query
+    of the batch asking: the quantiles wanted of each column are gathered before planning, and
+    the first query to ask selects them all (the others wait for it)."""
+
+    def __init__(self, base: pl.DataFrame, wanted: Mapping[str, set[float]]) -> None:
+        self.base = base
+        self.wanted = wanted
+        self.found: dict[str, dict[float, float | None]] = {}
+        self.locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.lock = threading.Lock()
+
+    def select(self, column: str, quantiles: Sequence[float]) -> list[float | None]:
+        """The linearly interpolated quantiles of the non-null values of `column`."""
+        with self.lock:
+            column_lock = self.locks[column]
+        with column_lock:
+            known = self.found.setdefault(column, {})
+            missing = sorted((self.wanted.get(column, set()) | set(quantiles)) - set(known))
+            if missing:
+                values = self.base.get_column(column).cast(pl.Float64)
+                known.update(zip(missing, exact_quantiles(values, missing), strict=True))
+            return [known[q] for q in quantiles]
+
+
 def quantile_exprs(
-    quantiles: Sequence[float], column: pl.Expr, values: pl.Series | None
+    quantiles: Sequence[float], column: pl.Expr, selected: Sequence[float | None] | None
 ) -> list[pl.Expr]:
-    """Linear quantiles of `column`: selected now from `values` (the whole column, when the
-    query is not grouped) and planned as constants, else planned per group for polars."""
-    if values is None:
+    """Linear quantiles of `column`: the `selected` values as constants (an ungrouped query's,
+    selected already), else planned per group for polars."""
+    if selected is None:
         return [column.quantile(q, interpolation="linear") for q in quantiles]
-    found = exact_quantiles(values.cast(pl.Float64), quantiles)
-    return [pl.lit(value, dtype=pl.Float64) for value in found]
+    return [pl.lit(value, dtype=pl.Float64) for value in selected]
