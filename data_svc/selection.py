@@ -73,24 +73,31 @@ def _select(values: pl.Series, ranks: list[int]) -> dict[int, float] | None:
             windows.append((previous[0], max(previous[1], high), [*previous[2], rank]))
         else:
             windows.append((float(low), float(high), [rank]))
-    # One pass keeps the values of every window (they do not overlap) and counts the values
-    # below each: the windows' values are few, and each rank is selected among its window's.
+    # The values of every window (they do not overlap) kept, and the values below each
+    # counted, on polars' streaming engine (the rows in parallel morsels, each read once per
+    # query): the windows' values are few, and each rank is selected among its window's.
     v = pl.col("v")
+    rows = pl.DataFrame({"v": values}).lazy()
     inside_any = pl.any_horizontal([v.is_between(low, high) for low, high, _ in windows])
-    found = pl.DataFrame({"v": values}).select(
-        *((v < low).sum().alias(f"below{index}") for index, (low, _, _) in enumerate(windows)),
-        v.filter(inside_any).implode().alias("inside"),
+    found, kept_rows = pl.collect_all(
+        [
+            rows.select(
+                (v < low).sum().alias(f"below{index}") for index, (low, _, _) in enumerate(windows)
+            ),
+            rows.filter(inside_any),
+        ],
+        engine="streaming",
     )
-    kept = found["inside"][0].to_numpy()
+    kept = kept_rows["v"].to_numpy()
     picked: dict[int, float] = {}
     for index, (low, high, window_ranks) in enumerate(windows):
         below = int(found[f"below{index}"][0])
-        inside = kept[(kept >= low) & (kept <= high)]
-        if not all(below <= rank < below + inside.size for rank in window_ranks):
+        window = kept[(kept >= low) & (kept <= high)]
+        if not all(below <= rank < below + window.size for rank in window_ranks):
             return None
-        inside = np.partition(inside, [rank - below for rank in window_ranks])
+        window = np.partition(window, [rank - below for rank in window_ranks])
         for rank in window_ranks:
-            picked[rank] = float(inside[rank - below])
+            picked[rank] = float(window[rank - below])
     return picked
 
 
