@@ -6,6 +6,10 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+# gcc builds data_svc's C loops (data_svc/kernels.c); only this stage has it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 # Only what the distribution is built from (see .dockerignore): a change to tests or deploy/
 # files does not rebuild the image.
 COPY . .

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from data_svc import kernels
 from data_svc.encoding import is_encoded
 from data_svc.selection import interpolated, ranks_around
 
@@ -54,26 +55,36 @@ Pair = tuple[int, int]  # (group, rank in the group)
 
 @dataclass
 class _Cut:
-    """Values still in play: each value's group (any integer type), its ordered bits and the
-    value itself; per group, the lowest ordered bits it may hold and the bucket width's bits
-    (`shift`)."""
+    """Values still in play: each value's group (any integer type) and the value itself; per
+    group, the lowest ordered bits it may hold and the bucket width's bits (`shift`)."""
 
     groups: np.ndarray
-    bits: np.ndarray
     values: np.ndarray
     low: np.ndarray
     shift: np.ndarray
 
+    def one_scale(self) -> bool:
+        return self.low.size == 1 or bool(
+            np.all(self.low == self.low[0]) and np.all(self.shift == self.shift[0])
+        )
+
+    def buckets(self) -> kernels.Buckets | None:
+        """The cut as the C loops take it: one bucket scale for all groups, uint32 groups."""
+        if not self.one_scale() or self.groups.dtype != np.uint32:
+            return None
+        return kernels.Buckets(
+            self.values, self.groups, self.low.size, int(self.low[0]), int(self.shift[0]),
+            BUCKET_BITS,
+        )  # fmt: skip
+
     def keys(self) -> np.ndarray:
         """Each value's group × 2^BUCKET_BITS + bucket."""
-        if self.low.size == 1 or (
-            np.all(self.low == self.low[0]) and np.all(self.shift == self.shift[0])
-        ):
+        if self.one_scale():
             low, shift = self.low[0], self.shift[0]  # one bucket scale for all: no gathers
         else:
             low, shift = self.low[self.groups], self.shift[self.groups]
         # The offsets from the lowest bits can pass 2^63: taken as unsigned.
-        offsets = np.subtract(self.bits, low).view(np.uint64)
+        offsets = np.subtract(_ordered_bits(self.values), low).view(np.uint64)
         np.right_shift(offsets, shift, out=offsets)
         key = offsets.view(np.int64)
         # Groups added a slice at a time: their widened copies stay small.
@@ -89,10 +100,14 @@ def _select(
 ) -> dict[Pair, float] | None:
     """The value of each wanted (group, rank) — `wanted_of` gets the group sizes — by cuts;
     None when the values in play stay too many."""
-    key = cut.keys()
-    below = np.cumsum(
-        np.bincount(key, minlength=cut.low.size << BUCKET_BITS).reshape(cut.low.size, -1), axis=1
-    )
+    # The C loops when they apply (one pass to count, one to keep, no key array), else numpy.
+    buckets = cut.buckets()
+    if buckets is not None:
+        counts = buckets.counts()
+    else:
+        key = cut.keys()
+        counts = np.bincount(key, minlength=cut.low.size << BUCKET_BITS)
+    below = np.cumsum(counts.reshape(cut.low.size, -1), axis=1)
     located: dict[Pair, Pair] = {}  # (group, rank) → (bucket key, rank in the bucket)
     for group, rank in wanted_of(below[:, -1]):
         bucket = int(np.searchsorted(below[group], rank, side="right"))
@@ -101,20 +116,22 @@ def _select(
     targets = np.unique(np.array([k for k, _ in located.values()], dtype=np.int64))
     keep = np.zeros(cut.low.size << BUCKET_BITS, dtype=bool)
     keep[targets] = True
-    kept = keep[key]
-    kept_keys = key[kept]
+    if buckets is not None:
+        kept_keys, kept_values = buckets.kept(keep, int(counts[targets].sum()))
+    else:
+        kept = keep[key]
+        kept_keys, kept_values = key[kept], cut.values[kept]
     if kept_keys.size <= FEW_VALUES:
-        return _picked(kept_keys, cut.values[kept], located)
+        return _picked(kept_keys, kept_values, located)
     if cuts_left <= 1 or targets.size > MAX_GROUPS:
         return None
     # Each wanted bucket becomes a group of its own, cut into buckets 2^BUCKET_BITS narrower.
-    parents, buckets = targets >> BUCKET_BITS, (targets & ((1 << BUCKET_BITS) - 1))
+    parents, offsets = targets >> BUCKET_BITS, (targets & ((1 << BUCKET_BITS) - 1))
     shift = cut.shift[parents]
     finer = _Cut(
         groups=np.searchsorted(targets, kept_keys),
-        bits=cut.bits[kept],
-        values=cut.values[kept],
-        low=cut.low[parents] + (buckets.astype(np.uint64) << shift).view(np.int64),
+        values=kept_values,
+        low=cut.low[parents] + (offsets.astype(np.uint64) << shift).view(np.int64),
         shift=np.maximum(shift.astype(np.int64) - BUCKET_BITS, 0).astype(np.uint64),
     )
     position = {int(t): i for i, t in enumerate(targets)}
@@ -147,8 +164,7 @@ def grouped_quantiles(
     """
     if not 0 < groups <= MAX_GROUPS or values.size == 0:
         return None
-    bits = _ordered_bits(values)
-    low, high = int(bits.min()), int(bits.max())
+    low, high = (int(b) for b in _ordered_bits(np.array([values.min(), values.max()])))
     sizes: list[int] = []
 
     def wanted_of(counts: np.ndarray) -> list[Pair]:
@@ -163,7 +179,6 @@ def grouped_quantiles(
 
     cut = _Cut(
         groups=codes,
-        bits=bits,
         values=values,
         low=np.full(groups, low, dtype=np.int64),
         shift=np.full(groups, max(0, (high - low).bit_length() - BUCKET_BITS), dtype=np.uint64),

@@ -13,6 +13,8 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from data_svc import kernels
+from data_svc.code_grouping import Tally, TallyKind, group_by_code
 from data_svc.encoding import is_encoded
 from data_svc.group_selection import join_selected, select_by_group
 from data_svc.leading_rows import leading_rows
@@ -21,6 +23,8 @@ from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
 
 Finish = Callable[[list[pl.DataFrame], int], "Outcome"]
+# A per-group aggregation: a tally that counting by code can answer, or any polars one.
+Aggregation = Tally | pl.Expr
 Engine = Literal["streaming", "in-memory"]
 SAMPLE_SEED = 20240611
 
@@ -37,10 +41,11 @@ class Outcome:
 @dataclass
 class Grouped:
     """Aggregations per group of `keys` that a query needs. The batch computes those of all its
-    queries on the same keys in one grouping (`batch_frames`)."""
+    queries on the same keys in one grouping (`batch_frames`): by code when they are all
+    tallies and the key one encoded column (code_grouping), else in polars."""
 
     keys: list[str]
-    exprs: list[pl.Expr]
+    aggregations: list[Aggregation]
 
 
 @dataclass
@@ -73,19 +78,43 @@ def batch_frames(plans: Sequence[Plan], base: pl.DataFrame) -> list[list[pl.Lazy
             members.setdefault(tuple(plan.grouped.keys), {})[index] = plan.grouped
     derived: dict[int, pl.LazyFrame] = {}
     for keys, requests in members.items():
-        names = {i: [e.meta.output_name() for e in g.exprs] for i, g in requests.items()}
+        names = {i: [output_name(a) for a in g.aggregations] for i, g in requests.items()}
         shared = [
-            expr.alias(f"{i}:{name}")
+            renamed(aggregation, f"{i}:{name}")
             for i, grouped in requests.items()
-            for expr, name in zip(grouped.exprs, names[i], strict=True)
+            for aggregation, name in zip(grouped.aggregations, names[i], strict=True)
         ]
-        together = _grouped(base.lazy(), list(keys), shared)
+        together = _shared_grouping(base, list(keys), shared)
         for i in requests:
             derived[i] = together.select(*keys, *(pl.col(f"{i}:{n}").alias(n) for n in names[i]))
     return [
         ([derived[index]] if index in derived else []) + plan.frames
         for index, plan in enumerate(plans)
     ]
+
+
+def output_name(aggregation: Aggregation) -> str:
+    return aggregation.name if isinstance(aggregation, Tally) else aggregation.meta.output_name()
+
+
+def renamed(aggregation: Aggregation, name: str) -> Aggregation:
+    return aggregation.named(name) if isinstance(aggregation, Tally) else aggregation.alias(name)
+
+
+def as_exprs(aggregations: Sequence[Aggregation]) -> list[pl.Expr]:
+    return [a.expr() if isinstance(a, Tally) else a for a in aggregations]
+
+
+def _shared_grouping(
+    base: pl.DataFrame, keys: list[str], aggregations: list[Aggregation]
+) -> pl.LazyFrame:
+    """The aggregations per group of `keys`: counted by code when it can, else by polars."""
+    tallies = [a for a in aggregations if isinstance(a, Tally)]
+    if len(keys) == 1 and len(tallies) == len(aggregations):
+        counted = group_by_code(base, keys[0], tallies)
+        if counted is not None:
+            return counted.lazy()
+    return _grouped(base.lazy(), keys, as_exprs(aggregations))
 
 
 def bounded(value: int, default: int, maximum: int, where: str) -> int:
@@ -131,6 +160,14 @@ def _numeric(name: str, schema: Mapping[str, pl.DataType], where: str) -> None:
         raise InvalidArgument(f"{where}: column {name!r} is {dtype}; a numeric column is needed")
 
 
+# Aggregations answered as tallies (code_grouping.Tally), with their kind.
+TALLIES: dict[int, TallyKind] = {
+    data_pb2.AGGREGATION_COUNT: "count",
+    data_pb2.AGGREGATION_SUM: "sum",
+    data_pb2.AGGREGATION_MEAN: "mean",
+    data_pb2.AGGREGATION_MIN: "min",
+    data_pb2.AGGREGATION_MAX: "max",
+}
 NUMERIC_AGGREGATIONS = {
     data_pb2.AGGREGATION_SUM,
     data_pb2.AGGREGATION_MEAN,
@@ -169,11 +206,6 @@ def _aggregation_exprs(
         values = ungrouped.base.get_column(name)
         return [pl.lit(distinct_codes(values), dtype=pl.Int64).alias(f"{label}({name})")]
     expressions: dict[int, pl.Expr] = {
-        data_pb2.AGGREGATION_COUNT: column.count().cast(pl.Int64),
-        data_pb2.AGGREGATION_SUM: column.sum(),
-        data_pb2.AGGREGATION_MEAN: as_float.mean(),
-        data_pb2.AGGREGATION_MIN: column.min(),
-        data_pb2.AGGREGATION_MAX: column.max(),
         data_pb2.AGGREGATION_STD: as_float.std(ddof=1),
         data_pb2.AGGREGATION_VAR: as_float.var(ddof=1),
         data_pb2.AGGREGATION_NUNIQUE: column.drop_nulls().n_unique().cast(pl.Int64),
@@ -185,10 +217,13 @@ def _aggregation_exprs(
 
 
 def distinct_codes(values: pl.Series) -> int:
-    """The distinct non-null values of an encoded column, counted by code: a count per code
-    is several times faster than hashing every code."""
+    """The distinct non-null values of an encoded column, counted by code: marking each code
+    seen is several times faster than hashing every code."""
     codes = values.to_physical().drop_nulls()
-    return int(np.count_nonzero(np.bincount(codes.to_numpy()))) if codes.len() else 0
+    largest = codes.max()
+    if not isinstance(largest, int):
+        return 0
+    return kernels.distinct_codes(codes.to_numpy(), largest + 1)
 
 
 def first_rows(limit: int) -> Finish:
@@ -211,17 +246,22 @@ def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> P
     check_columns([*body.columns, *body.group_by], batch.schema, where)
     if not body.aggregations:
         raise InvalidArgument(f"{where}.aggregations: at least one aggregation is needed")
-    exprs: list[pl.Expr] = []
+    aggregations: list[Aggregation] = []
     if not body.columns:
         if list(body.aggregations) != [data_pb2.AGGREGATION_COUNT]:
             raise InvalidArgument(f"{where}.columns: only COUNT works without columns")
-        exprs.append(pl.len().cast(pl.Int64).alias("count(*)"))
+        aggregations.append(Tally("len", None, "count(*)"))
     for name in body.columns:
         ungrouped = None if body.group_by else batch
         for aggregation in body.aggregations:
             if aggregation in NUMERIC_AGGREGATIONS:
                 _numeric(name, batch.schema, where)
-            exprs += _aggregation_exprs(name, aggregation, body.quantiles, ungrouped, where)
+            if aggregation in TALLIES:
+                label = data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_")
+                aggregations.append(Tally(TALLIES[aggregation], name, f"{label.lower()}({name})"))
+                continue
+            aggregations += _aggregation_exprs(name, aggregation, body.quantiles, ungrouped, where)
+    exprs = as_exprs(aggregations)
     names = [expr.meta.output_name() for expr in exprs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -239,10 +279,10 @@ def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> P
             ["in-memory"],
         )
     if counted is None:
-        return Plan([], lambda frames, _: Outcome(frames[0]), grouped=Grouped(keys, exprs))
+        return Plan([], lambda frames, _: Outcome(frames[0]), grouped=Grouped(keys, aggregations))
     # Grouped medians and quantiles counted in buckets (group_selection), joined to the rest.
     selected = {name for _, quantile_names in counted for name in quantile_names}
-    rest = [expr for expr in exprs if expr.meta.output_name() not in selected]
+    rest = [a for a in aggregations if output_name(a) not in selected]
 
     def finish(frames: list[pl.DataFrame], _: int) -> Outcome:
         stats = frames[0]
@@ -278,21 +318,18 @@ def plan_histogram(body: data_pb2.HistogramQuery, batch: Batch, where: str) -> P
     _numeric(body.column, batch.schema, where)
     bins = bounded(body.bins, 20, 1000, f"{where}.bins")
     values = batch.base.get_column(body.column).cast(pl.Float64).drop_nulls().to_numpy()
-    finite = np.isfinite(values)
-    if not finite.all():
-        values = values[finite]
-    if values.size == 0:
+    finite, low, high = kernels.finite_range(values)
+    if finite == 0:
         empty = {"bin_start": pl.Float64, "bin_end": pl.Float64, "count": pl.Int64}
         return Plan([], lambda frames, _: Outcome(pl.DataFrame(schema=empty)))
-    # numpy's own binning (equal-width bins between min and max, widened by 0.5 each side
-    # for a single value): one vectorized pass, faster than binning and grouping in polars.
+    # numpy's edges (equal-width bins between min and max, widened by 0.5 each side for a
+    # single value), and numpy's binning in one pass over the values (kernels.histogram).
     try:
-        counts, edges = np.histogram(values, bins=bins)
+        edges = np.histogram_bin_edges(np.array([low, high]), bins=bins)
     except ValueError as exc:  # bins without a width: a span past the largest float, or tiny
         raise InvalidArgument(f"{where}: column {body.column!r} cannot be cut so: {exc}") from exc
-    table = pl.DataFrame(
-        {"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts.astype(np.int64)}
-    )
+    counts = kernels.histogram(values, edges)
+    table = pl.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts})
     return Plan([], lambda frames, _: Outcome(table))
 
 
@@ -309,12 +346,10 @@ def plan_box(body: data_pb2.BoxQuery, batch: Batch, where: str) -> Plan:
     _numeric(body.column, batch.schema, where)
     keys = list(body.group_by)
     v = pl.col(body.column).cast(pl.Float64)
-    exprs = [
-        v.count().cast(pl.Int64).alias("count"),
-        v.min().alias("min"),
-        v.max().alias("max"),
-        v.mean().alias("mean"),
+    tallies: list[Aggregation] = [
+        Tally(kind, body.column, kind, as_float=True) for kind in ("count", "min", "max", "mean")
     ]
+    exprs = as_exprs(tallies)
     # Grouped quartiles counted in buckets when the key allows (group_selection), else
     # selected by polars group by group.
     counted = select_by_group(batch.base, keys, body.column, QUARTILES) if keys else None
@@ -347,10 +382,13 @@ def plan_box(body: data_pb2.BoxQuery, batch: Batch, where: str) -> Plan:
         # Ungrouped quartiles are constants, selected already.
         return Plan([batch.base.lazy().select([*exprs, *quartiles])], finish)
     if counted is not None:
-        return Plan([], finish, grouped=Grouped(keys, exprs))
+        return Plan([], finish, grouped=Grouped(keys, tallies))
     # Quartiles selected by polars, on its in-memory engine, after the batch's grouping.
     return Plan(
-        [_grouped(batch.base.lazy(), keys, quartiles)], finish, ["in-memory"], Grouped(keys, exprs)
+        [_grouped(batch.base.lazy(), keys, quartiles)],
+        finish,
+        ["in-memory"],
+        Grouped(keys, tallies),
     )
 
 
@@ -397,9 +435,7 @@ def plan_distinct(body: data_pb2.DistinctQuery, batch: Batch, where: str) -> Pla
         )
         return keep([counted], total)
 
-    return Plan(
-        [], finish, grouped=Grouped([body.column], [pl.len().cast(pl.Int64).alias("count")])
-    )
+    return Plan([], finish, grouped=Grouped([body.column], [Tally("len", None, "count")]))
 
 
 def plan_top_n(body: data_pb2.TopNQuery, batch: Batch, where: str) -> Plan:

@@ -42,8 +42,11 @@ def expected_by_polars(codes: np.ndarray, values: np.ndarray, groups: int) -> np
     ids=["normal", "heavy-tailed", "lognormal", "integers", "extremes"],
 )
 @pytest.mark.parametrize("few_values", [group_selection.FEW_VALUES, 1_000], ids=["one cut", "cuts"])
+# uint32 codes (a categorical's, as select_by_group passes them) take the first cut through
+# the C loops (kernels.Buckets); other integer codes through numpy.
+@pytest.mark.parametrize("code_type", [np.uint32, np.int64])
 def test_counted_quantiles_match_polars(
-    values: np.ndarray, few_values: int, monkeypatch: pytest.MonkeyPatch
+    values: np.ndarray, few_values: int, code_type: type, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With fewer values allowed before selecting, the buckets are cut again (up to MAX_CUTS).
     monkeypatch.setattr(group_selection, "FEW_VALUES", few_values)
@@ -54,6 +57,7 @@ def test_counted_quantiles_match_polars(
     )
     codes[codes == 7] = 8
     codes[0] = 39
+    codes = codes.astype(code_type)
     found = grouped_quantiles(codes, values, 41, QUANTILES)
     assert found is not None
     expected = expected_by_polars(codes, values, 41)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from data_svc import code_grouping
 from data_svc.encoding import encoded
 from data_svc.query_engine import run_batch
 from depictio.arrow_ipc import ipc_to_table
@@ -40,11 +42,15 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
     ).astype({"i": "float64", "f": "float64", "g": "object"})
 
 
-@pytest.fixture(scope="module", params=["as stored", "encoded"])
-def held(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(scope="module", params=["as stored", "encoded", "encoded, counted by code"])
+def held(request: pytest.FixtureRequest) -> Iterator[str]:
     """How data_svc holds the table: as storage gives it, or as a hot table with its string
-    column dictionary-encoded (data_svc.encoding)."""
-    return str(request.param)
+    column dictionary-encoded (data_svc.encoding) — grouped by it in polars (these tables
+    are small), or counted by code (code_grouping) as large tables are."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "encoded, counted by code":
+            patch.setattr(code_grouping, "MIN_ROWS", 0)
+        yield str(request.param)
 
 
 def polars_frame(frame: pd.DataFrame, held: str = "as stored") -> pl.LazyFrame:
@@ -56,7 +62,7 @@ def polars_frame(frame: pd.DataFrame, held: str = "as stored") -> pl.LazyFrame:
             "f": pl.Series([None if pd.isna(v) else v for v in frame["f"]], dtype=pl.Float64),
         }
     ).lazy()
-    return encoded(lazy, ["g"]) if held == "encoded" else lazy
+    return lazy if held == "as stored" else encoded(lazy, ["g"])
 
 
 def leaf(column: str, **op: Any) -> common_pb2.Filter:
@@ -222,6 +228,36 @@ def test_aggregations_match_pandas(
 
 
 @PROPERTY
+@given(tables(), filters)
+def test_grouped_tallies_match_pandas(
+    held: str, frame: pd.DataFrame, node: common_pb2.Filter
+) -> None:
+    # Only counts, sums, means, least and greatest: the aggregations counted by code
+    # (code_grouping) when the key is encoded and the table large.
+    tallies = {"count", "sum", "mean", "min", "max"}
+    query = data_pb2.ComponentQuery(
+        aggregate=data_pb2.AggregateQuery(
+            columns=["i", "f"],
+            aggregations=[getattr(data_pb2, f"AGGREGATION_{n.upper()}") for n in sorted(tallies)],
+            group_by=["g"],
+        )
+    )
+    actual, _ = one(polars_frame(frame, held), node, query)
+    kept = frame[expected_mask(frame, node)]
+    groups = list(kept.groupby("g", dropna=False, sort=True))
+    assert actual["g"].to_list() == [None if pd.isna(g) else g for g, _ in groups]
+    for (_, part), row in zip(groups, actual.to_dicts(), strict=True):
+        for column in ("i", "f"):
+            series = part[column].astype(float)
+            for name in tallies:
+                expected = AGGREGATIONS[name](series)
+                if name == "sum" and series.count() == 0:
+                    expected = 0
+                assert same(row[f"{name}({column})"], expected), (name, column, row, part)
+    assert actual.schema["sum(i)"] == pl.Int64 and actual.schema["min(i)"] == pl.Int64
+
+
+@PROPERTY
 @given(tables(), filters, st.integers(1, 12))
 def test_histogram_matches_numpy(
     held: str, frame: pd.DataFrame, node: common_pb2.Filter, bins: int
@@ -277,7 +313,7 @@ def test_box_whiskers_include_values_exactly_on_the_fences(held: str) -> None:
     a = [30.0, -2.0, 5.0, 8.0, -10.0, 6.0, 20.0, 4.0, 7.0]
     b = [1.0, 2.0, 3.0]
     frame = pl.LazyFrame({"g": ["a"] * len(a) + ["b"] * len(b), "v": a + b})
-    frame = encoded(frame, ["g"]) if held == "encoded" else frame
+    frame = frame if held == "as stored" else encoded(frame, ["g"])
     query = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="v", group_by=["g"]))
     actual, _ = one(frame, common_pb2.Filter(), query)
     rows = actual.select("g", "q1", "q3", "lower_whisker", "upper_whisker").rows()
