@@ -16,7 +16,7 @@ from dash import dcc, html
 from dash_apps.dashboard_access import OpenedDashboard
 from dash_apps.viewer.controls import control
 from dash_apps.viewer.data_batch import Round
-from dash_apps.viewer.figures import figure, shown_points
+from dash_apps.viewer.figures import base_layout, figure, shown_points
 from dash_apps.viewer.queries import table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 from depictio.clients.data import result_table
@@ -51,7 +51,13 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
     spec = entry["spec"]
     cid = spec["id"]
     result = round_.results.get(cid)
-    shown = figure(spec, result_table(result), scheme) if result is not None else _empty_figure()
+    # A figure not fetched yet (off-screen, folded) gets its layout now: later rounds patch
+    # only its data.
+    shown = (
+        figure(spec, result_table(result), scheme)
+        if result is not None
+        else {"data": [], "layout": base_layout(spec, scheme)}
+    )
     note = sample_note(result, shown_points(shown)) if result is not None else ""
     return [
         dcc.Graph(
@@ -74,13 +80,6 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
             gap="xs",
         ),
     ]
-
-
-def _empty_figure() -> dict[str, Any]:
-    return {
-        "data": [],
-        "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"},
-    }
 
 
 def table_body(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> list[Any]:

@@ -240,6 +240,12 @@ def test_every_chart_kind_renders_and_the_card_shows_its_secondary_values(
         )
         drawn = traces(page, f"chart_{kind}")
         assert drawn, kind
+        # The component's own layout (margins, horizontal legend), also for the charts below
+        # the fold, drawn only once scrolled to (their later rounds patch only the data).
+        assert page.evaluate(
+            f"""() => {{ const l = document.querySelector('#component-chart_{kind} .js-plotly-plot')
+                .layout; return [l.margin && l.margin.l, l.legend && l.legend.orientation]; }}"""
+        ) == [50, "h"], kind
         expect(page.locator(f'#component-chart_{kind} [id*="component-error"]')).to_have_text("")
         if kind in ("scatter", "line", "area", "violin", "histogram"):
             assert sorted(t["name"] for t in drawn) == sites, kind
