@@ -207,6 +207,10 @@ def tab_grid(tab: Tab, context: dict[str, Any], round_: Round, scheme: str) -> h
         style = {
             "gridColumn": f"{item.x + 1} / span {item.w}",
             "gridRow": f"{item.y + 1} / span {item.h}",
+            # The grid sizes each cell, never its content: a cell's layout is then its own,
+            # and the page measuring one graph (Plotly measures its text as it draws) lays
+            # out that cell again, not the whole page.
+            "contain": "strict",
         }
         cells.append(container(context["components"][component.id], context, round_, scheme, style))
     return html.Div(
