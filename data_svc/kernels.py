@@ -49,14 +49,15 @@ def _address(array: np.ndarray | None) -> int | None:
 
 
 def _checked(array: np.ndarray, dtype: type, name: str) -> np.ndarray:
-    if array.dtype != dtype or not array.flags.c_contiguous:
-        raise TypeError(f"{name}: expected a contiguous {np.dtype(dtype)} array, got {array.dtype}")
-    return array
+    """`array` in one contiguous piece (copied if it is not), refused unless of `dtype`."""
+    if array.dtype != dtype:
+        raise TypeError(f"{name}: expected a {np.dtype(dtype)} array, got {array.dtype}")
+    return np.ascontiguousarray(array)
 
 
 def _codes_below(codes: np.ndarray, size: int) -> np.ndarray:
     """`codes` checked (uint32, each below `size`): the loops index arrays of `size` by them."""
-    _checked(codes, np.uint32, "codes")
+    codes = _checked(codes, np.uint32, "codes")
     if codes.size and int(codes.max()) >= size:
         raise ValueError(f"codes: expected each below {size}, got {int(codes.max())}")
     return codes
@@ -64,7 +65,7 @@ def _codes_below(codes: np.ndarray, size: int) -> np.ndarray:
 
 def finite_range(values: np.ndarray) -> tuple[int, float, float]:
     """The count of the finite float64 `values`, their least and greatest (NaN, NaN: none)."""
-    _checked(values, np.float64, "values")
+    values = _checked(values, np.float64, "values")
     low, high = ctypes.c_double(np.nan), ctypes.c_double(np.nan)
     count = _kernels.finite_range(
         _address(values), values.size, ctypes.byref(low), ctypes.byref(high)
@@ -75,8 +76,8 @@ def finite_range(values: np.ndarray) -> tuple[int, float, float]:
 def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """The count of float64 `values` in each bin of equal-width `edges` (from numpy.linspace),
     as numpy.histogram(values, edges) counts them; values outside the edges are left out."""
-    _checked(values, np.float64, "values")
-    _checked(edges, np.float64, "edges")
+    values = _checked(values, np.float64, "values")
+    edges = _checked(edges, np.float64, "edges")
     bins = edges.size - 1
     first, last = float(edges[0]), float(edges[-1])
     counts = np.zeros(bins, dtype=np.int64)
@@ -94,7 +95,7 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def distinct_codes(codes: np.ndarray, size: int) -> int:
     """How many distinct values the uint32 `codes` (each below `size`) hold."""
-    _codes_below(codes, size)
+    codes = _codes_below(codes, size)
     seen = np.empty(max(size, 1), dtype=np.uint8)
     return int(_kernels.distinct_codes(_address(codes), codes.size, size, _address(seen)))
 
@@ -119,13 +120,13 @@ def grouped(
     """The statistics of float64 or int64 `values` in each of `groups` groups, a group per
     uint32 code (each below `groups`); `valid` (bool, or None for all) marks the values
     that count."""
-    _codes_below(codes, groups)
+    codes = _codes_below(codes, groups)
     if valid is not None:
-        _checked(valid, np.bool_, "valid")
+        valid = _checked(valid, np.bool_, "valid")
     rows = np.zeros(groups, dtype=np.int64)
     count = np.zeros(groups, dtype=np.int64)
     if values.dtype == np.float64:
-        _checked(values, np.float64, "values")
+        values = _checked(values, np.float64, "values")
         total = np.zeros(groups)
         low, high = np.full(groups, np.nan), np.full(groups, np.nan)
         _kernels.grouped_float(
@@ -134,7 +135,7 @@ def grouped(
             *map(_address, (rows, count, total, low, high)),
         )
         return GroupStats(rows, count, total, low, high, total)
-    _checked(values, np.int64, "values")
+    values = _checked(values, np.int64, "values")
     total = np.zeros(groups, dtype=np.int64)
     float_total = np.zeros(groups)
     limits = np.iinfo(np.int64)
@@ -162,8 +163,8 @@ class Buckets:
     bits: int
 
     def __post_init__(self) -> None:
-        _checked(self.values, np.float64, "values")
-        _codes_below(self.codes, self.groups)
+        self.values = _checked(self.values, np.float64, "values")
+        self.codes = _codes_below(self.codes, self.groups)
         if self.values.size != self.codes.size:
             raise ValueError(f"values and codes: {self.values.size} and {self.codes.size} rows")
 
@@ -180,7 +181,7 @@ class Buckets:
     def kept(self, keep: np.ndarray, room: int) -> tuple[np.ndarray, np.ndarray]:
         """The buckets' numbers and values of the values whose bucket `keep` (bool, one per
         bucket) marks, in table order; `room`: how many they are (from `counts`)."""
-        _checked(keep, np.bool_, "keep")
+        keep = _checked(keep, np.bool_, "keep")
         if keep.size != self.groups << self.bits:
             raise ValueError(f"keep: expected {self.groups << self.bits} buckets, got {keep.size}")
         kept_values = np.empty(room, dtype=np.float64)

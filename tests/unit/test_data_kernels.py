@@ -119,3 +119,15 @@ def test_grouping_by_code_declines_what_it_cannot_count() -> None:
     assert group_by_code(as_text, "key", TALLIES) is None  # not encoded
     narrow = frame.with_columns(pl.col("i").cast(pl.Int32, wrap_numerical=True))
     assert group_by_code(narrow, "key", TALLIES) is None  # neither Int64 nor Float64
+
+
+def test_strided_arrays_are_read_as_numpy_reads_them() -> None:
+    # Every other value (a view, not one contiguous piece): copied into one, same answers.
+    values = columns()["normal"][::2]
+    edges = np.histogram_bin_edges(values, bins=20)
+    assert kernels.histogram(values, edges).tolist() == np.histogram(values, bins=20)[0].tolist()
+    codes = np.random.default_rng(4).integers(0, 9, 2 * values.size).astype(np.uint32)[::2]
+    stats = kernels.grouped(codes, values, None, 9)
+    assert stats.rows.tolist() == np.bincount(codes, minlength=9).tolist()
+    assert np.allclose(stats.sum, np.bincount(codes, weights=values, minlength=9))
+    assert kernels.distinct_codes(codes, 9) == np.unique(codes).size
