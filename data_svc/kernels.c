@@ -37,10 +37,12 @@ void histogram(const double *values, int64_t n, double first, double norm, const
     for (int64_t k = 0; k < n; k++) {
         double v = values[k];
         if (!(v >= first && v <= last)) continue;
-        int64_t i = (int64_t)((v - first) * norm);
-        if (i == bins) i -= 1;
-        if (v < edges[i]) i -= 1;
-        if (v >= edges[i + 1] && i != bins - 1) i += 1;
+        double guess = (v - first) * norm;
+        /* In [0, bins] for any value within the edges; held there whatever the edges, so
+         * that no count is written outside `counts`. */
+        int64_t i = guess >= (double)bins ? bins - 1 : (guess > 0 ? (int64_t)guess : 0);
+        if (i > 0 && v < edges[i]) i -= 1;
+        if (i < bins - 1 && v >= edges[i + 1]) i += 1;
         counts[i] += 1;
     }
 }

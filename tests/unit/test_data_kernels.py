@@ -131,3 +131,11 @@ def test_strided_arrays_are_read_as_numpy_reads_them() -> None:
     assert stats.rows.tolist() == np.bincount(codes, minlength=9).tolist()
     assert np.allclose(stats.sum, np.bincount(codes, weights=values, minlength=9))
     assert kernels.distinct_codes(codes, 9) == np.unique(codes).size
+
+
+def test_edges_without_a_usable_width_still_count_inside_the_bins() -> None:
+    # A span of one subnormal step: numpy's norm is infinite (0 × inf is NaN). The loop still
+    # puts every value in a bin, never outside the counts.
+    values = np.array([0.0, 5e-324, 5e-324])
+    counts = kernels.histogram(values, np.array([0.0, 2.5e-324, 5e-324]))
+    assert counts.sum() == 3 and counts.size == 2
