@@ -178,6 +178,11 @@ NUMERIC_AGGREGATIONS = {
 }
 
 
+def label_of(aggregation: data_pb2.Aggregation.ValueType) -> str:
+    """How result columns name an aggregation: `mean` in `mean(depth)`."""
+    return data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_").lower()
+
+
 def _aggregation_exprs(
     name: str,
     aggregation: data_pb2.Aggregation.ValueType,
@@ -186,7 +191,7 @@ def _aggregation_exprs(
     where: str,
 ) -> list[pl.Expr]:
     """The aggregation of column `name`, per group (`ungrouped` None) or of the whole batch."""
-    label = data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_").lower()
+    label = label_of(aggregation)
     column = pl.col(name)
     as_float = column.cast(pl.Float64)
     if aggregation in (data_pb2.AGGREGATION_QUANTILES, data_pb2.AGGREGATION_MEDIAN):
@@ -257,8 +262,8 @@ def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> P
             if aggregation in NUMERIC_AGGREGATIONS:
                 _numeric(name, batch.schema, where)
             if aggregation in TALLIES:
-                label = data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_")
-                aggregations.append(Tally(TALLIES[aggregation], name, f"{label.lower()}({name})"))
+                kind = TALLIES[aggregation]
+                aggregations.append(Tally(kind, name, f"{label_of(aggregation)}({name})"))
                 continue
             aggregations += _aggregation_exprs(name, aggregation, body.quantiles, ungrouped, where)
     exprs = as_exprs(aggregations)
