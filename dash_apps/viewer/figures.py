@@ -13,6 +13,8 @@ import polars as pl
 import pyarrow as pa
 
 WEBGL_FROM_POINTS = 2_000
+# Kinds whose x axis holds categories.
+CATEGORY_X_KINDS = {"bar", "box", "violin", "heatmap"}
 # Marks the traces that only draw a legend entry (no points).
 LEGEND_ONLY = "legend-only"
 # Plotly's default colour sequence (D3's category10), for traces coloured by hand.
@@ -50,11 +52,21 @@ def theme_layout(scheme: str) -> dict[str, Any]:
 def base_layout(spec: dict[str, Any], scheme: str) -> dict[str, Any]:
     """Margins, axis titles, theme; `uirevision` keeps zoom and selections across updates."""
     layout = theme_layout(scheme)
+    # Category labels turn on their side when they do not fit across: room for them and the
+    # axis title below (set once: Plotly's automargin would draw each such figure twice).
+    bottom = 70 if spec["visu_type"] in CATEGORY_X_KINDS and spec.get("x") else 40
     layout.update(
         {
-            "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
+            "margin": {"l": 50, "r": 10, "t": 10, "b": bottom},
             "uirevision": spec["id"],
-            "legend": {"orientation": "h", "y": -0.2},
+            # Above the plot: below it, the legend and the x axis's title overlapped.
+            "legend": {
+                "orientation": "h",
+                "yanchor": "bottom",
+                "y": 1.0,
+                "xanchor": "left",
+                "x": 0,
+            },
             "autosize": True,
         }
     )
