@@ -129,6 +129,25 @@ def register_scheme_switch(app: Dash) -> None:
     )
 
 
+# AG Grid's themes take their colours from `data-ag-theme-mode` on an ancestor: the page's
+# root mirrors Mantine's scheme into it (set from the cookie, then by the switch).
+GRIDS_FOLLOW_SCHEME = """<script>
+(() => {
+    const root = document.documentElement;
+    const follow = () => root.setAttribute("data-ag-theme-mode",
+        root.getAttribute("data-mantine-color-scheme") === "dark" ? "dark" : "light");
+    new MutationObserver(follow).observe(
+        root, {attributes: true, attributeFilter: ["data-mantine-color-scheme"]});
+    follow();
+})();
+</script>"""
+
+
+def grids_follow_scheme(app: Dash) -> None:
+    """Tables (AG Grid) in the page's colour scheme, as Mantine's components and figures are."""
+    app.index_string = app.index_string.replace("</head>", f"{GRIDS_FOLLOW_SCHEME}\n</head>", 1)
+
+
 def dash_app(
     name: str,
     server: Flask,
@@ -151,6 +170,7 @@ def dash_app(
         suppress_callback_exceptions=True,
     )
     keep_native_builtins(app)
+    grids_follow_scheme(app)
     single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
 
     def layout() -> dmc.MantineProvider:

@@ -28,6 +28,12 @@ pytestmark = pytest.mark.timeout(180)
 IRIS = pd.read_csv(Path(__file__).resolve().parents[2] / "deploy" / "demo" / "iris" / "iris.csv")
 SCATTER = "#component-sepal_scatter .js-plotly-plot"
 DARK_SCATTER = f"document.querySelector('{SCATTER}')?.layout?.font?.color === '#c9c9c9'"
+# The brightness (0–255) of the table's background, as the page paints it.
+GRID_BRIGHTNESS = """() => {
+    const grid = document.querySelector('.dpt-component .ag-root-wrapper');
+    const [r, g, b] = getComputedStyle(grid).backgroundColor.match(/[0-9.]+/g).map(Number);
+    return (r + g + b) / 3;
+}"""
 # The lasso drawn on the sepal scatter, in data coordinates (sepal.length, sepal.width); its
 # corners sit between measured values (0.05 steps) so no flower lies on its edge.
 LASSO = [(4.25, 2.95), (5.85, 2.95), (6.35, 3.65), (5.85, 4.45), (4.25, 4.45)]
@@ -220,13 +226,17 @@ def test_dark_theme_restyles_the_page_and_its_figures(
 ) -> None:
     sign_in(page, people.viewer.email, people.viewer.password)
     open_iris(page, ui_stack)
+    assert page.evaluate(GRID_BRIGHTNESS) > 200
     page.locator("#scheme-switch").check(force=True)
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
     page.wait_for_function(DARK_SCATTER)
+    # The table follows the scheme too (AG Grid's own theme).
+    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() < 80")
     shot(page, "viewer-iris-dark")
 
     page.reload()  # the choice is kept, and the page comes back dark from the server
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
+    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() < 80")
     expect(page.locator("#component-flower_count .dpt-card-value")).to_have_text("150")
     page.wait_for_function(DARK_SCATTER)
     virginica = IRIS[IRIS["variety"] == "Virginica"]
