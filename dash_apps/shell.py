@@ -129,23 +129,34 @@ def register_scheme_switch(app: Dash) -> None:
     )
 
 
-# AG Grid's themes take their colours from `data-ag-theme-mode` on an ancestor: the page's
-# root mirrors Mantine's scheme into it (set from the cookie, then by the switch).
-GRIDS_FOLLOW_SCHEME = """<script>
-(() => {
+VIEWPORT_COOKIE = "depictio_viewport_height"
+# The page's first script: the window's height goes to the server with the layout request
+# (a cookie), for pages to fetch what the first screen shows; and AG Grid's themes take their
+# colours from `data-ag-theme-mode` on an ancestor: the page's root mirrors Mantine's scheme
+# into it (set from the cookie, then by the switch).
+PAGE_HEAD = f"""<script>
+document.cookie = "{VIEWPORT_COOKIE}=" + Math.round(window.innerHeight) + "; path=/; SameSite=Lax";
+(() => {{
     const root = document.documentElement;
     const follow = () => root.setAttribute("data-ag-theme-mode",
         root.getAttribute("data-mantine-color-scheme") === "dark" ? "dark" : "light");
     new MutationObserver(follow).observe(
-        root, {attributes: true, attributeFilter: ["data-mantine-color-scheme"]});
+        root, {{attributes: true, attributeFilter: ["data-mantine-color-scheme"]}});
     follow();
-})();
+}})();
 </script>"""
 
 
-def grids_follow_scheme(app: Dash) -> None:
-    """Tables (AG Grid) in the page's colour scheme, as Mantine's components and figures are."""
-    app.index_string = app.index_string.replace("</head>", f"{GRIDS_FOLLOW_SCHEME}\n</head>", 1)
+def add_page_head(app: Dash) -> None:
+    """PAGE_HEAD in the head of `app`'s page."""
+    app.index_string = app.index_string.replace("</head>", f"{PAGE_HEAD}\n</head>", 1)
+
+
+def viewport_height() -> int | None:
+    """The visitor's window height in CSS pixels, from the page's cookie (None without one, or
+    for a value no window has)."""
+    raw = request.cookies.get(VIEWPORT_COOKIE, "")
+    return int(raw) if raw.isdigit() and 100 <= int(raw) <= 20_000 else None
 
 
 def dash_app(
@@ -170,7 +181,7 @@ def dash_app(
         suppress_callback_exceptions=True,
     )
     keep_native_builtins(app)
-    grids_follow_scheme(app)
+    add_page_head(app)
     single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
 
     def layout() -> dmc.MantineProvider:

@@ -24,7 +24,7 @@ from dash_apps.background import background_options
 from dash_apps.dashboard_access import AccessRefused, open_dashboard
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
-from dash_apps.shell import current_scheme, dash_app, message_page
+from dash_apps.shell import current_scheme, dash_app, message_page, viewport_height
 from dash_apps.viewer.clientside import register_clientside, register_gates
 from dash_apps.viewer.context import build_context
 from dash_apps.viewer.controls import control_defaults, option_values
@@ -68,7 +68,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         state: dict[str, Any] = {"controls": control_defaults(context), "selections": {}}
         data_targets = [
             cid
-            for cid in above_fold(first)
+            for cid in above_fold(first, viewport_height())
             if context["components"][cid]["spec"]["type"] != "interactive"
         ]
         open_sections = [s for s in first.filter_sections if not s.collapsed]

@@ -167,6 +167,8 @@ def register_clientside(app: Dash) -> None:
 
 # Which components need data now: on the active tab, on screen (or, for controls, in an open
 # filter section) and rendered for an older filter state. Nothing stale → no request at all.
+# Until the page has said what is on screen, no grid component is: the first screen's came
+# with the page, and the rest wait for the report rather than load off-screen.
 REFRESH_GATE = """
 function(state, tab, visible, sections, loadAll, context, rendered) {
     const open = new Set([].concat(...(sections || []).map(v => v || [])));
@@ -184,7 +186,7 @@ function(state, tab, visible, sections, loadAll, context, rendered) {
             if (selectLike && shown && rendered[cid] !== "options") { targets.push(cid); }
             return;
         }
-        if (onScreen && !onScreen.has(cid)) { return; }
+        if (!onScreen || !onScreen.has(cid)) { return; }
         const want = String(state.generation || 0) + (all.has(cid) ? ":all" : "");
         if (rendered[cid] !== want) { targets.push(cid); }
     });

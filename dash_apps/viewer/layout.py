@@ -23,8 +23,12 @@ from depictio.clients.data import result_table
 from depictio.dashboards.models import Tab
 
 ROW_HEIGHT_PX = 60
-# Grid rows shown without scrolling on a usual screen: their components load with the page.
+GRID_GAP_PX = 12
+# Grid rows shown without scrolling on a usual screen (about 1,000 px high): their components
+# load with the page when the window's height is not known.
 FOLD_ROWS = 12
+# What stands above the grid: the header, the dashboard's title and its tabs.
+GRID_TOP_PX = 160
 
 
 def marker(cid: str) -> dict[str, Any]:
@@ -37,13 +41,22 @@ def sectioned_controls(tab: Tab) -> set[str]:
     return {cid for section in tab.filter_sections for cid in section.component_ids}
 
 
-def above_fold(tab: Tab) -> list[str]:
+def fold_rows(viewport_height: int | None) -> int:
+    """How many grid rows the first screen of a window `viewport_height` px high shows, the
+    last one partly included (FOLD_ROWS when the height is not known)."""
+    if viewport_height is None:
+        return FOLD_ROWS
+    return max(1, -(-(viewport_height - GRID_TOP_PX) // (ROW_HEIGHT_PX + GRID_GAP_PX)))
+
+
+def above_fold(tab: Tab, viewport_height: int | None) -> list[str]:
     """Ids of the tab's grid components within the first screen."""
     placed = {item.i: item for item in tab.layout}
+    rows = fold_rows(viewport_height)
     return [
         component.id
         for component in tab.components
-        if component.id in placed and placed[component.id].y < FOLD_ROWS
+        if component.id in placed and placed[component.id].y < rows
     ]
 
 
@@ -220,7 +233,7 @@ def tab_grid(tab: Tab, context: dict[str, Any], round_: Round, scheme: str) -> h
             "display": "grid",
             "gridTemplateColumns": "repeat(12, minmax(0, 1fr))",
             "gridAutoRows": f"{ROW_HEIGHT_PX}px",
-            "gap": "12px",
+            "gap": f"{GRID_GAP_PX}px",
         },
     )
 

@@ -31,6 +31,7 @@ DARK_SCATTER = f"document.querySelector('{SCATTER}')?.layout?.font?.color === '#
 # The brightness (0–255) of the table's background, as the page paints it.
 GRID_BRIGHTNESS = """() => {
     const grid = document.querySelector('.dpt-component .ag-root-wrapper');
+    if (!grid) { return null; }
     const [r, g, b] = getComputedStyle(grid).backgroundColor.match(/[0-9.]+/g).map(Number);
     return (r + g + b) / 3;
 }"""
@@ -226,17 +227,17 @@ def test_dark_theme_restyles_the_page_and_its_figures(
 ) -> None:
     sign_in(page, people.viewer.email, people.viewer.password)
     open_iris(page, ui_stack)
-    assert page.evaluate(GRID_BRIGHTNESS) > 200
+    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() > 200")
     page.locator("#scheme-switch").check(force=True)
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
     page.wait_for_function(DARK_SCATTER)
     # The table follows the scheme too (AG Grid's own theme).
-    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() < 80")
+    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() !== null && ({GRID_BRIGHTNESS})() < 80")
     shot(page, "viewer-iris-dark")
 
     page.reload()  # the choice is kept, and the page comes back dark from the server
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
-    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() < 80")
+    page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() !== null && ({GRID_BRIGHTNESS})() < 80")
     expect(page.locator("#component-flower_count .dpt-card-value")).to_have_text("150")
     page.wait_for_function(DARK_SCATTER)
     virginica = IRIS[IRIS["variety"] == "Virginica"]

@@ -7,6 +7,7 @@ and of a folded filter section fetch nothing until they are shown.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 import httpx
@@ -14,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_support import Cli, api_token
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
-from .browser import shot, sign_in
+from .browser import fresh_page, shot, sign_in
 from .conftest import People, UiStack
 
 pytestmark = pytest.mark.timeout(240)
@@ -310,3 +311,51 @@ def test_each_control_kind_filters_and_all_combine_with_and(
     expect(page.locator('#component-later_rows [id*="table-caption"]')).to_contain_text(
         f"of {len(frame[mask]):,}"
     )
+
+
+def chart_points(page: Page, kind: str) -> int | None:
+    """The points the chart draws now (None before it is on the page)."""
+    found: int | None = page.evaluate(
+        f"""() => {{ const gd = document.querySelector('#component-chart_{kind} .js-plotly-plot');
+            return gd && gd.data ? gd.data.length : null; }}"""
+    )
+    return found
+
+
+def note_update(updates: list[str], request: Request) -> None:
+    if "_dash-update-component" in request.url:
+        updates.append(request.url)
+
+
+def test_the_page_loads_what_the_window_shows_first(
+    browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
+) -> None:
+    # The charts' last row starts 15 grid rows down (1,080 px below the grid's top). In a
+    # window 900 px high it is off-screen: nothing is fetched for it until it is scrolled to.
+    # In one 2,000 px high the layout request brings it with the rest of the first screen: no
+    # update request follows.
+    dashboard_id, _ = every_component
+    bottom = CHARTS[-1]
+    drawn = (
+        f"(document.querySelector('#component-chart_{bottom} .js-plotly-plot') || {{}})"
+        ".data?.length > 0"
+    )
+    for height in (900, 2000):
+        with fresh_page(browser, ui_stack.ui_url, height=height) as page:
+            sign_in(page, people.admin.email, people.admin.password)
+            updates: list[str] = []
+            page.on("request", partial(note_update, updates))
+            page.goto(f"/dashboard/{dashboard_id}")
+            page.wait_for_function(
+                "(document.querySelector('#component-chart_scatter .js-plotly-plot') || {})"
+                ".data?.length > 0"
+            )
+            if height == 900:
+                page.wait_for_timeout(500)
+                assert chart_points(page, bottom) == 0, "fetched while off-screen"
+                page.locator(f"#component-chart_{bottom}").scroll_into_view_if_needed()
+                page.wait_for_function(drawn)
+            else:
+                page.wait_for_function(drawn)
+                page.wait_for_timeout(500)
+                assert updates == [], "the first screen took more than the layout request"
