@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from data_svc import kernels
-from data_svc.encoding import is_encoded
+from data_svc.encoding import group_codes, is_encoded
 
 TallyKind = Literal["len", "count", "sum", "mean", "min", "max"]
 # Below this many rows polars' own grouping is as fast.
@@ -64,10 +64,7 @@ def group_by_code(base: pl.DataFrame, key: str, tallies: Sequence[Tally]) -> pl.
         or any(base.schema[c] not in (pl.Int64, pl.Float64) for c in columns)
     ):
         return None
-    physical = base.get_column(key).to_physical()
-    largest = physical.max()
-    groups = (int(largest) + 1 if isinstance(largest, int) else 0) + 1  # nulls last
-    codes = physical.fill_null(groups - 1).to_numpy()
+    codes, groups = group_codes(base.get_column(key).to_physical())
     stats = {column: _column_stats(base.get_column(column), codes, groups) for column in columns}
     rows = next(iter(stats.values())).rows if stats else np.bincount(codes, minlength=groups)
     present = np.flatnonzero(rows)

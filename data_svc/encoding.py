@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+import numpy as np
 import polars as pl
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
@@ -78,3 +79,11 @@ def decoded(frame: Frame) -> Frame:
 def logical_schema(schema: Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
     """`schema` as the table stores it: encoded columns are strings."""
     return {name: pl.String() if is_encoded(dtype) else dtype for name, dtype in schema.items()}
+
+
+def group_codes(physical: pl.Series) -> tuple[np.ndarray, int]:
+    """An encoded column's codes (`to_physical()`) as group numbers, and how many groups: one
+    per code up to the largest, and the rows without a value as the last group."""
+    largest = physical.max()
+    groups = (int(largest) + 1 if isinstance(largest, int) else 0) + 1
+    return physical.fill_null(groups - 1).to_numpy(), groups

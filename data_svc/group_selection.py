@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from data_svc import kernels
-from data_svc.encoding import is_encoded
+from data_svc.encoding import group_codes, is_encoded
 from data_svc.selection import interpolated, ranks_around
 
 BUCKET_BITS = 12
@@ -215,11 +215,8 @@ def select_by_group(
     values = pairs.get_column("v").to_numpy()
     if np.isnan(values).any():
         return None
-    codes = pairs.get_column("code")
-    # The groups: one per code up to the largest, and the rows without a key last.
-    largest = codes.max()
-    groups = (largest + 1 if isinstance(largest, int) else 0) + 1
-    found = grouped_quantiles(codes.fill_null(groups - 1).to_numpy(), values, groups, quantiles)
+    codes, groups = group_codes(pairs.get_column("code"))
+    found = grouped_quantiles(codes, values, groups, quantiles)
     if found is None:
         return None
     present = ~np.isnan(found[:, 0])
