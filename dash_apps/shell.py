@@ -130,12 +130,15 @@ def register_scheme_switch(app: Dash) -> None:
 
 
 VIEWPORT_COOKIE = "depictio_viewport_height"
-# The page's first script: the window's height goes to the server with the layout request
-# (a cookie), for pages to fetch what the first screen shows; and AG Grid's themes take their
+PIXEL_RATIO_COOKIE = "depictio_pixel_ratio"
+# The page's first script: the window's height and pixel ratio go to the server with the
+# layout request (cookies), for pages to fetch what the first screen shows and to draw WebGL
+# figures at the screen's resolution; and AG Grid's themes take their
 # colours from `data-ag-theme-mode` on an ancestor: the page's root mirrors Mantine's scheme
 # into it (set from the cookie, then by the switch).
 PAGE_HEAD = f"""<script>
 document.cookie = "{VIEWPORT_COOKIE}=" + Math.round(window.innerHeight) + "; path=/; SameSite=Lax";
+document.cookie = "{PIXEL_RATIO_COOKIE}=" + window.devicePixelRatio + "; path=/; SameSite=Lax";
 (() => {{
     const root = document.documentElement;
     const follow = () => root.setAttribute("data-ag-theme-mode",
@@ -157,6 +160,16 @@ def viewport_height() -> int | None:
     for a value no window has)."""
     raw = request.cookies.get(VIEWPORT_COOKIE, "")
     return int(raw) if raw.isdigit() and 100 <= int(raw) <= 20_000 else None
+
+
+def device_pixel_ratio() -> float | None:
+    """The visitor's screen pixels per CSS pixel, from the page's cookie (None without one, or
+    for a value outside 1–4, the range Plotly accepts for WebGL figures)."""
+    try:
+        ratio = float(request.cookies.get(PIXEL_RATIO_COOKIE, ""))
+    except ValueError:
+        return None
+    return ratio if 1 <= ratio <= 4 else None
 
 
 def dash_app(

@@ -14,9 +14,10 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dash_apps.dashboard_access import OpenedDashboard
+from dash_apps.shell import device_pixel_ratio
 from dash_apps.viewer.controls import control
 from dash_apps.viewer.data_batch import Round
-from dash_apps.viewer.figures import base_layout, figure, shown_points
+from dash_apps.viewer.figures import base_layout, figure, graph_config, shown_points
 from dash_apps.viewer.queries import table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 from depictio.clients.data import result_table
@@ -76,7 +77,7 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
         dcc.Graph(
             id={"type": "figure", "id": cid},
             figure=shown,
-            config={"displaylogo": False, "responsive": True},
+            config=graph_config(device_pixel_ratio()),
             style={"flex": "1", "minHeight": 0},
         ),
         dmc.Group(

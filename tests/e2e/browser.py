@@ -19,11 +19,16 @@ NAVIGATION_TIMEOUT_MS = 45_000
 
 @contextmanager
 def fresh_page(
-    browser: Browser, base_url: str, width: int = 1280, height: int = 900
+    browser: Browser, base_url: str, width: int = 1280, height: int = 900, scale: float = 1
 ) -> Iterator[Page]:
     """A page in a browser context of its own (no cookies) on `base_url`, with the tests'
-    timeouts; the context is closed when the block ends."""
-    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    timeouts, on a screen of `scale` pixels per CSS pixel; the context is closed when the
+    block ends."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": width, "height": height},
+        device_scale_factor=scale,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)

@@ -327,6 +327,27 @@ def note_update(updates: list[str], request: Request) -> None:
         updates.append(request.url)
 
 
+def test_webgl_figures_are_drawn_at_the_screens_pixel_ratio(
+    browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
+) -> None:
+    # Plotly's default draws WebGL at twice the screen's resolution: four times the pixels on
+    # a usual screen. The page tells the server its pixel ratio with the layout request.
+    dashboard_id, _ = every_component
+    for scale in (1, 2):
+        with fresh_page(browser, ui_stack.ui_url, scale=scale) as page:
+            sign_in(page, people.admin.email, people.admin.password)
+            page.goto(f"/dashboard/{dashboard_id}")
+            page.wait_for_function(
+                "(document.querySelector('#component-chart_scatter .js-plotly-plot') || {})"
+                ".data?.length > 0"
+            )
+            ratio = page.evaluate(
+                "document.querySelector('#component-chart_scatter .js-plotly-plot')"
+                "._context.plotGlPixelRatio"
+            )
+            assert ratio == scale
+
+
 def test_the_page_loads_what_the_window_shows_first(
     browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
 ) -> None:
