@@ -21,8 +21,18 @@ def with_cookie(name: str, value: str | None) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", 1.0), ("2", 2.0), ("1.25", 1.25), ("4", 4.0), ("0.5", None), ("5", None),
-     ("nan", None), ("abc", None), ("", None), (None, None)],
+    [
+        ("1", 1.0),
+        ("2", 2.0),
+        ("1.25", 1.25),
+        ("4", 4.0),
+        ("0.5", None),
+        ("5", None),
+        ("nan", None),
+        ("abc", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_pixel_ratio_is_read_within_plotlys_range(raw: str | None, expected: float | None) -> None:
     app = Flask(__name__)
@@ -32,8 +42,16 @@ def test_pixel_ratio_is_read_within_plotlys_range(raw: str | None, expected: flo
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("900", 900), ("100", 100), ("20000", 20000), ("99", None), ("20001", None),
-     ("-5", None), ("9e2", None), (None, None)],
+    [
+        ("900", 900),
+        ("100", 100),
+        ("20000", 20000),
+        ("99", None),
+        ("20001", None),
+        ("-5", None),
+        ("9e2", None),
+        (None, None),
+    ],
 )
 def test_window_height_is_read_when_a_window_could_have_it(
     raw: str | None, expected: int | None
