@@ -22,6 +22,7 @@ from flask import Flask
 
 from dash_apps.background import background_options
 from dash_apps.dashboard_access import AccessRefused, open_dashboard
+from dash_apps.preload import preload_figures_and_tables
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
 from dash_apps.shell import current_scheme, dash_app, message_page, viewport_height
@@ -91,6 +92,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         return viewer_page(opened, context, round_, current_scheme(), state, rendered)
 
     app = dash_app("viewer", server, PREFIX, "Depictio · dashboard", prerender=render)
+    preload_figures_and_tables(app)
     register_clientside(app)
     register_gates(app)
 

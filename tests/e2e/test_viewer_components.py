@@ -17,6 +17,8 @@ import pytest
 from cli_support import Cli, api_token
 from playwright.sync_api import Browser, Page, Request, expect
 
+from dash_apps.preload import FIGURE_AND_TABLE_SCRIPTS
+
 from .browser import fresh_page, shot, sign_in
 from .conftest import People, UiStack
 
@@ -346,6 +348,43 @@ def test_webgl_figures_are_drawn_at_the_screens_pixel_ratio(
                 "._context.plotGlPixelRatio"
             )
             assert ratio == scale
+
+
+# Each script's fetches: when they started and, for the layout, when its answer ended.
+SCRIPT_FETCHES = """
+(paths) => {
+  const entries = performance.getEntriesByType("resource");
+  const layout = entries.find((e) => e.name.endsWith("/_dash-layout"));
+  return {
+    layoutStart: layout.startTime,
+    layoutEnd: layout.responseEnd,
+    fetches: paths.map((path) => entries.filter((e) => e.name.endsWith(path))
+        .map((e) => e.startTime)),
+  };
+}
+"""
+
+
+def test_plotly_and_the_graph_and_table_code_load_while_the_layout_is_built(
+    browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
+) -> None:
+    # Dash would fetch them one after another once the layout is rendered; the page asks for
+    # each once, after sending the layout request (evaluating Plotly first would delay it)
+    # and before its answer has arrived; Dash's loaders do not ask again.
+    dashboard_id, _ = every_component
+    with fresh_page(browser, ui_stack.ui_url) as page:
+        sign_in(page, people.admin.email, people.admin.password)
+        page.goto(f"/dashboard/{dashboard_id}")
+        page.wait_for_function(
+            "(document.querySelector('#component-chart_scatter .js-plotly-plot') || {})"
+            ".data?.length > 0"
+        )
+        page.wait_for_selector(".ag-row")
+        loaded = page.evaluate(SCRIPT_FETCHES, list(FIGURE_AND_TABLE_SCRIPTS))
+    for path, starts in zip(FIGURE_AND_TABLE_SCRIPTS, loaded["fetches"], strict=True):
+        assert len(starts) == 1, f"{path} fetched {len(starts)} times"
+        assert starts[0] < loaded["layoutEnd"], f"{path} asked for after the layout arrived"
+        assert starts[0] >= loaded["layoutStart"], f"{path} asked for before the layout"
 
 
 def test_the_page_loads_what_the_window_shows_first(
