@@ -31,6 +31,7 @@ from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
 from dash_apps.shell import current_scheme, dash_app, message_page
 from dash_apps.viewer.clientside import register_filter_state
+from dash_apps.viewer.frame import add_frame_styles
 from depictio.dashboards.models import DashboardDocument
 
 PREFIX = "/dashboard-edit/"
@@ -93,6 +94,7 @@ def create_editor(server: Flask, calls: ServiceCalls) -> None:
     """Mounts the Editor at /dashboard-edit/."""
     app = dash_app("editor", server, PREFIX, "Depictio · editor")
     preload_figures_and_tables(app)
+    add_frame_styles(app)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"))
     def route(pathname: str | None) -> Any:

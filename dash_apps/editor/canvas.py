@@ -18,6 +18,7 @@ from dash_apps.dashboard_access import OpenedDashboard
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.viewer.context import build_context
 from dash_apps.viewer.data_batch import Round, fetch
+from dash_apps.viewer.frame import panel
 from dash_apps.viewer.layout import ROW_HEIGHT_PX, component_body, marker
 from dash_apps.viewer.queries import SELECT_LIKE
 from depictio.dashboards.models import DashboardDocument, Tab
@@ -67,18 +68,7 @@ def cell(entry: dict[str, Any], context: dict[str, Any], round_: Round, scheme: 
         style={"cursor": "move", "borderBottom": "1px solid var(--mantine-color-default-border)"},
     )
     return html.Div(
-        dmc.Paper(
-            [bar, *component_body(entry, context, round_, scheme)],
-            withBorder=True,
-            p="xs",
-            style={
-                "height": "100%",
-                "display": "flex",
-                "flexDirection": "column",
-                "gap": "4px",
-                "overflow": "hidden",
-            },
-        ),
+        panel([bar, *component_body(entry, context, round_, scheme)], style={"height": "100%"}),
         id=cell_id(cid),
         className="dpt-component dpt-editor-cell",
         style={"height": "100%"},

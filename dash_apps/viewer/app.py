@@ -31,6 +31,7 @@ from dash_apps.viewer.context import build_context
 from dash_apps.viewer.controls import control_defaults, option_values
 from dash_apps.viewer.data_batch import Round, TableView, fetch
 from dash_apps.viewer.figures import figure, shown_points
+from dash_apps.viewer.frame import add_frame_styles
 from dash_apps.viewer.layout import above_fold, sectioned_controls, viewer_page
 from dash_apps.viewer.queries import SELECT_LIKE
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
@@ -93,6 +94,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
 
     app = dash_app("viewer", server, PREFIX, "Depictio · dashboard", prerender=render)
     preload_figures_and_tables(app)
+    add_frame_styles(app)
     register_clientside(app)
     register_gates(app)
 

@@ -18,6 +18,7 @@ from dash_apps.shell import device_pixel_ratio
 from dash_apps.viewer.controls import control
 from dash_apps.viewer.data_batch import Round
 from dash_apps.viewer.figures import base_layout, figure, graph_config, shown_points
+from dash_apps.viewer.frame import footer, small_text, title
 from dash_apps.viewer.queries import table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 from depictio.clients.data import result_table
@@ -72,7 +73,7 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
         if result is not None
         else {"data": [], "layout": base_layout(spec, scheme)}
     )
-    note = sample_note(result, shown_points(shown)) if result is not None else ""
+    sampled = sample_note(result, shown_points(shown)) if result is not None else ""
     return [
         dcc.Graph(
             id={"type": "figure", "id": cid},
@@ -80,18 +81,17 @@ def figure_body(entry: dict[str, Any], round_: Round, scheme: str) -> list[Any]:
             config=graph_config(device_pixel_ratio()),
             style={"flex": "1", "minHeight": 0},
         ),
-        dmc.Group(
+        footer(
             [
-                dmc.Text(note, size="xs", c="orange", id={"type": "sample-note", "id": cid}),
+                small_text(sampled, "orange", id={"type": "sample-note", "id": cid}),
                 dmc.Button(
                     "Load all",
                     id={"type": "load-all", "id": cid},
                     size="compact-xs",
                     variant="light",
-                    style={} if note else {"display": "none"},
+                    style={} if sampled else {"display": "none"},
                 ),
-            ],
-            gap="xs",
+            ]
         ),
     ]
 
@@ -119,11 +119,10 @@ def table_body(entry: dict[str, Any], context: dict[str, Any], round_: Round) ->
             style={"flex": "1", "minHeight": 0},
             className="ag-theme-quartz",
         ),
-        dmc.Group(
+        footer(
             [
-                dmc.Text(
+                small_text(
                     rows_caption(result, 1, size) if result is not None else "",
-                    size="xs",
                     id={"type": "table-caption", "id": cid},
                 ),
                 dmc.Pagination(
@@ -140,7 +139,7 @@ def table_body(entry: dict[str, Any], context: dict[str, Any], round_: Round) ->
                 ),
                 dcc.Download(id={"type": "table-download", "id": cid}),
             ],
-            justify="space-between",
+            spread=True,
         ),
     ]
 
@@ -172,7 +171,7 @@ def component_body(
     error = round_.errors.get(cid, entry.get("error", ""))
     return [
         *body,
-        dmc.Text(error, c="red", size="xs", id={"type": "component-error", "id": cid}),
+        small_text(error, "red", id={"type": "component-error", "id": cid}),
     ]
 
 
@@ -182,29 +181,17 @@ def container(
     round_: Round,
     scheme: str,
     style: dict[str, Any],
-) -> dmc.Paper:
+) -> html.Div:
     spec = entry["spec"]
-    title = spec.get("title", "")
-    return dmc.Paper(
+    heading = spec.get("title", "")
+    return html.Div(
         [
-            *(
-                [dmc.Text(title, fw=600, size="sm")]
-                if title and spec["type"] != "interactive"
-                else []
-            ),
+            *([title(heading)] if heading and spec["type"] != "interactive" else []),
             *component_body(entry, context, round_, scheme),
         ],
         id=f"component-{spec['id']}",
-        className="dpt-component",
-        withBorder=True,
-        p="xs",
-        style={
-            "display": "flex",
-            "flexDirection": "column",
-            "gap": "4px",
-            "overflow": "hidden",
-            **style,
-        },
+        className="dpt-component dpt-panel",
+        style=style,
         **marker(spec["id"]),
     )
 

@@ -35,6 +35,15 @@ GRID_BRIGHTNESS = """() => {
     const [r, g, b] = getComputedStyle(grid).backgroundColor.match(/[0-9.]+/g).map(Number);
     return (r + g + b) / 3;
 }"""
+# A component's panel as painted: its border's width and colour, its background, and its
+# title's font weight.
+PANEL_LOOK = """() => {
+    const panel = getComputedStyle(document.querySelector('#component-sepal_scatter'));
+    const title = getComputedStyle(document.querySelector('#component-sepal_scatter .dpt-title'));
+    return {border: panel.borderTopWidth + ' ' + panel.borderTopStyle,
+            borderColor: panel.borderTopColor, background: panel.backgroundColor,
+            page: getComputedStyle(document.body).backgroundColor, weight: title.fontWeight};
+}"""
 # The lasso drawn on the sepal scatter, in data coordinates (sepal.length, sepal.width); its
 # corners sit between measured values (0.05 steps) so no flower lies on its edge.
 LASSO = [(4.25, 2.95), (5.85, 2.95), (6.35, 3.65), (5.85, 4.45), (4.25, 4.45)]
@@ -228,9 +237,18 @@ def test_dark_theme_restyles_the_page_and_its_figures(
     sign_in(page, people.viewer.email, people.viewer.password)
     open_iris(page, ui_stack)
     page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() > 200")
+    light = page.evaluate(PANEL_LOOK)
     page.locator("#scheme-switch").check(force=True)
     expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
     page.wait_for_function(DARK_SCATTER)
+    # Component panels: bordered, titled in bold, on the page's own background in both
+    # schemes (their border follows the scheme).
+    dark = page.evaluate(PANEL_LOOK)
+    for look in (light, dark):
+        assert look["border"] == "1px solid" and look["weight"] == "600"
+        assert look["background"] == look["page"]
+    assert light["background"] != dark["background"]
+    assert light["borderColor"] != dark["borderColor"]
     # The table follows the scheme too (AG Grid's own theme).
     page.wait_for_function(f"() => ({GRID_BRIGHTNESS})() !== null && ({GRID_BRIGHTNESS})() < 80")
     shot(page, "viewer-iris-dark")
