@@ -2,7 +2,7 @@
 
 A component's panel, title, notes, error line and footers are plain `html.Div`s styled by
 the classes below (with Mantine's theme variables, so they follow the colour scheme) rather
-than Mantine components: a 16-component dashboard holds ~70 of them, and Mantine resolves
+than Mantine components: a 16-component dashboard holds about 60 of them, and Mantine resolves
 each one's style props in JavaScript as the page renders (an interleaved A/B of 15 opens of
 the 16-component benchmark dashboard: ~40 ms less to paint with plain elements).
 """
@@ -42,9 +42,13 @@ def add_frame_styles(app: Dash) -> None:
     app.index_string = app.index_string.replace("</head>", f"{FRAME_CSS}\n</head>", 1)
 
 
-def panel(children: list[Any], style: dict[str, Any] | None = None, **attributes: Any) -> html.Div:
-    """A component's bordered panel."""
-    return html.Div(children, className="dpt-panel", style=style or {}, **attributes)
+def panel(
+    children: list[Any], style: dict[str, Any] | None = None, classes: str = "", **attributes: Any
+) -> html.Div:
+    """A component's bordered panel (with `classes` besides its own)."""
+    return html.Div(
+        children, className=f"{classes} dpt-panel".strip(), style=style or {}, **attributes
+    )
 
 
 def title(text: str) -> html.Div:

@@ -18,7 +18,7 @@ from dash_apps.shell import device_pixel_ratio
 from dash_apps.viewer.controls import control
 from dash_apps.viewer.data_batch import Round
 from dash_apps.viewer.figures import base_layout, figure, graph_config, shown_points
-from dash_apps.viewer.frame import footer, small_text, title
+from dash_apps.viewer.frame import footer, panel, small_text, title
 from dash_apps.viewer.queries import table_columns
 from dash_apps.viewer.values import card_body, rows_caption, sample_note, table_rows
 from depictio.clients.data import result_table
@@ -184,14 +184,14 @@ def container(
 ) -> html.Div:
     spec = entry["spec"]
     heading = spec.get("title", "")
-    return html.Div(
+    return panel(
         [
             *([title(heading)] if heading and spec["type"] != "interactive" else []),
             *component_body(entry, context, round_, scheme),
         ],
+        style,
+        "dpt-component",
         id=f"component-{spec['id']}",
-        className="dpt-component dpt-panel",
-        style=style,
         **marker(spec["id"]),
     )
 
