@@ -123,12 +123,10 @@ def _points_of(frame: pl.DataFrame, column: str | None) -> np.ndarray | list[Any
     Dash writes a response's JSON through Plotly's encoder, which walks every value of a
     list in Python but hands a numeric array to orjson whole: for a 10,000-point scatter,
     ~20 ms less per page or filter change."""
-    if not column or column not in frame.columns:
-        return None
-    values = frame.get_column(column)
-    if values.dtype.is_integer() or values.dtype.is_float():
-        return values.to_numpy()
-    return values.to_list()
+    dtype = frame.schema.get(column) if column else None
+    if dtype is not None and (dtype.is_integer() or dtype.is_float()):
+        return frame.get_column(str(column)).to_numpy()
+    return _values(frame, column)
 
 
 def _texts(values: pl.Series) -> np.ndarray:
