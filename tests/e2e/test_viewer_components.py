@@ -6,6 +6,8 @@ and of a folded filter section fetch nothing until they are shown.
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from functools import partial
 from typing import Any
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_support import Cli, api_token
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from dash_apps.preload import FIGURE_AND_TABLE_SCRIPTS
 
@@ -353,16 +355,19 @@ def test_webgl_figures_are_drawn_at_the_screens_pixel_ratio(
             assert ratio == scale
 
 
-# Each script's fetches: when they started and, for the layout, when its answer ended.
+# Each script's fetches, at either address (with or without Dash's fingerprint in the name):
+# when they started and how many bytes came over the network (0: from the browser's cache);
+# for the layout, when its answer ended.
 SCRIPT_FETCHES = """
 (paths) => {
   const entries = performance.getEntriesByType("resource");
   const layout = entries.find((e) => e.name.endsWith("/_dash-layout"));
+  const plain = (url) => new URL(url).pathname.replace(/\\.v[\\w-]+m[0-9a-f]+\\./, ".");
   return {
     layoutStart: layout.startTime,
     layoutEnd: layout.responseEnd,
-    fetches: paths.map((path) => entries.filter((e) => e.name.endsWith(path))
-        .map((e) => e.startTime)),
+    fetches: paths.map((path) => entries.filter((e) => plain(e.name).endsWith(path))
+        .map((e) => [e.startTime, e.transferSize, e.name])),
   };
 }
 """
@@ -373,21 +378,95 @@ def test_plotly_and_the_graph_and_table_code_load_while_the_layout_is_built(
 ) -> None:
     # Dash would fetch them one after another once the layout is rendered; the page asks for
     # each once, after sending the layout request (evaluating Plotly first would delay it)
-    # and before its answer has arrived; Dash's loaders do not ask again.
+    # and before its answer has arrived; Dash's loaders do not ask again. The next open takes
+    # them from the browser's cache without asking the server.
     dashboard_id, _ = every_component
     with fresh_page(browser, ui_stack.ui_url) as page:
         sign_in(page, people.admin.email, people.admin.password)
+        opens = []
+        for _ in range(2):
+            page.goto(f"/dashboard/{dashboard_id}")
+            page.wait_for_function(
+                "(document.querySelector('#component-chart_scatter .js-plotly-plot') || {})"
+                ".data?.length > 0"
+            )
+            page.wait_for_selector(".ag-row")
+            opens.append(page.evaluate(SCRIPT_FETCHES, list(FIGURE_AND_TABLE_SCRIPTS)))
+    first, second = opens
+    for path, fetches in zip(FIGURE_AND_TABLE_SCRIPTS, first["fetches"], strict=True):
+        assert len(fetches) == 1, f"{path} fetched {len(fetches)} times"
+        started, transferred, _ = fetches[0]
+        assert started < first["layoutEnd"], f"{path} asked for after the layout arrived"
+        assert started >= first["layoutStart"], f"{path} asked for before the layout"
+        assert transferred > 0, f"{path} already in a new browser's cache"
+    for path, fetches in zip(FIGURE_AND_TABLE_SCRIPTS, second["fetches"], strict=True):
+        assert [transferred for _, transferred, _ in fetches] == [0], f"{path} asked for again"
+
+
+# When Plotly is defined (each time) and when the first component is on the page.
+WATCH_PLOTLY = """
+(() => {
+  const seen = {plotly: [], component: null};
+  window.__dptSeen = seen;
+  let plotly;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true,
+    get: () => plotly,
+    set: (value) => { plotly = value; seen.plotly.push(performance.now()); },
+  });
+  new MutationObserver((changes, observer) => {
+    if (document.querySelector(".dpt-component")) {
+      seen.component = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document, {childList: true, subtree: true});
+})();
+"""
+PLOTLY_URL = re.compile(r"/plotly/package_data/plotly(\.v[\w-]+m[0-9a-f]+)?\.min\.js$")
+
+
+def open_with_slow_plotly(
+    browser: Browser, ui_stack: UiStack, people: People, dashboard_id: str, delay_s: float
+) -> dict[str, Any]:
+    """Opens the dashboard with Plotly's script answered `delay_s` late; what WATCH_PLOTLY saw
+    once the scatter is drawn."""
+
+    def late(route: Route) -> None:
+        time.sleep(delay_s)
+        route.continue_()
+
+    with fresh_page(browser, ui_stack.ui_url) as page:
+        sign_in(page, people.admin.email, people.admin.password)
+        page.add_init_script(WATCH_PLOTLY)
+        page.route(PLOTLY_URL, late)
         page.goto(f"/dashboard/{dashboard_id}")
         page.wait_for_function(
             "(document.querySelector('#component-chart_scatter .js-plotly-plot') || {})"
             ".data?.length > 0"
         )
-        page.wait_for_selector(".ag-row")
-        loaded = page.evaluate(SCRIPT_FETCHES, list(FIGURE_AND_TABLE_SCRIPTS))
-    for path, starts in zip(FIGURE_AND_TABLE_SCRIPTS, loaded["fetches"], strict=True):
-        assert len(starts) == 1, f"{path} fetched {len(starts)} times"
-        assert starts[0] < loaded["layoutEnd"], f"{path} asked for after the layout arrived"
-        assert starts[0] >= loaded["layoutStart"], f"{path} asked for before the layout"
+        seen: dict[str, Any] = page.evaluate("window.__dptSeen")
+    return seen
+
+
+def test_the_layout_is_rendered_once_plotly_has_run(
+    browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
+) -> None:
+    # Plotly 0.3 s late: the layout waits for it, so the graphs find it in place (rendered
+    # before, each graph would add Plotly's script again: Plotly evaluated twice).
+    dashboard_id, _ = every_component
+    seen = open_with_slow_plotly(browser, ui_stack, people, dashboard_id, 0.3)
+    assert len(seen["plotly"]) == 1, f"Plotly evaluated {len(seen['plotly'])} times"
+    assert seen["plotly"][0] < seen["component"], "components rendered before Plotly ran"
+
+
+def test_a_plotly_later_than_the_hold_does_not_hold_the_page(
+    browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
+) -> None:
+    # Plotly 3 s late: the cards and tables are not held up that long; the figures follow.
+    dashboard_id, _ = every_component
+    seen = open_with_slow_plotly(browser, ui_stack, people, dashboard_id, 3.0)
+    assert seen["plotly"], "Plotly never ran"
+    assert seen["component"] < seen["plotly"][0] - 1000, seen
 
 
 def test_the_page_loads_what_the_window_shows_first(
