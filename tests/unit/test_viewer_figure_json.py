@@ -53,7 +53,7 @@ def test_integers_without_missing_values_arrive_exact() -> None:
     assert trace["y"] == [2**53 + 1, -(2**62), 0]
 
 
-def test_a_large_scatter_by_category_sends_colours_and_hover_texts_per_point() -> None:
+def test_a_large_scatter_by_category_is_one_webgl_trace_per_category() -> None:
     n = WEBGL_FROM_POINTS + 1
     kinds = ["b", "a", None]
     frame = pl.DataFrame(
@@ -65,14 +65,23 @@ def test_a_large_scatter_by_category_sends_colours_and_hover_texts_per_point() -
     )
     spec = {"id": "s", "visu_type": "scatter", "x": "x", "y": "y", "color": "kind"}
     built = figure(spec, frame.to_arrow(), "light")
-    points, *legend = sent(built)["data"]
-    assert points["type"] == "scattergl"
-    assert points["x"] == [float(i) for i in range(n)]
-    assert points["y"] == [i % 7 for i in range(n)]
-    # One legend entry per category, in order, nulls last; each point in its entry's colour.
-    assert [entry["name"] for entry in legend] == ["a", "b", "None"]
-    colour = {entry["name"]: entry["marker"]["color"] for entry in legend}
-    expected = [colour[str(kinds[i % 3]) if kinds[i % 3] else "None"] for i in range(n)]
-    assert points["marker"]["color"] == expected
-    assert points["hovertext"] == [kinds[i % 3] or "" for i in range(n)]
+    traces = sent(built)["data"]
+    # One trace per category, in order, the missing ones last, each with its points.
+    assert [trace["name"] for trace in traces] == ["a", "b", "(missing)"]
+    assert {trace["type"] for trace in traces} == {"scattergl"}
+    for trace, kind in zip(traces, ["a", "b", None], strict=True):
+        rows = [i for i in range(n) if kinds[i % 3] == kind]
+        assert trace["x"] == [float(i) for i in rows]
+        assert trace["y"] == [i % 7 for i in rows]
     assert shown_points(built) == n
+
+
+def test_a_small_scatter_names_the_trace_of_missing_categories() -> None:
+    frame = pl.DataFrame({"x": [1.0, 2.0, 3.0], "y": [4, 5, 6], "kind": [None, "b", "a"]})
+    spec = {"id": "s", "visu_type": "scatter", "x": "x", "y": "y", "color": "kind"}
+    traces = sent(figure(spec, frame.to_arrow(), "light"))["data"]
+    assert [(t["type"], t["name"], t["x"]) for t in traces] == [
+        ("scatter", "a", [3.0]),
+        ("scatter", "b", [2.0]),
+        ("scatter", "(missing)", [1.0]),
+    ]
