@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +17,7 @@ from conftest import settings_from_env
 from data_svc.hot_tables import HotTables
 from data_svc.ingest import Mode, WriteSpec, open_stream
 from data_svc.query_engine import run_batch
-from data_svc.scanning import scan_frame
+from data_svc.scanning import packed, scan_frame
 from data_svc.storage import Storage, TableRef
 from data_svc.tables import DeltaTables
 from depictio.arrow_ipc import (
@@ -352,6 +353,21 @@ def test_write_messages_carry_the_stream_in_bounded_messages() -> None:
     assert {len(payload) for payload in payloads[:-1]} == {MAX_CHUNK_BYTES}
     assert 0 < len(payloads[-1]) <= MAX_CHUNK_BYTES
     assert batches_from_chunks(payloads).read_all().equals(table)
+
+
+@pytest.mark.parametrize("limit", [1024 * 1024, 4096, 100])
+def test_packed_payloads_are_bounded_and_keep_whole_messages_together(limit: int) -> None:
+    table = pa.table({"n": np.arange(50_000), "x": np.linspace(0.0, 1.0, 50_000)})
+    messages = list(ipc_messages(table.schema, table.to_batches(max_chunksize=2_000)))
+    payloads = [b"".join(parts) for parts in packed(messages, limit)]
+    assert all(0 < len(payload) <= limit for payload in payloads)
+    assert b"".join(payloads) == b"".join(message.to_pybytes() for message in messages)
+    assert table_from_chunks(payloads).equals(table)
+    sizes = [message.size for message in messages]
+    if max(sizes) <= limit:
+        # No message cut: each payload ends where a message ends.
+        ends = set(itertools.accumulate(sizes))
+        assert set(itertools.accumulate(len(p) for p in payloads)) <= ends
 
 
 @pytest.mark.parametrize("piece", [None, 3000, 70_000])
