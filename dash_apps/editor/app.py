@@ -26,6 +26,7 @@ from dash_apps.editor.persistence import register_persistence
 from dash_apps.editor.preview import register_preview
 from dash_apps.editor.sources import data_sources
 from dash_apps.editor.stepper import FIELDS, field_values, register_stepper, spec_source_id
+from dash_apps.graph_fit import fit_graphs_on_change
 from dash_apps.preload import preload_figures_and_tables
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
@@ -94,6 +95,7 @@ def create_editor(server: Flask, calls: ServiceCalls) -> None:
     """Mounts the Editor at /dashboard-edit/."""
     app = dash_app("editor", server, PREFIX, "Depictio · editor")
     preload_figures_and_tables(app)
+    fit_graphs_on_change(app)
     add_frame_styles(app)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"))

@@ -22,6 +22,7 @@ from flask import Flask
 
 from dash_apps.background import background_options
 from dash_apps.dashboard_access import AccessRefused, open_dashboard
+from dash_apps.graph_fit import fit_graphs_on_change
 from dash_apps.preload import preload_figures_and_tables
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
@@ -94,6 +95,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
 
     app = dash_app("viewer", server, PREFIX, "Depictio · dashboard", prerender=render)
     preload_figures_and_tables(app)
+    fit_graphs_on_change(app)
     add_frame_styles(app)
     register_clientside(app)
     register_gates(app)

@@ -469,6 +469,57 @@ def test_a_plotly_later_than_the_hold_does_not_hold_the_page(
     assert seen["component"] < seen["plotly"][0] - 1000, seen
 
 
+# Counts the relayouts of every graph from its first plot on.
+COUNT_RELAYOUTS = """
+(() => {
+  window.__dptRelayouts = 0;
+  let plotly;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true,
+    get: () => plotly,
+    set: (value) => {
+      plotly = value;
+      const react = value.react;
+      value.react = function (gd) {
+        const drawn = react.apply(this, arguments);
+        Promise.resolve(drawn).then(() => {
+          if (gd.dptCounted) { return; }
+          gd.dptCounted = true;
+          gd.on("plotly_relayout", () => { window.__dptRelayouts += 1; });
+        });
+        return drawn;
+      };
+    },
+  });
+})();
+"""
+
+
+def test_graphs_are_fitted_again_only_when_their_size_changes(
+    browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
+) -> None:
+    # Dash asks each graph to fit its container again right after its first plot: skipped
+    # when the size is the same (it was a full relayout of each figure); a narrower window
+    # refits every graph.
+    dashboard_id, _ = every_component
+    width = "document.querySelector('#component-chart_scatter .js-plotly-plot')._fullLayout.width"
+    with fresh_page(browser, ui_stack.ui_url, height=2000) as page:
+        sign_in(page, people.admin.email, people.admin.password)
+        page.add_init_script(COUNT_RELAYOUTS)
+        page.goto(f"/dashboard/{dashboard_id}")
+        bottom = CHARTS[-1]
+        page.wait_for_function(
+            f"(document.querySelector('#component-chart_{bottom} .js-plotly-plot') || {{}})"
+            ".data?.length > 0"
+        )
+        page.wait_for_timeout(800)
+        assert page.evaluate("window.__dptRelayouts") == 0
+        before = page.evaluate(width)
+        page.set_viewport_size({"width": 1000, "height": 2000})
+        page.wait_for_function(f"window.__dptRelayouts === {len(CHARTS)}")
+        assert page.evaluate(width) < before - 50
+
+
 def test_the_page_loads_what_the_window_shows_first(
     browser: Browser, ui_stack: UiStack, people: People, every_component: tuple[str, Any]
 ) -> None:
