@@ -25,11 +25,11 @@ import os
 from dash import Dash
 from dash.fingerprint import build_fingerprint
 
-# Paths under `_dash-component-suites/`, as Dash's loaders ask for them (serving locally).
-PLOTLY_SCRIPT = "plotly/package_data/plotly.min.js"
-# How long an arrived layout waits for those scripts at most (a first visit over a slow link
+# How long an arrived layout waits for the scripts at most (a first visit over a slow link
 # downloads Plotly's 4.8 MB: the cards and tables are not held up longer than this for it).
 LAYOUT_HOLD_MS = 1000
+# Paths under `_dash-component-suites/`, as Dash's loaders ask for them (serving locally).
+PLOTLY_SCRIPT = "plotly/package_data/plotly.min.js"
 FIGURE_AND_TABLE_SCRIPTS = (
     PLOTLY_SCRIPT,
     "dash/dcc/async-graph.js",
