@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dash import Dash
 
+from dash_apps.shell import add_to_head
+
 FIT_ON_CHANGE = """<script>
 (() => {
     // As Plots.plotAutoSize measures the size a graph is to fill, and keeps the size it has
@@ -52,4 +54,4 @@ FIT_ON_CHANGE = """<script>
 
 def fit_graphs_on_change(app: Dash) -> None:
     """`app`'s graphs skip Plotly's refits to the size they already have."""
-    app.index_string = app.index_string.replace("</head>", f"{FIT_ON_CHANGE}\n</head>", 1)
+    add_to_head(app, FIT_ON_CHANGE)

@@ -25,6 +25,8 @@ import os
 from dash import Dash
 from dash.fingerprint import build_fingerprint
 
+from dash_apps.shell import add_to_head
+
 # How long an arrived layout waits for the scripts at most (a first visit over a slow link
 # downloads Plotly's 4.8 MB: the cards and tables are not held up longer than this for it).
 LAYOUT_HOLD_MS = 1000
@@ -91,4 +93,4 @@ def preload_figures_and_tables(app: Dash) -> None:
     }};
 }})();
 </script>"""
-    app.index_string = app.index_string.replace("</head>", f"{script}\n</head>", 1)
+    add_to_head(app, script)

@@ -150,9 +150,14 @@ document.cookie = "{PIXEL_RATIO_COOKIE}=" + window.devicePixelRatio + "; path=/;
 </script>"""
 
 
+def add_to_head(app: Dash, markup: str) -> None:
+    """`markup` (a script, a stylesheet) at the end of the head of `app`'s page."""
+    app.index_string = app.index_string.replace("</head>", f"{markup}\n</head>", 1)
+
+
 def add_page_head(app: Dash) -> None:
     """PAGE_HEAD in the head of `app`'s page."""
-    app.index_string = app.index_string.replace("</head>", f"{PAGE_HEAD}\n</head>", 1)
+    add_to_head(app, PAGE_HEAD)
 
 
 def viewport_height() -> int | None:

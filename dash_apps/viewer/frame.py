@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from dash import Dash, html
 
+from dash_apps.shell import add_to_head
+
 FRAME_CSS = """<style>
 .dpt-panel {
     border: 1px solid var(--mantine-color-default-border);
@@ -39,7 +41,7 @@ Tone = Literal["orange", "red"]
 
 def add_frame_styles(app: Dash) -> None:
     """FRAME_CSS in the head of `app`'s page."""
-    app.index_string = app.index_string.replace("</head>", f"{FRAME_CSS}\n</head>", 1)
+    add_to_head(app, FRAME_CSS)
 
 
 def panel(
