@@ -403,25 +403,36 @@ def test_plotly_and_the_graph_and_table_code_load_while_the_layout_is_built(
         assert [transferred for _, transferred, _ in fetches] == [0], f"{path} asked for again"
 
 
-# When Plotly is defined (each time) and when the first component is on the page.
-WATCH_PLOTLY = """
-(() => {
-  const seen = {plotly: [], component: null};
-  window.__dptSeen = seen;
-  let plotly;
-  Object.defineProperty(window, "Plotly", {
+def on_plotly(then: str) -> str:
+    """A page script that runs `then` (JavaScript, with `plotly` bound) each time the page
+    defines `window.Plotly`."""
+    return f"""
+(() => {{
+  let defined;
+  Object.defineProperty(window, "Plotly", {{
     configurable: true,
-    get: () => plotly,
-    set: (value) => { plotly = value; seen.plotly.push(performance.now()); },
-  });
+    get: () => defined,
+    set: (plotly) => {{ defined = plotly; {then} }},
+  }});
+}})();
+"""
+
+
+# When Plotly is defined (each time) and when the first component is on the page.
+WATCH_PLOTLY = (
+    on_plotly("window.__dptSeen.plotly.push(performance.now());")
+    + """
+(() => {
+  window.__dptSeen = {plotly: [], component: null};
   new MutationObserver((changes, observer) => {
     if (document.querySelector(".dpt-component")) {
-      seen.component = performance.now();
+      window.__dptSeen.component = performance.now();
       observer.disconnect();
     }
   }).observe(document, {childList: true, subtree: true});
 })();
 """
+)
 PLOTLY_URL = re.compile(r"/plotly/package_data/plotly(\.v[\w-]+m[0-9a-f]+)?\.min\.js$")
 
 
@@ -470,29 +481,18 @@ def test_a_plotly_later_than_the_hold_does_not_hold_the_page(
 
 
 # Counts the relayouts of every graph from its first plot on.
-COUNT_RELAYOUTS = """
-(() => {
-  window.__dptRelayouts = 0;
-  let plotly;
-  Object.defineProperty(window, "Plotly", {
-    configurable: true,
-    get: () => plotly,
-    set: (value) => {
-      plotly = value;
-      const react = value.react;
-      value.react = function (gd) {
-        const drawn = react.apply(this, arguments);
-        Promise.resolve(drawn).then(() => {
-          if (gd.dptCounted) { return; }
-          gd.dptCounted = true;
-          gd.on("plotly_relayout", () => { window.__dptRelayouts += 1; });
-        });
-        return drawn;
-      };
-    },
-  });
-})();
-"""
+COUNT_RELAYOUTS = "window.__dptRelayouts = 0;" + on_plotly("""
+  const react = plotly.react;
+  plotly.react = function (gd) {
+    const drawn = react.apply(this, arguments);
+    Promise.resolve(drawn).then(() => {
+      if (gd.dptCounted) { return; }
+      gd.dptCounted = true;
+      gd.on("plotly_relayout", () => { window.__dptRelayouts += 1; });
+    });
+    return drawn;
+  };
+""")
 
 
 def test_graphs_are_fitted_again_only_when_their_size_changes(
