@@ -38,7 +38,10 @@ def filtered(
     if node is not None and not is_empty(node):
         check_columns(sorted(filter_columns(node)), schema, where)
         needed |= filter_columns(node)
-    projected = frame.select([name for name in schema if name in needed])
+    # A plan of no column has no rows either: a batch needing none (a count of rows alone)
+    # keeps the table's first column, so that its rows are still there to count.
+    kept = [name for name in schema if name in needed] or list(schema)[:1]
+    projected = frame.select(kept)
     if node is None or is_empty(node):
         return projected
     return projected.filter(filter_expression(node, schema, where))

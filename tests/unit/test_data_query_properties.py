@@ -414,6 +414,18 @@ def test_count_without_columns_and_batch_order(held: str) -> None:
     assert ipc_to_table(results[0].arrow_ipc).to_pydict() == {"count(*)": [3]}
 
 
+def test_a_count_of_rows_alone_counts_the_rows(held: str) -> None:
+    # A batch whose queries need no column: its plan still has the table's rows.
+    frame = pd.DataFrame({"g": ["a", "b", None, "a"], "i": [1, 2, 3, 4], "f": [0.5, None, 1.0, 2]})
+    count = data_pb2.AggregateQuery(aggregations=[data_pb2.AGGREGATION_COUNT])
+    query = [("queries[0]", data_pb2.ComponentQuery(id="n", aggregate=count))]
+    whole = run_batch(polars_frame(frame, held), None, query, 1)
+    assert ipc_to_table(whole[0].arrow_ipc).to_pydict() == {"count(*)": [4]}
+    node = leaf("g", equals=python_to_value("a"))
+    kept = run_batch(polars_frame(frame, held), node, query, 1)
+    assert ipc_to_table(kept[0].arrow_ipc).to_pydict() == {"count(*)": [2]}
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
