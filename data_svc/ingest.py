@@ -93,6 +93,9 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
     if table.num_columns == 0:
         raise InvalidArgument(f"{where}: the table has no columns")
     names = table.column_names
+    unnamed = [position + 1 for position, name in enumerate(names) if not name]
+    if unnamed:
+        raise InvalidArgument(f"{where}: column {unnamed[0]} has no name (every column needs one)")
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InvalidArgument(f"{where}: duplicate columns {duplicates}")

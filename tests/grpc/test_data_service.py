@@ -254,7 +254,16 @@ def test_refused_writes_leave_the_table_as_it_was(data_stack: Any, project: Link
         run(lambda: editor.write_ipc_chunks(header, [payload[: len(payload) - 20]]))
     assert broken.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "cut.arrow" in (broken.value.details() or "")
+    unnamed = pa.table({"sample": ["s6"], "": ["x"]})
+    with pytest.raises(aio.AioRpcError) as nameless:
+        run(lambda: editor.write_table(dc, unnamed, run_id="r2", file="unnamed.csv"))
+    assert nameless.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unnamed.csv: column 2 has no name" in (nameless.value.details() or "")
     assert table_state(data_stack, project.people.editor, dc) == before
+    # The table still takes a good write afterwards.
+    good = pa.table({"sample": ["s7"], "ph": [6.5]})
+    written = run(lambda: editor.write_table(dc, good, run_id="r2", file="good.csv"))
+    assert written.version == before[0] + 1
 
 
 def test_write_messages_out_of_order_or_past_the_stream_are_refused_and_commit_nothing(
