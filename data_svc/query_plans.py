@@ -154,6 +154,16 @@ def check_columns(names: Sequence[str], schema: Mapping[str, pl.DataType], where
             )
 
 
+def check_distinct(names: Sequence[str], where: str) -> None:
+    """InvalidArgument for the first name listed more than once (a result holds each column
+    once)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InvalidArgument(f"{where}: column {name!r} is listed more than once")
+        seen.add(name)
+
+
 def _numeric(name: str, schema: Mapping[str, pl.DataType], where: str) -> None:
     dtype = schema[name]
     if not (dtype.is_numeric() or dtype == pl.Boolean):
@@ -249,6 +259,7 @@ def _grouped(base: pl.LazyFrame, keys: Sequence[str], exprs: list[pl.Expr]) -> p
 def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> Plan:
     """Aggregations of columns, optionally grouped."""
     check_columns([*body.columns, *body.group_by], batch.schema, where)
+    check_distinct(body.group_by, f"{where}.group_by")
     if not body.aggregations:
         raise InvalidArgument(f"{where}.aggregations: at least one aggregation is needed")
     aggregations: list[Aggregation] = []
@@ -348,6 +359,7 @@ BOX_COLUMNS = [
 def plan_box(body: data_pb2.BoxQuery, batch: Batch, where: str) -> Plan:
     """Quartiles, whiskers, mean and count, optionally grouped."""
     check_columns([body.column, *body.group_by], batch.schema, where)
+    check_distinct(body.group_by, f"{where}.group_by")
     _numeric(body.column, batch.schema, where)
     keys = list(body.group_by)
     v = pl.col(body.column).cast(pl.Float64)
@@ -447,6 +459,7 @@ def plan_top_n(body: data_pb2.TopNQuery, batch: Batch, where: str) -> Plan:
     """The n rows with the extreme values of a column."""
     columns = list(body.columns) or list(batch.schema)
     check_columns([body.column, *columns], batch.schema, where)
+    check_distinct(columns, f"{where}.columns")
     n = bounded(body.n, 10, 10_000, f"{where}.n")
     descending = body.order != data_pb2.SORT_ORDER_ASCENDING
     read = batch.base.select(list(dict.fromkeys([body.column, *columns])))
@@ -466,6 +479,7 @@ def plan_rows(body: data_pb2.RowsQuery, batch: Batch, where: str) -> Plan:
     """A sorted page of rows."""
     columns = list(body.columns) or list(batch.schema)
     check_columns([*columns, *(key.column for key in body.sort)], batch.schema, where)
+    check_distinct(columns, f"{where}.columns")
     limit = bounded(body.limit, 100, 10_000, f"{where}.limit")
     if body.offset < 0:
         raise InvalidArgument(f"{where}.offset: expected ≥ 0, got {body.offset}")
@@ -486,6 +500,7 @@ def plan_sample(body: data_pb2.SampleQuery, batch: Batch, where: str) -> Plan:
     """At most max_points rows, a reproducible uniform sample when there are more."""
     columns = list(body.columns) or list(batch.schema)
     check_columns(columns, batch.schema, where)
+    check_distinct(columns, f"{where}.columns")
     limit = bounded(body.max_points, 10_000, 100_000, f"{where}.max_points")
     rows = batch.base.select(columns)
     if rows.height > limit:

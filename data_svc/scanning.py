@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from data_svc.encoding import decoded
 from data_svc.query_engine import filtered
-from data_svc.query_plans import check_columns, sort_frame
+from data_svc.query_plans import check_columns, check_distinct, sort_frame
 from depictio.arrow_ipc import MAX_CHUNK_BYTES, ipc_messages
 from depictio.errors import InvalidArgument
 from depictio.rpc.raw_messages import frame_field_one
@@ -27,6 +27,7 @@ def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFra
     schema = frame.collect_schema()
     columns = list(request.columns) or list(schema)
     check_columns(columns, schema, "columns")
+    check_distinct(columns, "columns")
     check_columns([key.column for key in request.sort], schema, "sort")
     if request.limit < 0 or request.offset < 0:
         raise InvalidArgument(

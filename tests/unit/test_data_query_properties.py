@@ -433,6 +433,30 @@ def test_a_count_of_rows_alone_counts_the_rows(held: str) -> None:
         (data_pb2.ComponentQuery(histogram=data_pb2.HistogramQuery(column="nope")), "'nope'"),
         (data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column="g", limit=-1)), "limit"),
         (data_pb2.ComponentQuery(), "no kind"),
+        (
+            data_pb2.ComponentQuery(rows=data_pb2.RowsQuery(columns=["g", "i", "g"])),
+            "rows.columns: column 'g' is listed more than once",
+        ),
+        (
+            data_pb2.ComponentQuery(sample=data_pb2.SampleQuery(columns=["i", "i"])),
+            "sample.columns: column 'i' is listed more than once",
+        ),
+        (
+            data_pb2.ComponentQuery(
+                aggregate=data_pb2.AggregateQuery(
+                    columns=["i"], group_by=["g", "g"], aggregations=[data_pb2.AGGREGATION_MEAN]
+                )
+            ),
+            "aggregate.group_by: column 'g' is listed more than once",
+        ),
+        (
+            data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="i", group_by=["g", "g"])),
+            "box.group_by: column 'g' is listed more than once",
+        ),
+        (
+            data_pb2.ComponentQuery(top_n=data_pb2.TopNQuery(column="i", columns=["f", "f"])),
+            "top_n.columns: column 'f' is listed more than once",
+        ),
     ],
 )
 def test_bad_queries_name_the_field(
