@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pa_dataset
+import pyarrow.fs as pa_fs
 from deltalake import (
     ColumnProperties,
     CommitProperties,
@@ -121,11 +122,30 @@ class DeltaTables:
             ) from exc
         if version is not None and version != table.version():
             require_version(ref, table, version)
+            latest = table.version()
+            latest_files = set(table.file_uris())
             try:
                 table.load_as_version(version)
             except DeltaError as exc:
                 raise NotFound(f"version {version} is no longer available: {exc}") from exc
+            self.require_files(ref, version, latest, table.file_uris(), latest_files)
         return table
+
+    def require_files(
+        self, ref: TableRef, version: int, latest: int, files: list[str], kept: set[str]
+    ) -> None:
+        """NotFound when a data file of an earlier `version` is gone (a vacuum removes the
+        files later versions no longer use; the log still lists the version). Only the files
+        the latest version does not share are looked up."""
+        others = [uri.removeprefix("s3://") for uri in files if uri not in kept]
+        if not others:
+            return
+        infos = self.storage.filesystem().get_file_info(others)
+        if any(info.type == pa_fs.FileType.NotFound for info in infos):
+            raise NotFound(
+                f"data collection {ref.data_collection_id!r}: version {version} can no longer "
+                f"be read, its data files were removed by a vacuum (latest version: {latest})"
+            )
 
     def exists(self, ref: TableRef) -> bool:
         """True once the table has its first commit."""

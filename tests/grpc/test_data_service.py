@@ -375,7 +375,7 @@ def test_owner_maintenance_and_schema_recorded_in_metadata(
         return []
 
     assert ("abundance", "double") in run(observed)
-    run(lambda: owner.write_table(dc, ABUNDANCE, run_id="extra"))
+    extra = run(lambda: owner.write_table(dc, ABUNDANCE, run_id="extra")).version
     optimized = run(lambda: owner.optimize(dc))
     assert optimized.files_added == 1 and optimized.files_removed >= 2
     restored = run(lambda: owner.restore(dc, 0))
@@ -383,3 +383,12 @@ def test_owner_maintenance_and_schema_recorded_in_metadata(
     assert run(lambda: owner.scan(dc)).num_rows == ABUNDANCE.num_rows
     assert run(lambda: owner.vacuum(dc, 0)) >= 1
     assert run(lambda: owner.scan(dc)).num_rows == ABUNDANCE.num_rows
+    # The log still lists the versions whose files the vacuum removed: reading one is refused
+    # as gone, not failed; version 0, whose files the latest version uses, still reads.
+    for read in (lambda: owner.scan(dc, version=extra), lambda: owner.describe(dc, extra)):
+        with pytest.raises(aio.AioRpcError) as gone:
+            run(read)
+        assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+        assert f"version {extra} can no longer be read" in (gone.value.details() or "")
+        assert "vacuum" in (gone.value.details() or "")
+    assert run(lambda: owner.scan(dc, version=0)).num_rows == ABUNDANCE.num_rows
