@@ -19,6 +19,7 @@ import pyarrow.csv as pa_csv
 
 from depictio.cli.failures import CliFailure
 from depictio.cli.local_scan import ScannedFile
+from depictio.delimited_text import first_line_with
 
 RUN_ID_COLUMN = "depictio_run_id"
 FILE_COLUMN = "depictio_file"
@@ -82,7 +83,7 @@ def read_error(file: ScannedFile, options: dict[str, Any], exc: BaseException) -
         unparsable = UNPARSABLE.search(str(exc))
         if unparsable is not None:
             value, dtype, column = unparsable.groups()
-            line = first_line_with(file.path, separator, column, value)
+            line = first_line_in_file(file.path, separator, column, value)
             where = f", line {line}" if line is not None else ""
             return (
                 f"{file.path}{where}, column {column!r}: {value!r} does not parse as {dtype}, "
@@ -95,21 +96,13 @@ def read_error(file: ScannedFile, options: dict[str, Any], exc: BaseException) -
 UNPARSABLE = re.compile(r"could not parse `(.*?)` as dtype `(.*?)` at column '(.*?)'")
 
 
-def first_line_with(path: Path, separator: str, column: str, value: str) -> int | None:
-    """The line number of the first row whose `column` holds `value`."""
+def first_line_in_file(path: Path, separator: str, column: str, value: str) -> int | None:
+    """The line number of the first row of the file whose `column` holds `value`."""
     try:
         with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            reader = csv.reader(handle, delimiter=separator)
-            header = next(reader, None)
-            if header is None or column not in header:
-                return None
-            index = header.index(column)
-            for row in reader:
-                if len(row) > index and row[index] == value:
-                    return reader.line_num
-    except (OSError, csv.Error):
+            return first_line_with(handle, separator, column, value)
+    except OSError:
         return None
-    return None
 
 
 # Reader options under which the width checks below would read the layout differently from

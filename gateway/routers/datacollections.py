@@ -6,12 +6,16 @@ data_svc decides every access (through metadata_svc); rows stream through withou
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import json
+import math
+import re
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Annotated, Any
 
+import grpc
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -21,7 +25,8 @@ from grpc import aio
 
 from depictio.arrow_ipc import batches_from_chunks
 from depictio.clients.data import WRITE_MODES, DataClient, ModeName
-from depictio.errors import InvalidArgument
+from depictio.delimited_text import first_line_with
+from depictio.errors import FailedPrecondition, InvalidArgument
 from depictio.v1 import data_pb2
 from gateway.backends import LabelledCalls
 from gateway.data_models import (
@@ -95,16 +100,35 @@ async def started(stream: AsyncIterator[memoryview]) -> AsyncIterator[memoryview
     return rest()
 
 
-def csv_bytes(batch: pa.RecordBatch, header: bool) -> bytes:
+def csv_bytes(batch: pa.RecordBatch | pa.Table, header: bool) -> bytes:
     """A batch as CSV (with the header line when asked)."""
     sink = io.BytesIO()
     pa_csv.write_csv(batch, sink, pa_csv.WriteOptions(include_header=header))
     return sink.getvalue()
 
 
+def json_value(value: Any) -> Any:
+    """`value` as JSON can hold it: a NaN or an infinity (JSON has neither) as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    return value
+
+
+def json_row(row: dict[str, Any]) -> str:
+    """One row as a JSON object."""
+    try:
+        return json.dumps(row, default=str, allow_nan=False)
+    except ValueError:  # a NaN or an infinity
+        return json.dumps(json_value(row), default=str, allow_nan=False)
+
+
 def json_rows(batch: pa.RecordBatch, first: bool) -> bytes:
     """A batch's rows as members of a JSON array."""
-    rows = [json.dumps(row, default=str) for row in batch.to_pylist()]
+    rows = [json_row(row) for row in batch.to_pylist()]
     if not rows:
         return b""
     return (("" if first else ",") + ",".join(rows)).encode()
@@ -145,7 +169,7 @@ async def encoded(chunks: AsyncIterator[memoryview], row_format: RowFormat) -> A
             yield json_rows(batch, first)
             first = first and batch.num_rows == 0
     if row_format is RowFormat.CSV and first:
-        yield csv_bytes(pa.record_batch([], schema=reader.schema), True)
+        yield csv_bytes(reader.schema.empty_table(), True)
     if row_format is RowFormat.JSON:
         yield b"]"
     await feeder
@@ -257,7 +281,9 @@ async def upload(
         # Streamed through as it arrives: a body cut short cancels the write, committing nothing.
         written = await _labelled_write(client, client.write_ipc_chunks(header, request.stream()))
     else:
-        table = await asyncio.to_thread(_read_table, await request.body(), kind, file)
+        body = await request.body()
+        types = await stored_types(client, dc) if kind == "csv" else {}
+        table = await asyncio.to_thread(_read_table, body, kind, file, types)
         written = await _labelled_write(
             client,
             client.write_table(
@@ -280,14 +306,54 @@ async def _labelled_write(client: LabelledCalls, call: Any) -> data_pb2.WriteTab
     return response
 
 
-def _read_table(body: bytes, kind: str, file: str) -> pa.Table:
-    """The table a Parquet or CSV body holds; unreadable bodies are refused naming the file."""
+async def stored_types(client: GatewayDataClient, dc: str) -> dict[str, pa.DataType]:
+    """The types of the table's columns (none before its first write)."""
+    try:
+        table = await client.scan(dc, limit=1)
+    except aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return {}
+        raise ServiceCallError(client.service_label, client.target, exc) from exc
+    return {column.name: column.type for column in table.schema}
+
+
+def _read_table(body: bytes, kind: str, file: str, types: dict[str, pa.DataType]) -> pa.Table:
+    """The table a Parquet or CSV body holds; unreadable bodies are refused naming the file.
+
+    A CSV's columns that the table has are read as the table types them (a column of digits
+    stays text in a text column, an empty field is a null); the others are inferred."""
     try:
         if kind == "parquet":
             return pq.read_table(pa.BufferReader(body))
-        return pa_csv.read_csv(pa.BufferReader(body))
+        options = pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True)
+        return pa_csv.read_csv(pa.BufferReader(body), convert_options=options)
     except (pa.ArrowInvalid, OSError) as exc:
+        unparsable = UNPARSABLE_CSV.search(str(exc))
+        if unparsable is not None:
+            raise _value_conflict(body, file or "body", *unparsable.groups()) from exc
         raise InvalidArgument(f"{file or 'body'}: not a readable {kind} file ({exc})") from exc
+
+
+# pyarrow's message for a CSV value of the wrong type: the column's position, the type, the
+# value.
+UNPARSABLE_CSV = re.compile(
+    r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'"
+)
+
+
+def _value_conflict(body: bytes, where: str, position: str, dtype: str, value: str) -> Exception:
+    """The refusal of a CSV value that does not parse as its column's type in the table,
+    naming the line and the column."""
+    text = io.StringIO(body.decode("utf-8", errors="replace"), newline="")
+    header = next(csv.reader(text), [])
+    column = header[int(position)] if int(position) < len(header) else f"#{position}"
+    text.seek(0)
+    line = first_line_with(text, ",", column, value)
+    at = f", line {line}" if line is not None else ""
+    return FailedPrecondition(
+        f"{where}{at}, column {column!r}: {value!r} does not parse as {dtype}, the type of "
+        f"the table's column"
+    )
 
 
 @router.get("/{dc}/schema", response_model=SchemaPublic)

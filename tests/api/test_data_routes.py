@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -221,3 +222,79 @@ def test_a_conflicting_upload_names_the_column_and_file(
         headers={**bearer(project.people.editor), "content-type": "application/json"},
     )
     assert unsupported.status_code == 400 and "content-type" in unsupported.json()["detail"]
+
+
+def test_rows_refuse_a_repeated_column_and_csv_of_no_rows_is_its_header(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    viewer = bearer(project.people.viewer)
+    url = f"{BASE}/{project.samples}/rows"
+    twice = gateway.get(url, params={"columns": "sample,sample"}, headers=viewer)
+    assert twice.status_code == 400, twice.text
+    assert "column 'sample' is listed more than once" in twice.json()["detail"]
+    past_the_end = gateway.get(
+        url, params={"format": "csv", "columns": "sample,ph", "offset": 1000}, headers=viewer
+    )
+    assert past_the_end.status_code == 200
+    frame = pd.read_csv(io.BytesIO(past_the_end.content))
+    assert list(frame.columns) == ["sample", "ph"] and frame.empty
+
+
+def strict_json(text: str) -> Any:
+    """`text` parsed as JSON proper (Python's parser takes NaN and Infinity too)."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_csv_uploads_are_read_with_the_tables_types(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    editor = bearer(project.people.editor)
+    dc = project.abundance
+    csv_type = {"content-type": "text/csv"}
+    # A sample named by digits stays text (the table's 'sample' holds text), an empty
+    # abundance is a null, "inf" an infinity: inferred alone, the first two were int64 and
+    # string, refused as type conflicts.
+    typed = gateway.post(
+        f"{BASE}/{dc}/upload",
+        params={"run_id": "csv-typed", "file": "typed.csv"},
+        content=b"sample,taxon,abundance\n123,Nostoc,\n900,Bacillus,inf\n",
+        headers={**editor, **csv_type},
+    )
+    assert typed.status_code == 200, typed.text
+    assert typed.json()["rows"] == 2
+    arrow = gateway.get(f"{BASE}/{dc}/rows", headers=editor)
+    table = pa.ipc.open_stream(arrow.content).read_all()
+    added = {
+        row["sample"]: row["abundance"]
+        for row in table.to_pylist()
+        if row["depictio_run_id"] == "csv-typed"
+    }
+    assert added == {"123": None, "900": float("inf")}
+    # JSON has no infinity: the rows route gives null, and stays JSON.
+    rows = gateway.get(
+        f"{BASE}/{dc}/rows",
+        params={"format": "json", "columns": "sample,abundance"},
+        headers=editor,
+    )
+    parsed = strict_json(rows.text)
+    assert {r["sample"]: r["abundance"] for r in parsed if r["sample"] in added} == {
+        "123": None,
+        "900": None,
+    }
+    before = len(gateway.get(f"{BASE}/{dc}/versions", headers=editor).json())
+    wrong = gateway.post(
+        f"{BASE}/{dc}/upload",
+        params={"run_id": "csv-typed", "file": "wrong.csv"},
+        content=b"sample,abundance\ns1,0.5\ns2,lots\n",
+        headers={**editor, **csv_type},
+    )
+    assert wrong.status_code == 409, wrong.text
+    assert wrong.json()["detail"] == (
+        "wrong.csv, line 3, column 'abundance': 'lots' does not parse as double, "
+        "the type of the table's column"
+    )
+    assert len(gateway.get(f"{BASE}/{dc}/versions", headers=editor).json()) == before
