@@ -67,6 +67,12 @@ class ProjectRpcs:
             if clash is not None and clash["_id"] != project_id:
                 raise AlreadyExists(f"name: another project is named '{config.name}'")
         else:
+            if config.id and await self.store.project_deleted(config.id):
+                # A new project under a deleted one's id would read the tables it left.
+                raise FailedPrecondition(
+                    f"id: '{config.id}' was a deleted project's id, and ids are not given "
+                    "twice; choose another id, or leave it out to get a new one"
+                )
             stored = StoredProject()
             project_id = config.id or new_id()
             clash = await self.store.project_by_name(config.name)

@@ -181,8 +181,17 @@ class ProjectStore:
             ):
                 database[name].delete_many({"project_id": project_id})
             database["projects"].delete_one({"_id": project_id})
+            # Its id is never given again: its tables' storage is named by it.
+            database["deleted_projects"].update_one(
+                {"_id": project_id}, {"$set": {"deleted_at": now()}}, upsert=True
+            )
 
         await self.db.run(delete)
+
+    async def project_deleted(self, project_id: str) -> bool:
+        """True when a project of this id existed and was deleted."""
+        found = await self.db.run(lambda d: d["deleted_projects"].find_one({"_id": project_id}))
+        return found is not None
 
     async def readable_projects(
         self, user_id: str, is_admin: bool, offset: int, limit: int

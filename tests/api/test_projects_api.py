@@ -163,3 +163,47 @@ def test_runs_and_files_are_listed_page_by_page(
         headers=headers,
     ).json()
     assert files["total"] == 2 and {f["data_collection_id"] for f in files["items"]} == {dc_ids[0]}
+
+
+def test_a_deleted_projects_id_is_not_given_again(
+    env: tuple[Any, httpx.Client], owner: Account
+) -> None:
+    """Tables are stored under their project's id: a project created under a deleted one's
+    id would read the tables the deleted one left."""
+    _, client = env
+    text = unique_config("linked_tables.yaml")
+    headers = {**bearer(owner.access_token), **YAML}
+    created = client.post(PROJECTS, content=text, headers=headers)
+    assert created.status_code == 201, created.text
+    project_id = created.json()["id"]
+    dc = created.json()["workflows"][0]["data_collections"][0]["id"]
+    rows = b"sample,site,ph\ns1,north,6.5\n"
+    uploaded = client.post(
+        f"/api/v1/datacollections/{dc}/upload",
+        params={"run_id": "r1"},
+        content=rows,
+        headers={**bearer(owner.access_token), "content-type": "text/csv"},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    deleted = client.delete(f"{PROJECTS}/{project_id}", headers=bearer(owner.access_token))
+    assert deleted.status_code == 204, deleted.text
+
+    other = sign_up(client, "reuser")
+    again = client.post(PROJECTS, content=text, headers={**bearer(other.access_token), **YAML})
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"] == (
+        f"id: '{project_id}' was a deleted project's id, and ids are not given twice; "
+        "choose another id, or leave it out to get a new one"
+    )
+    read = client.get(f"/api/v1/datacollections/{dc}/rows", headers=bearer(other.access_token))
+    assert read.status_code == 404, read.text
+    # Without the id, the same config makes a new project, with tables of its own.
+    data = yaml.safe_load(text)
+    del data["id"]
+    fresh = client.post(
+        PROJECTS, content=yaml.safe_dump(data), headers={**bearer(other.access_token), **YAML}
+    )
+    assert fresh.status_code == 201, fresh.text
+    assert fresh.json()["id"] != project_id
+    empty = client.get(f"/api/v1/datacollections/{dc}/rows", headers=bearer(other.access_token))
+    assert empty.status_code == 404 and "no table yet" in empty.json()["detail"]
