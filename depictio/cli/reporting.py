@@ -104,8 +104,10 @@ class ProgressBars:
             self.progress.update(task, advance=nbytes, detail=detail)
 
     def finish(self, task: TaskID, detail: str) -> None:
-        total = self.progress.tasks[task].total
-        self.progress.update(task, completed=total or 0, detail=detail)
+        """The bar full: at its total, or, when none was known, at what it counted."""
+        bar = self.progress.tasks[task]
+        total = bar.total if bar.total is not None else bar.completed
+        self.progress.update(task, total=total, completed=total, detail=detail)
 
 
 @contextmanager
