@@ -148,10 +148,11 @@ async def restore_version(
     "/{dashboard_id}/duplicate", status_code=status.HTTP_201_CREATED, response_model=DashboardPublic
 )
 async def duplicate_dashboard(
-    dashboard_id: str, body: DashboardDuplicate, user: CurrentUser, services: Services
+    dashboard_id: str, user: CurrentUser, services: Services, body: DashboardDuplicate | None = None
 ) -> DashboardPublic:
-    """Copies a dashboard into its project (editors of the project)."""
-    copy = await metadata_as(services, user).duplicate_dashboard(dashboard_id, body.title or "")
+    """Copies a dashboard into its project (editors of the project); the body is optional."""
+    title = body.title if body is not None else None
+    copy = await metadata_as(services, user).duplicate_dashboard(dashboard_id, title or "")
     return DashboardPublic.from_pb(copy)
 
 

@@ -53,8 +53,14 @@ def test_duplicate_and_delete_with_versions(env: Any) -> None:
     assert copy.status_code == 201
     assert copy.json()["title"] == "Original (copy)" and copy.json()["id"] != dashboard["id"]
     assert copy.json()["document"]["tabs"] == dashboard["document"]["tabs"]
+    # The body is optional.
+    bare = client.post(f"{DASHBOARDS}/{dashboard['id']}/duplicate", headers=headers)
+    assert bare.status_code == 201, bare.text
+    assert bare.json()["title"] == "Original (copy)"
     listed = client.get(DASHBOARDS, params={"project_id": project["id"]}, headers=headers).json()
-    assert {dashboard["id"], copy.json()["id"]} <= {d["id"] for d in listed["items"]}
+    assert {dashboard["id"], copy.json()["id"], bare.json()["id"]} <= {
+        d["id"] for d in listed["items"]
+    }
 
     assert client.delete(f"{DASHBOARDS}/{dashboard['id']}", headers=headers).status_code == 204
     assert client.get(f"{DASHBOARDS}/{dashboard['id']}", headers=headers).status_code == 404
