@@ -22,7 +22,7 @@ from data_svc.storage import TableRef
 from data_svc.tables import DeltaTables, WriteResult, release_unused_memory
 from depictio.clients.data import ARROW_IPC_FIELD
 from depictio.clients.metadata import ActionName, MetadataClient
-from depictio.errors import InvalidArgument
+from depictio.errors import InvalidArgument, PermissionDenied
 from depictio.rpc.context import current_identity, require_identity
 from depictio.rpc.raw_messages import framed_field_view
 from depictio.tokens import Identity
@@ -179,6 +179,27 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         async for group in prefetched(groups):
             for message in group:
                 yield message
+
+    async def DeleteProjectTables(
+        self, request: data_pb2.DeleteProjectTablesRequest, context: Any
+    ) -> data_pb2.DeleteProjectTablesResponse:
+        if not request.project_id:
+            raise InvalidArgument("project_id: required")
+        identity = require_identity()
+        try:
+            decision = await self.metadata(identity).check_access(
+                "manage", project_id=request.project_id
+            )
+        except aio.AioRpcError as exc:
+            raise relayed_error(exc, "CheckAccess") from exc
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason or "only the project's owners delete its tables")
+        deleted = await asyncio.to_thread(self.tables.storage.delete_project, request.project_id)
+        log.info(
+            "project tables deleted",
+            extra={"project_id": request.project_id, "tables": deleted, "user": identity.user_id},
+        )
+        return data_pb2.DeleteProjectTablesResponse(tables_deleted=deleted)
 
     async def Describe(
         self, request: data_pb2.DescribeRequest, context: Any

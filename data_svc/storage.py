@@ -79,13 +79,28 @@ class Storage:
         """True when tables live in an S3 bucket."""
         return self.root_url.startswith("s3://")
 
+    def project_uri(self, project_id: str) -> str:
+        """The location of a project's tables: a local path, or s3://bucket/prefix/project."""
+        project = checked_id(project_id, "project id")
+        if self.is_s3:
+            return f"{self.root_url}/{project}"
+        return str(Path(urlparse(self.root_url).path) / project)
+
     def uri(self, ref: TableRef) -> str:
         """The table's location: a local path, or s3://bucket/prefix/project/dc."""
-        project = checked_id(ref.project_id, "project id")
         collection = checked_id(ref.data_collection_id, "data collection id")
-        if self.is_s3:
-            return f"{self.root_url}/{project}/{collection}"
-        return str(Path(urlparse(self.root_url).path) / project / collection)
+        return f"{self.project_uri(ref.project_id)}/{collection}"
+
+    def delete_project(self, project_id: str) -> int:
+        """Deletes a project's tables (their files, history and side files); how many there
+        were."""
+        path = self.project_uri(project_id).removeprefix("s3://")
+        filesystem = self.filesystem()
+        found = filesystem.get_file_info(fs.FileSelector(path, allow_not_found=True))
+        tables = sum(1 for info in found if info.type == fs.FileType.Directory)
+        if found:
+            filesystem.delete_dir(path)
+        return tables
 
     def filesystem(self) -> fs.FileSystem:
         """A pyarrow filesystem over the storage root (for the files beside the tables)."""

@@ -279,6 +279,11 @@ class DataClient(ServiceClient):
         )
         return int((await self.call(self.stub.Vacuum, request)).files_deleted)
 
+    async def delete_project_tables(self, project_id: str) -> int:
+        """Deletes every table of the project (owners); how many there were."""
+        request = data_pb2.DeleteProjectTablesRequest(project_id=project_id)
+        return int((await self.call(self.stub.DeleteProjectTables, request)).tables_deleted)
+
     async def restore(self, data_collection_id: str, version: int) -> int:
         request = data_pb2.RestoreRequest(data_collection_id=data_collection_id, version=version)
         return int((await self.call(self.stub.Restore, request)).version)

@@ -1136,6 +1136,50 @@ class VacuumResponse(_message.Message):
 Global___VacuumResponse: _TypeAlias = VacuumResponse  # noqa: Y015
 
 @_typing.final
+class DeleteProjectTablesRequest(_message.Message):
+    """Request for DeleteProjectTables."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """Project id."""
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteProjectTablesRequest: _TypeAlias = DeleteProjectTablesRequest  # noqa: Y015
+
+@_typing.final
+class DeleteProjectTablesResponse(_message.Message):
+    """Response for DeleteProjectTables."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TABLES_DELETED_FIELD_NUMBER: _builtins.int
+    tables_deleted: _builtins.int
+    """Tables deleted."""
+    def __init__(
+        self,
+        *,
+        tables_deleted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tables_deleted", b"tables_deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteProjectTablesResponse: _TypeAlias = DeleteProjectTablesResponse  # noqa: Y015
+
+@_typing.final
 class RestoreRequest(_message.Message):
     """Request for Restore."""
 

@@ -28,7 +28,8 @@ if _version_not_supported:
 class DataServiceStub:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
     Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
-    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum, Restore and
+    DeleteProjectTables.
     """
 
     def __init__(self, channel):
@@ -77,12 +78,18 @@ class DataServiceStub:
                 request_serializer=depictio_dot_v1_dot_data__pb2.RestoreRequest.SerializeToString,
                 response_deserializer=depictio_dot_v1_dot_data__pb2.RestoreResponse.FromString,
                 _registered_method=True)
+        self.DeleteProjectTables = channel.unary_unary(
+                '/depictio.v1.DataService/DeleteProjectTables',
+                request_serializer=depictio_dot_v1_dot_data__pb2.DeleteProjectTablesRequest.SerializeToString,
+                response_deserializer=depictio_dot_v1_dot_data__pb2.DeleteProjectTablesResponse.FromString,
+                _registered_method=True)
 
 
 class DataServiceServicer:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
     Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
-    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum, Restore and
+    DeleteProjectTables.
     """
 
     def WriteTable(self, request_iterator, context):
@@ -144,6 +151,14 @@ class DataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteProjectTables(self, request, context):
+        """Deletes every table of a project, files and history, for good (owners): what deleting the
+        project does first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -187,6 +202,11 @@ def add_DataServiceServicer_to_server(servicer, server):
                     request_deserializer=depictio_dot_v1_dot_data__pb2.RestoreRequest.FromString,
                     response_serializer=depictio_dot_v1_dot_data__pb2.RestoreResponse.SerializeToString,
             ),
+            'DeleteProjectTables': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProjectTables,
+                    request_deserializer=depictio_dot_v1_dot_data__pb2.DeleteProjectTablesRequest.FromString,
+                    response_serializer=depictio_dot_v1_dot_data__pb2.DeleteProjectTablesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'depictio.v1.DataService', rpc_method_handlers)
@@ -198,7 +218,8 @@ def add_DataServiceServicer_to_server(servicer, server):
 class DataService:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
     Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
-    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum, Restore and
+    DeleteProjectTables.
     """
 
     @staticmethod
@@ -407,6 +428,33 @@ class DataService:
             '/depictio.v1.DataService/Restore',
             depictio_dot_v1_dot_data__pb2.RestoreRequest.SerializeToString,
             depictio_dot_v1_dot_data__pb2.RestoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProjectTables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/depictio.v1.DataService/DeleteProjectTables',
+            depictio_dot_v1_dot_data__pb2.DeleteProjectTablesRequest.SerializeToString,
+            depictio_dot_v1_dot_data__pb2.DeleteProjectTablesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,7 +29,8 @@ GRPC_VERSION: str
 class DataServiceStub:
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
     Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
-    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum, Restore and
+    DeleteProjectTables.
     """
 
     @_typing.overload
@@ -56,12 +57,17 @@ class DataServiceStub:
     """Removes files no longer referenced after a retention period (owners)."""
     Restore: _grpc.UnaryUnaryMultiCallable[_data_pb2.RestoreRequest, _data_pb2.RestoreResponse]
     """Restores the table to a version (owners)."""
+    DeleteProjectTables: _grpc.UnaryUnaryMultiCallable[_data_pb2.DeleteProjectTablesRequest, _data_pb2.DeleteProjectTablesResponse]
+    """Deletes every table of a project, files and history, for good (owners): what deleting the
+    project does first.
+    """
 
 @_typing.type_check_only
 class DataServiceAsyncStub(DataServiceStub):
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
     Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
-    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum, Restore and
+    DeleteProjectTables.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -85,11 +91,16 @@ class DataServiceAsyncStub(DataServiceStub):
     """Removes files no longer referenced after a retention period (owners)."""
     Restore: _aio.UnaryUnaryMultiCallable[_data_pb2.RestoreRequest, _data_pb2.RestoreResponse]  # type: ignore[assignment]
     """Restores the table to a version (owners)."""
+    DeleteProjectTables: _aio.UnaryUnaryMultiCallable[_data_pb2.DeleteProjectTablesRequest, _data_pb2.DeleteProjectTablesResponse]  # type: ignore[assignment]
+    """Deletes every table of a project, files and history, for good (owners): what deleting the
+    project does first.
+    """
 
 class DataServiceServicer(metaclass=_abc_1.ABCMeta):
     """Delta tables, one per data collection: write, scan, describe, query, maintain.
     Every RPC asks metadata_svc's CheckAccess first: READ for Scan, Describe, History and Query;
-    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum and Restore.
+    WRITE (editors) for WriteTable; MANAGE (owners) for Optimize, Vacuum, Restore and
+    DeleteProjectTables.
     """
 
     @_abc_1.abstractmethod
@@ -159,5 +170,15 @@ class DataServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_data_pb2.RestoreResponse, _abc.Awaitable[_data_pb2.RestoreResponse]]:
         """Restores the table to a version (owners)."""
+
+    @_abc_1.abstractmethod
+    def DeleteProjectTables(
+        self,
+        request: _data_pb2.DeleteProjectTablesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_data_pb2.DeleteProjectTablesResponse, _abc.Awaitable[_data_pb2.DeleteProjectTablesResponse]]:
+        """Deletes every table of a project, files and history, for good (owners): what deleting the
+        project does first.
+        """
 
 def add_DataServiceServicer_to_server(servicer: DataServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -24,11 +24,12 @@ from fastapi.responses import Response, StreamingResponse
 from grpc import aio
 
 from depictio.arrow_ipc import batches_from_chunks
-from depictio.clients.data import WRITE_MODES, DataClient, ModeName
+from depictio.clients.data import WRITE_MODES, ModeName
 from depictio.delimited_text import first_line_with
 from depictio.errors import FailedPrecondition, InvalidArgument
 from depictio.v1 import data_pb2
 from gateway.backends import LabelledCalls
+from gateway.data_backend import GatewayDataClient, data_as
 from gateway.data_models import (
     QueryCreate,
     QueryResultsPublic,
@@ -38,7 +39,7 @@ from gateway.data_models import (
     WrittenPublic,
 )
 from gateway.errors import ServiceCallError
-from gateway.identity import CurrentUser, Principal, Services
+from gateway.identity import CurrentUser, Services
 from gateway.metadata_backend import ERRORS, Caller
 
 router = APIRouter(prefix="/api/v1/datacollections", tags=["data"], responses=ERRORS)
@@ -60,20 +61,6 @@ class RowFormat(StrEnum):
     PARQUET = "parquet"
     CSV = "csv"
     JSON = "json"
-
-
-class GatewayDataClient(LabelledCalls, DataClient):
-    """DataClient whose unary errors say "data service … at <address>"."""
-
-    service_label = "data"
-
-
-def data_as(services: Any, principal: Principal) -> GatewayDataClient:
-    """A client of data_svc acting as `principal` (anonymous: no token)."""
-    settings = services.settings
-    return GatewayDataClient(
-        settings.data_addr, token=principal.access_token, timeout=settings.rpc_timeout_seconds
-    )
 
 
 async def labelled(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from depictio.clients.metadata import ConfigFormatName
 from depictio.errors import InvalidArgument
 from depictio.v1 import metadata_pb2 as pb
+from gateway.data_backend import data_as
 from gateway.identity import CurrentUser, Services
 from gateway.metadata_backend import ERRORS, Caller, PageSize, PageToken, metadata_as
 from gateway.project_models import (
@@ -111,7 +112,10 @@ async def update_project(
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, response_model=None)
 async def delete_project(project_id: str, user: CurrentUser, services: Services) -> None:
-    """Deletes a project with its data collections, runs, files and dashboards (owners)."""
+    """Deletes a project with its data collections and their tables, runs, files and
+    dashboards (owners). The tables go first: data_svc checks the project's owners with
+    metadata_svc, which knows them no more once the project is gone."""
+    await data_as(services, user).delete_project_tables(project_id)
     await metadata_as(services, user).delete_project(project_id)
 
 

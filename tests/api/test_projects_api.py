@@ -165,12 +165,12 @@ def test_runs_and_files_are_listed_page_by_page(
     assert files["total"] == 2 and {f["data_collection_id"] for f in files["items"]} == {dc_ids[0]}
 
 
-def test_a_deleted_projects_id_is_not_given_again(
+def test_a_deleted_project_takes_its_tables_and_its_id_is_not_given_again(
     env: tuple[Any, httpx.Client], owner: Account
 ) -> None:
-    """Tables are stored under their project's id: a project created under a deleted one's
-    id would read the tables the deleted one left."""
-    _, client = env
+    """Tables are stored under their project's id: deleting a project deletes them, and a
+    project created under its id would find whatever a failure left there."""
+    stack, client = env
     text = unique_config("linked_tables.yaml")
     headers = {**bearer(owner.access_token), **YAML}
     created = client.post(PROJECTS, content=text, headers=headers)
@@ -185,8 +185,12 @@ def test_a_deleted_projects_id_is_not_given_again(
         headers={**bearer(owner.access_token), "content-type": "text/csv"},
     )
     assert uploaded.status_code == 200, uploaded.text
+    tables = stack.data_dir / "delta" / project_id
+    assert (tables / dc / "_delta_log").is_dir()
     deleted = client.delete(f"{PROJECTS}/{project_id}", headers=bearer(owner.access_token))
     assert deleted.status_code == 204, deleted.text
+    # Its tables went with it.
+    assert not tables.exists()
 
     other = sign_up(client, "reuser")
     again = client.post(PROJECTS, content=text, headers={**bearer(other.access_token), **YAML})

@@ -392,3 +392,26 @@ def test_owner_maintenance_and_schema_recorded_in_metadata(
         assert f"version {extra} can no longer be read" in (gone.value.details() or "")
         assert "vacuum" in (gone.value.details() or "")
     assert run(lambda: owner.scan(dc, version=0)).num_rows == ABUNDANCE.num_rows
+
+
+def test_only_owners_delete_a_projects_tables_and_they_go_whole(data_stack: Any) -> None:
+    doomed = linked_project(data_stack)
+    editor = data(data_stack, doomed.people.editor)
+    for dc, table in ((doomed.samples, SAMPLES), (doomed.abundance, ABUNDANCE)):
+        run(lambda dc=dc, table=table: editor.write_table(dc, table, run_id="r1"))
+    for token in (doomed.people.editor, doomed.people.viewer, doomed.people.outsider):
+        with pytest.raises(aio.AioRpcError) as refused:
+            run(lambda token=token: data(data_stack, token).delete_project_tables(doomed.id))
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(aio.AioRpcError) as anonymous:
+        run(lambda: data(data_stack).delete_project_tables(doomed.id))
+    assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert run(lambda: editor.scan(doomed.samples)).num_rows == SAMPLES.num_rows
+    owner = data(data_stack, doomed.people.owner)
+    assert run(lambda: owner.delete_project_tables(doomed.id)) == 2
+    for dc in (doomed.samples, doomed.abundance):
+        with pytest.raises(aio.AioRpcError) as gone:
+            run(lambda dc=dc: owner.scan(dc))
+        assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+        assert "has no table yet" in (gone.value.details() or "")
+    assert run(lambda: owner.delete_project_tables(doomed.id)) == 0
