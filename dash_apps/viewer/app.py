@@ -114,6 +114,8 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         Output({"type": "table", "id": ALL}, "rowData"),
         Output({"type": "table-caption", "id": ALL}, "children"),
         Output({"type": "table-pager", "id": ALL}, "total"),
+        Output({"type": "table-pager", "id": ALL}, "value"),
+        Output({"type": "table-view", "id": ALL}, "data"),
         Output({"type": "filter-select", "id": ALL}, "data"),
         Output({"type": "component-error", "id": ALL}, "children"),
         Output("rendered", "data"),
@@ -139,7 +141,11 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
     ) -> Any:
         outputs = ctx.outputs_list
         view_ids = [e["id"]["id"] for e in ctx.states_list[4]]
-        table_views = {cid: table_view(v) for cid, v in zip(view_ids, views, strict=True)}
+        # A table refreshed here shows new filters (or shows for the first time): from its
+        # first page, its sort kept. (Its old page may lie past the new last one.)
+        table_views = {
+            cid: TableView(1, table_view(v).sort) for cid, v in zip(view_ids, views, strict=True)
+        }
         loaded_all = set(load_all or [])
         components = context["components"]
         targets = [cid for cid in request["targets"] if cid in components]
@@ -173,7 +179,7 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
                 else no_update
                 for entry in group
             ]
-            for group in outputs[:9]
+            for group in outputs[:11]
         ]
         summary = [
             dmc.Badge(f"{a.label}: {a.description}", variant="light", className="dpt-active-filter")
@@ -261,10 +267,15 @@ def render_updates(
             updates[("card-body", cid, "children")] = card_body(spec, table)
         elif kind == "table":
             size = int(spec.get("page_size", 50))
-            page = views.get(cid, TableView()).page
+            view = views.get(cid, TableView())
             updates[("table", cid, "rowData")] = table_rows(table)
-            updates[("table-caption", cid, "children")] = rows_caption(result, page, size)
+            updates[("table-caption", cid, "children")] = rows_caption(result, view.page, size)
             updates[("table-pager", cid, "total")] = max(1, -(-result.total_rows // size))
+            updates[("table-pager", cid, "value")] = view.page
+            updates[("table-view", cid, "data")] = {
+                "page": view.page,
+                "sort": [list(key) for key in view.sort],
+            }
         elif kind == "interactive":
             updates[("filter-select", cid, "data")] = (
                 [{"value": "__all__", "label": "All"}, *option_values(round_, cid)]

@@ -231,6 +231,36 @@ def test_table_pages_sorts_and_exports_on_the_server(
     assert list(exported["sepal.length"]) == list(descending["sepal.length"])
 
 
+def test_a_filter_change_takes_the_table_back_to_its_first_page_sorted_as_it_was(
+    page: Page, people: People, ui_stack: UiStack
+) -> None:
+    # On page 6 of 150 rows, a filter keeping 50 (2 pages) showed an empty page 6 of 2.
+    setosa = IRIS[IRIS["variety"] == "Setosa"]
+    sign_in(page, people.viewer.email, people.viewer.password)
+    open_iris(page, ui_stack)
+    table = page.locator("#component-iris_rows")
+    caption = table.locator('[id*="table-caption"]')
+    header = table.locator('.ag-header-cell[col-id="sepal.length"]')
+    header.click()  # ascending
+    header.click()  # descending
+    table.get_by_role("button", name="6", exact=True).click()
+    expect(caption).to_have_text("Rows 126–150 of 150")
+
+    page.click("#component-variety_filter input")
+    page.get_by_role("option", name="Setosa").click()
+    expect(caption).to_have_text("Rows 1–25 of 50")
+    descending = setosa.sort_values("sepal.length", ascending=False, kind="stable")
+    first_cell = table.locator('.ag-row[row-index="0"] [col-id="sepal.length"]')
+    expect(first_cell).to_have_text(f"{descending['sepal.length'].iloc[0]:g}")
+    expect(table.get_by_role("button", name="1", exact=True)).to_have_attribute(
+        "data-active", "true"
+    )
+    # Paging on from there asks for page 2 of the filtered rows.
+    table.get_by_role("button", name="2", exact=True).click()
+    expect(caption).to_have_text("Rows 26–50 of 50")
+    expect(first_cell).to_have_text(f"{descending['sepal.length'].iloc[25]:g}")
+
+
 def test_dark_theme_restyles_the_page_and_its_figures(
     page: Page, people: People, ui_stack: UiStack
 ) -> None:
