@@ -20,12 +20,14 @@ from depictio.v1 import metadata_pb2 as pb
 
 
 class AccessRefused(Exception):
-    """The visitor may not open the dashboard; `title` and `message` are shown as they are."""
+    """The visitor may not open the dashboard; `title` and `message` are shown as they are,
+    with a way to sign in when that is what is missing."""
 
-    def __init__(self, title: str, message: str) -> None:
+    def __init__(self, title: str, message: str, sign_in: bool = False) -> None:
         super().__init__(message)
         self.title = title
         self.message = message
+        self.sign_in = sign_in
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def refusal(exc: aio.AioRpcError, identity: Identity) -> AccessRefused:
     if code is grpc.StatusCode.UNAUTHENTICATED or (
         identity.anonymous and code is grpc.StatusCode.PERMISSION_DENIED
     ):
-        return AccessRefused("Sign in required", "Sign in to open this dashboard.")
+        return AccessRefused("Sign in required", "Sign in to open this dashboard.", sign_in=True)
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
         return AccessRefused(
             "No access",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal, cast
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, dcc, html
@@ -35,8 +35,16 @@ def current_scheme() -> Scheme:
     return "dark" if request.cookies.get(SCHEME_COOKIE) == "dark" else "light"
 
 
-def header(identity: Identity, single_user: bool) -> html.Header:
-    """The top bar: the product, navigation for signed-in users, the scheme switch, the user."""
+def sign_in_href(path: str) -> str:
+    """The sign-in page, coming back to `path` afterwards."""
+    if not path or path in ("/", "/login", "/register"):
+        return "/login"
+    return f"/login?next={quote(path, safe='/')}"
+
+
+def header(identity: Identity, single_user: bool, path: str = "") -> html.Header:
+    """The top bar: the product, navigation for signed-in users, the scheme switch, the user
+    (or, for a visitor, a sign-in link coming back to `path`)."""
     links: list[Any] = []
     if not identity.anonymous:
         links = [
@@ -46,7 +54,9 @@ def header(identity: Identity, single_user: bool) -> html.Header:
         if identity.is_admin:
             links.append(dmc.Anchor("Admin", href="/admin", id="nav-admin", refresh=True))
     if identity.anonymous:
-        account: Any = dmc.Anchor("Sign in", href="/login", id="nav-sign-in", refresh=True)
+        account: Any = dmc.Anchor(
+            "Sign in", href=sign_in_href(path), id="nav-sign-in", refresh=True
+        )
     elif single_user:
         account = dmc.Text("local admin (single-user mode)", size="sm", c="dimmed")
     else:
@@ -93,9 +103,13 @@ def header(identity: Identity, single_user: bool) -> html.Header:
 
 
 def page_frame(
-    identity: Identity, single_user: bool = False, content: Any = None, rendered_path: str = ""
+    identity: Identity,
+    single_user: bool = False,
+    content: Any = None,
+    rendered_path: str = "",
+    path: str = "",
 ) -> dmc.MantineProvider:
-    """A whole page in the visitor's scheme: the header, then the content (`page`).
+    """A whole page (at `path`) in the visitor's scheme: the header, then the content (`page`).
 
     `content` is the page of `rendered_path` when it was rendered with the frame; otherwise
     the app's route callback fills `page`."""
@@ -105,7 +119,7 @@ def page_frame(
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Store(id="prerendered", data=rendered_path),
                 dcc.Store(id="route-request"),
-                header(identity, single_user),
+                header(identity, single_user, path),
                 html.Main(html.Div(content, id="page"), style={"padding": "16px"}),
             ]
         ),
@@ -205,16 +219,23 @@ def dash_app(
     def layout() -> dmc.MantineProvider:
         path = urlparse(request.referrer or "").path
         if prerender is not None and path.startswith(prefix) and path != prefix:
-            return page_frame(current_identity(), single_user, prerender(path), path)
-        return page_frame(current_identity(), single_user)
+            return page_frame(current_identity(), single_user, prerender(path), path, path)
+        return page_frame(current_identity(), single_user, path=path)
 
     app.layout = layout
     register_scheme_switch(app)
     return app
 
 
-def message_page(title: str, message: str, page_id: str = "message-page") -> dmc.Container:
-    """A page that only says something: no access, not found, sign in first."""
-    return dmc.Container(
-        dmc.Alert(message, title=title, color="red", id=page_id), size="sm", pt="xl"
-    )
+def message_page(
+    title: str, message: str, page_id: str = "message-page", sign_in_to: str | None = None
+) -> dmc.Container:
+    """A page that only says something: no access, not found, sign in first (with a link
+    to the sign-in page coming back to `sign_in_to`)."""
+    body: list[Any] = [message]
+    if sign_in_to is not None:
+        body += [
+            " ",
+            dmc.Anchor("Sign in", href=sign_in_href(sign_in_to), id="sign-in-link", refresh=True),
+        ]
+    return dmc.Container(dmc.Alert(body, title=title, color="red", id=page_id), size="sm", pt="xl")

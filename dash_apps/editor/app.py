@@ -103,11 +103,16 @@ def create_editor(server: Flask, calls: ServiceCalls) -> None:
         dashboard_id = (pathname or "").removeprefix(PREFIX).strip("/")
         identity = current_identity()
         if identity.anonymous:
-            return message_page("Sign in required", "Sign in as an editor to edit dashboards.")
+            return message_page(
+                "Sign in required",
+                "Sign in as an editor to edit dashboards.",
+                sign_in_to=pathname or "",
+            )
         try:
             opened = open_dashboard(calls, identity, dashboard_id)
         except AccessRefused as refused:
-            return message_page(refused.title, refused.message)
+            back = (pathname or "") if refused.sign_in else None
+            return message_page(refused.title, refused.message, sign_in_to=back)
         if not opened.can_edit:
             return message_page(
                 "No access",

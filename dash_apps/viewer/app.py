@@ -65,7 +65,8 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         try:
             opened = open_dashboard(calls, identity, dashboard_id)
         except AccessRefused as refused:
-            return message_page(refused.title, refused.message, "viewer-refused")
+            back = pathname if refused.sign_in else None
+            return message_page(refused.title, refused.message, "viewer-refused", back)
         context = build_context(calls, identity.token, opened)
         first = opened.document.tabs[0]
         state: dict[str, Any] = {"controls": control_defaults(context), "selections": {}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pandas as pd
@@ -330,6 +331,21 @@ def test_a_non_member_gets_a_clear_no_access_page(
     sign_in(page, people.admin.email, people.admin.password)
     page.goto(f"/dashboard/{private_dashboard}")
     expect(page.locator("#component-note")).to_contain_text("Members only")
+
+
+def test_a_visitor_signs_in_from_a_dashboards_address_and_lands_on_it(
+    page: Page, people: People, ui_stack: UiStack
+) -> None:
+    path = f"/dashboard/{ui_stack.iris.dashboard_id}"
+    page.goto(path)
+    expect(page.locator("#viewer-refused")).to_contain_text("Sign in required")
+    expect(page.locator("#nav-sign-in")).to_have_attribute("href", f"/login?next={path}")
+    page.click("#sign-in-link")
+    page.fill("#sign-in-email", people.viewer.email)
+    page.fill("#sign-in-password", people.viewer.password)
+    page.click("#sign-in-submit")
+    expect(page.locator("#dashboard-title")).to_have_text("Iris (demo)")
+    assert urlparse(page.url).path == path
 
 
 @pytest.fixture(scope="module")
