@@ -28,6 +28,8 @@ NAVIGATION = (
     ("Dashboards", "/dashboards"),
     ("API tokens", "/tokens"),
 )
+# What visitors who are not signed in may open in public mode (and project pages).
+PUBLIC_PAGES = ("/", "/projects", "/dashboards")
 
 
 def current_scheme() -> Scheme:
@@ -42,14 +44,16 @@ def sign_in_href(path: str) -> str:
     return f"/login?next={quote(path, safe='/')}"
 
 
-def header(identity: Identity, single_user: bool, path: str = "") -> html.Header:
-    """The top bar: the product, navigation for signed-in users, the scheme switch, the user
-    (or, for a visitor, a sign-in link coming back to `path`)."""
+def header(identity: Identity, auth_mode: AuthMode, path: str = "") -> html.Header:
+    """The top bar: the product, navigation (for visitors in public mode, to what they may
+    read), the scheme switch, the user (or, for a visitor, a sign-in link coming back to
+    `path`)."""
     links: list[Any] = []
-    if not identity.anonymous:
+    if not identity.anonymous or auth_mode is AuthMode.PUBLIC:
         links = [
             dmc.Anchor(label, href=href, id=f"nav-{href.strip('/')}", refresh=True)
             for label, href in NAVIGATION
+            if not identity.anonymous or href in PUBLIC_PAGES
         ]
         if identity.is_admin:
             links.append(dmc.Anchor("Admin", href="/admin", id="nav-admin", refresh=True))
@@ -57,7 +61,7 @@ def header(identity: Identity, single_user: bool, path: str = "") -> html.Header
         account: Any = dmc.Anchor(
             "Sign in", href=sign_in_href(path), id="nav-sign-in", refresh=True
         )
-    elif single_user:
+    elif auth_mode is AuthMode.SINGLE_USER:
         account = dmc.Text("local admin (single-user mode)", size="sm", c="dimmed")
     else:
         account = html.Form(
@@ -104,7 +108,7 @@ def header(identity: Identity, single_user: bool, path: str = "") -> html.Header
 
 def page_frame(
     identity: Identity,
-    single_user: bool = False,
+    auth_mode: AuthMode = AuthMode.AUTH,
     content: Any = None,
     rendered_path: str = "",
     path: str = "",
@@ -119,7 +123,7 @@ def page_frame(
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Store(id="prerendered", data=rendered_path),
                 dcc.Store(id="route-request"),
-                header(identity, single_user, path),
+                header(identity, auth_mode, path),
                 html.Main(html.Div(content, id="page"), style={"padding": "16px"}),
             ]
         ),
@@ -214,13 +218,13 @@ def dash_app(
     )
     keep_native_builtins(app)
     add_page_head(app)
-    single_user = server.config["DEPICTIO_SETTINGS"].auth_mode is AuthMode.SINGLE_USER
+    auth_mode = server.config["DEPICTIO_SETTINGS"].auth_mode
 
     def layout() -> dmc.MantineProvider:
         path = urlparse(request.referrer or "").path
         if prerender is not None and path.startswith(prefix) and path != prefix:
-            return page_frame(current_identity(), single_user, prerender(path), path, path)
-        return page_frame(current_identity(), single_user, path=path)
+            return page_frame(current_identity(), auth_mode, prerender(path), path, path)
+        return page_frame(current_identity(), auth_mode, path=path)
 
     app.layout = layout
     register_scheme_switch(app)

@@ -22,7 +22,7 @@ from dash_apps.management.tokens import register_tokens, tokens_page
 from dash_apps.management.widgets import refused_call
 from dash_apps.service_calls import ServiceCalls
 from dash_apps.session import current_identity
-from dash_apps.shell import dash_app, message_page
+from dash_apps.shell import PUBLIC_PAGES, dash_app, message_page
 from depictio.config import AuthMode
 from depictio.tokens import Identity
 
@@ -55,18 +55,17 @@ def create_management(server: Flask, calls: ServiceCalls) -> None:
         if path == "/register":
             return register_page(search, settings.auth_registration)
         identity = current_identity()
-        if identity.anonymous:
-            if path == "/dashboards" and settings.auth_mode is AuthMode.PUBLIC:
-                page = _dashboards(calls, identity)
-                if page is not None:
-                    return page
-            return sign_in_page(f"?next={path}", settings.auth_registration)
+        to_sign_in = sign_in_page(f"?next={path}", settings.auth_registration)
+        readable = path in PUBLIC_PAGES or PROJECT_PATH.match(path) is not None
+        if identity.anonymous and not (readable and settings.auth_mode is AuthMode.PUBLIC):
+            return to_sign_in
         if path in ("/", "/projects"):
             return projects_page(calls, identity)
         if match := PROJECT_PATH.match(path):
             return project_page(calls, identity, match.group(1))
         if path == "/dashboards":
-            return _dashboards(calls, identity)
+            page = _dashboards(calls, identity)
+            return page if page is not None else to_sign_in
         if path == "/tokens":
             return tokens_page(calls, identity)
         if path == "/admin":

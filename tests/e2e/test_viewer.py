@@ -380,3 +380,26 @@ def test_public_mode_shows_public_dashboards_to_anonymous_visitors_read_only(
         page.goto(f"/dashboard-edit/{iris['dashboard_id']}")
         expect(page.locator("#message-page")).to_contain_text("Sign in")
         expect(page.locator("#editor-title")).to_have_count(0)
+
+
+def test_public_mode_leads_anonymous_visitors_to_public_projects_and_dashboards(
+    browser: Browser, public_mode: tuple[str, dict[str, Any]]
+) -> None:
+    ui_url, iris = public_mode
+    with fresh_page(browser, ui_url) as page:
+        page.goto("/")
+        expect(page.locator("#nav-projects")).to_be_visible()
+        expect(page.locator("#nav-dashboards")).to_be_visible()
+        expect(page.locator("#nav-tokens")).to_have_count(0)
+        project = page.get_by_role("link", name="Iris (demo)")
+        expect(project).to_be_visible()
+        project.click()
+        expect(page.locator("#project-role")).to_contain_text("Your role")
+        expect(page.get_by_text("iris_table").first).to_be_visible()
+        page.click("#nav-dashboards")
+        dashboard = page.locator(f'a[href="/dashboard/{iris["dashboard_id"]}"]').first
+        expect(dashboard).to_be_visible()
+        shot(page, "management-public-anonymous")
+        # What only signed-in users have still asks for a sign-in.
+        page.goto("/tokens")
+        expect(page.locator("#sign-in-email")).to_be_visible()
