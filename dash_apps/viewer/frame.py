@@ -34,6 +34,8 @@ FRAME_CSS = """<style>
     display: flex; flex-wrap: wrap; align-items: center; gap: var(--mantine-spacing-xs);
 }
 .dpt-footer-spread { justify-content: space-between; gap: var(--mantine-spacing-md); }
+/* A text longer than its cell scrolls (the cell never grows with its content). */
+.dpt-text { flex: 1; min-height: 0; overflow: auto; }
 </style>"""
 
 Tone = Literal["orange", "red"]

@@ -75,6 +75,23 @@ def chart(kind: str) -> dict[str, Any]:
     return spec
 
 
+# Longer than its cell (two grid rows) shows.
+NOTES = "## Field notes\nAll **sites**.\n\n" + "\n\n".join(
+    f"Visit {n}: samples taken." for n in range(1, 9)
+)
+# The notes' text box: whether it scrolls, and where its last line lies once scrolled to the
+# end, against the bottom of the component's panel.
+NOTES_SCROLLED = """() => {
+    const box = document.querySelector('#component-notes .dpt-text');
+    const scrolls = box.scrollHeight > box.clientHeight;
+    box.scrollTop = box.scrollHeight;
+    const last = box.querySelector('p:last-child').getBoundingClientRect();
+    const panel = document.getElementById('component-notes').getBoundingClientRect();
+    return {scrolls, lastText: box.querySelector('p:last-child').textContent,
+            fits: last.bottom <= panel.bottom + 0.5};
+}"""
+
+
 def dashboard(project_id: str) -> dict[str, Any]:
     data = {"data_collection": "observations"}
     controls = [
@@ -101,7 +118,7 @@ def dashboard(project_id: str) -> dict[str, Any]:
         },
         *[chart(kind) for kind in CHARTS],
         {"type": "table", "id": "rows", "title": "Rows", "data": data, "page_size": 20},
-        {"type": "text", "id": "notes", "content": "## Field notes\nAll **sites**."},
+        {"type": "text", "id": "notes", "content": NOTES},
     ]
     grid = [
         {"i": "depth_card", "x": 0, "y": 0, "w": 4, "h": 2},
@@ -237,6 +254,12 @@ def test_every_chart_kind_renders_and_the_card_shows_its_secondary_values(
         f"count {len(frame)}",
     ]
     expect(page.locator("#component-notes h2")).to_have_text("Field notes")
+    # A text longer than its cell scrolls to its end (it was cut off).
+    assert page.evaluate(NOTES_SCROLLED) == {
+        "scrolls": True,
+        "lastText": "Visit 8: samples taken.",
+        "fits": True,
+    }
     sites = sorted(frame["site"].unique())
     for kind in CHARTS:
         page.locator(f"#component-chart_{kind}").scroll_into_view_if_needed()
