@@ -235,6 +235,14 @@ def _violin(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _categories(values: list[Any] | None) -> list[Any] | None:
+    """Values placed along a category axis: booleans as text (Plotly draws nothing on an
+    axis of true and false)."""
+    if values is None:
+        return None
+    return [str(v) if isinstance(v, bool) else v for v in values]
+
+
 def _measure(frame: pl.DataFrame) -> str:
     return frame.columns[-1]
 
@@ -243,7 +251,9 @@ def _bar(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     x, color = spec.get("x"), spec.get("color")
     measure = _measure(frame)
     return [
-        _named({"type": "bar", "x": _values(part, x), "y": _values(part, measure)}, key)
+        _named(
+            {"type": "bar", "x": _categories(_values(part, x)), "y": _values(part, measure)}, key
+        )
         for key, part in groups(frame, color if color != x else None)
     ]
 
@@ -268,7 +278,15 @@ def _heatmap(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     ys = frame.get_column(y).unique().sort().to_list()
     cells = {(a, b): v for a, b, v in frame.select(x, y, measure).rows()}
     z = [[cells.get((a, b)) for a in xs] for b in ys]
-    return [{"type": "heatmap", "x": xs, "y": ys, "z": z, "colorscale": "Viridis"}]
+    return [
+        {
+            "type": "heatmap",
+            "x": _categories(xs),
+            "y": _categories(ys),
+            "z": z,
+            "colorscale": "Viridis",
+        }
+    ]
 
 
 BUILDERS = {

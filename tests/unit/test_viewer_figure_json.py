@@ -85,3 +85,19 @@ def test_a_small_scatter_names_the_trace_of_missing_categories() -> None:
         ("scatter", "b", [2.0]),
         ("scatter", "(missing)", [1.0]),
     ]
+
+
+def test_boolean_categories_are_drawn_as_text() -> None:
+    # Plotly draws nothing on an axis of true and false: a heatmap of a boolean drew empty.
+    frame = pl.DataFrame(
+        {"grp": ["a", "a", "b"], "flag": [False, True, True], "n": [3, 5, 7]},
+        schema={"grp": pl.String, "flag": pl.Boolean, "n": pl.Int64},
+    )
+    heat = {"id": "h", "visu_type": "heatmap", "x": "grp", "y": "flag"}
+    (trace,) = sent(figure(heat, frame.to_arrow(), "light"))["data"]
+    assert (trace["x"], trace["y"]) == (["a", "b"], ["False", "True"])
+    # z[row of y][column of x], a missing cell as null.
+    assert trace["z"] == [[3, None], [5, 7]]
+    bars = {"id": "b", "visu_type": "bar", "x": "flag"}
+    (bar,) = sent(figure(bars, frame.select("flag", "n").to_arrow(), "light"))["data"]
+    assert (bar["x"], bar["y"]) == (["False", "True", "True"], [3, 5, 7])
