@@ -1,7 +1,8 @@
 """The typed filter tree of common.proto: Values ↔ Python scalars and Filters → polars expressions.
 
 Leaf predicates are two-valued: a null never satisfies `in`, `not_in`, `range`, `equals`,
-`contains` or `starts_with`, so that `negate` of a predicate keeps the rows with nulls.
+`contains`, `contains_any_case` or `starts_with`, so that `negate` of a predicate keeps the
+rows with nulls.
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ def _node(
     return pl.any_horizontal(children) if children else pl.lit(False)
 
 
+# Predicates on text: they need a string column.
+TEXT_OPS = ("contains", "contains_any_case", "starts_with")
+
+
 def _predicate(
     predicate: common_pb2.ColumnPredicate, schema: Mapping[str, pl.DataType], where: str
 ) -> pl.Expr:
@@ -117,15 +122,16 @@ def _predicate(
     text_column = column.cast(pl.String) if isinstance(dtype, pl.Categorical) else column
     if op == "is_null":
         return column.is_null() if predicate.is_null else column.is_not_null()
-    if op in ("contains", "starts_with"):
+    if op in TEXT_OPS:
         if not _is_string(dtype):
             raise InvalidArgument(f"{where}: {op} needs a string column; {name!r} is {dtype}")
         text = getattr(predicate, op)
-        test = (
-            text_column.str.contains(text, literal=True)
-            if op == "contains"
-            else (text_column.str.starts_with(text))
-        )
+        if op == "contains":
+            test = text_column.str.contains(text, literal=True)
+        elif op == "contains_any_case":
+            test = text_column.str.contains(f"(?i){pl.escape_regex(text)}")
+        else:
+            test = text_column.str.starts_with(text)
         return test.fill_null(False)
     if op == "equals":
         return (column == _literal(predicate.equals, dtype, name, where)).fill_null(False)

@@ -57,8 +57,8 @@ def predicate(column: str, op: str, value: Any) -> common_pb2.Filter:
     node = common_pb2.ColumnPredicate(column=column)
     if op == "equals":
         node.equals.CopyFrom(python_to_value(value))
-    elif op == "contains":
-        node.contains = str(value)
+    elif op == "contains_any_case":
+        node.contains_any_case = str(value)
     elif op == "range":
         low, high = value
         if low is not None:
@@ -92,7 +92,7 @@ def control_filter(
         return predicate(column, "equals", True) if value else None
     if kind == "text_input":
         text = (value or "").strip()
-        return predicate(column, "contains", text) if text else None
+        return predicate(column, "contains_any_case", text) if text else None
     if kind == "range_slider":
         if not value or list(value) == [bounds.get("min"), bounds.get("max")]:
             return None

@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64\x65pictio/v1/common.proto\x12\x0b\x64\x65pictio.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\";\n\x0cPageResponse\x12\x17\n\x0fnext_page_token\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\"\xa1\x01\n\x05Value\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x04 \x01(\x08H\x00\x12\x35\n\x0ftimestamp_value\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x42\x06\n\x04kind\"/\n\tValueList\x12\"\n\x06values\x18\x01 \x03(\x0b\x32\x12.depictio.v1.Value\"I\n\x05Range\x12\x1f\n\x03min\x18\x01 \x01(\x0b\x32\x12.depictio.v1.Value\x12\x1f\n\x03max\x18\x02 \x01(\x0b\x32\x12.depictio.v1.Value\"\x8e\x02\n\x0f\x43olumnPredicate\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12+\n\tin_values\x18\x02 \x01(\x0b\x32\x16.depictio.v1.ValueListH\x00\x12/\n\rnot_in_values\x18\x03 \x01(\x0b\x32\x16.depictio.v1.ValueListH\x00\x12#\n\x05range\x18\x04 \x01(\x0b\x32\x12.depictio.v1.RangeH\x00\x12$\n\x06\x65quals\x18\x05 \x01(\x0b\x32\x12.depictio.v1.ValueH\x00\x12\x11\n\x07is_null\x18\x06 \x01(\x08H\x00\x12\x12\n\x08\x63ontains\x18\x07 \x01(\tH\x00\x12\x15\n\x0bstarts_with\x18\x08 \x01(\tH\x00\x42\x04\n\x02op\"2\n\nFilterList\x12$\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x13.depictio.v1.Filter\"\xbd\x01\n\x06\x46ilter\x12.\n\x06\x63olumn\x18\x01 \x01(\x0b\x32\x1c.depictio.v1.ColumnPredicateH\x00\x12)\n\x06\x61ll_of\x18\x02 \x01(\x0b\x32\x17.depictio.v1.FilterListH\x00\x12)\n\x06\x61ny_of\x18\x03 \x01(\x0b\x32\x17.depictio.v1.FilterListH\x00\x12%\n\x06negate\x18\x04 \x01(\x0b\x32\x13.depictio.v1.FilterH\x00\x42\x06\n\x04kind\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x0f\n\x0bROLE_EDITOR\x10\x02\x12\x0e\n\nROLE_OWNER\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64\x65pictio/v1/common.proto\x12\x0b\x64\x65pictio.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\";\n\x0cPageResponse\x12\x17\n\x0fnext_page_token\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\"\xa1\x01\n\x05Value\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x04 \x01(\x08H\x00\x12\x35\n\x0ftimestamp_value\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x42\x06\n\x04kind\"/\n\tValueList\x12\"\n\x06values\x18\x01 \x03(\x0b\x32\x12.depictio.v1.Value\"I\n\x05Range\x12\x1f\n\x03min\x18\x01 \x01(\x0b\x32\x12.depictio.v1.Value\x12\x1f\n\x03max\x18\x02 \x01(\x0b\x32\x12.depictio.v1.Value\"\xab\x02\n\x0f\x43olumnPredicate\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12+\n\tin_values\x18\x02 \x01(\x0b\x32\x16.depictio.v1.ValueListH\x00\x12/\n\rnot_in_values\x18\x03 \x01(\x0b\x32\x16.depictio.v1.ValueListH\x00\x12#\n\x05range\x18\x04 \x01(\x0b\x32\x12.depictio.v1.RangeH\x00\x12$\n\x06\x65quals\x18\x05 \x01(\x0b\x32\x12.depictio.v1.ValueH\x00\x12\x11\n\x07is_null\x18\x06 \x01(\x08H\x00\x12\x12\n\x08\x63ontains\x18\x07 \x01(\tH\x00\x12\x15\n\x0bstarts_with\x18\x08 \x01(\tH\x00\x12\x1b\n\x11\x63ontains_any_case\x18\t \x01(\tH\x00\x42\x04\n\x02op\"2\n\nFilterList\x12$\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x13.depictio.v1.Filter\"\xbd\x01\n\x06\x46ilter\x12.\n\x06\x63olumn\x18\x01 \x01(\x0b\x32\x1c.depictio.v1.ColumnPredicateH\x00\x12)\n\x06\x61ll_of\x18\x02 \x01(\x0b\x32\x17.depictio.v1.FilterListH\x00\x12)\n\x06\x61ny_of\x18\x03 \x01(\x0b\x32\x17.depictio.v1.FilterListH\x00\x12%\n\x06negate\x18\x04 \x01(\x0b\x32\x13.depictio.v1.FilterH\x00\x42\x06\n\x04kind\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x0f\n\x0bROLE_EDITOR\x10\x02\x12\x0e\n\nROLE_OWNER\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'depictio.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=1048
-  _globals['_ROLE']._serialized_end=1126
+  _globals['_ROLE']._serialized_start=1077
+  _globals['_ROLE']._serialized_end=1155
   _globals['_PAGEREQUEST']._serialized_start=74
   _globals['_PAGEREQUEST']._serialized_end=126
   _globals['_PAGERESPONSE']._serialized_start=128
@@ -45,11 +45,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RANGE']._serialized_start=402
   _globals['_RANGE']._serialized_end=475
   _globals['_COLUMNPREDICATE']._serialized_start=478
-  _globals['_COLUMNPREDICATE']._serialized_end=748
-  _globals['_FILTERLIST']._serialized_start=750
-  _globals['_FILTERLIST']._serialized_end=800
-  _globals['_FILTER']._serialized_start=803
-  _globals['_FILTER']._serialized_end=992
-  _globals['_FIELDVIOLATION']._serialized_start=994
-  _globals['_FIELDVIOLATION']._serialized_end=1046
+  _globals['_COLUMNPREDICATE']._serialized_end=777
+  _globals['_FILTERLIST']._serialized_start=779
+  _globals['_FILTERLIST']._serialized_end=829
+  _globals['_FILTER']._serialized_start=832
+  _globals['_FILTER']._serialized_end=1021
+  _globals['_FIELDVIOLATION']._serialized_start=1023
+  _globals['_FIELDVIOLATION']._serialized_end=1075
 # @@protoc_insertion_point(module_scope)

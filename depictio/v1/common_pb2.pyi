@@ -210,6 +210,7 @@ class ColumnPredicate(_message.Message):
     IS_NULL_FIELD_NUMBER: _builtins.int
     CONTAINS_FIELD_NUMBER: _builtins.int
     STARTS_WITH_FIELD_NUMBER: _builtins.int
+    CONTAINS_ANY_CASE_FIELD_NUMBER: _builtins.int
     column: _builtins.str
     """Column name."""
     is_null: _builtins.bool
@@ -218,6 +219,8 @@ class ColumnPredicate(_message.Message):
     """The string value contains this substring (case-sensitive)."""
     starts_with: _builtins.str
     """The string value starts with this prefix."""
+    contains_any_case: _builtins.str
+    """The string value contains this substring, whatever the case of either."""
     @_builtins.property
     def in_values(self) -> Global___ValueList:
         """The value is one of these."""
@@ -245,12 +248,13 @@ class ColumnPredicate(_message.Message):
         is_null: _builtins.bool = ...,
         contains: _builtins.str = ...,
         starts_with: _builtins.str = ...,
+        contains_any_case: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["contains", b"contains", "equals", b"equals", "in_values", b"in_values", "is_null", b"is_null", "not_in_values", b"not_in_values", "op", b"op", "range", b"range", "starts_with", b"starts_with"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contains", b"contains", "contains_any_case", b"contains_any_case", "equals", b"equals", "in_values", b"in_values", "is_null", b"is_null", "not_in_values", b"not_in_values", "op", b"op", "range", b"range", "starts_with", b"starts_with"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "contains", b"contains", "equals", b"equals", "in_values", b"in_values", "is_null", b"is_null", "not_in_values", b"not_in_values", "op", b"op", "range", b"range", "starts_with", b"starts_with"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "contains", b"contains", "contains_any_case", b"contains_any_case", "equals", b"equals", "in_values", b"in_values", "is_null", b"is_null", "not_in_values", b"not_in_values", "op", b"op", "range", b"range", "starts_with", b"starts_with"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_op: _TypeAlias = _typing.Literal["in_values", "not_in_values", "range", "equals", "is_null", "contains", "starts_with"]  # noqa: Y015
+    _WhichOneofReturnType_op: _TypeAlias = _typing.Literal["in_values", "not_in_values", "range", "equals", "is_null", "contains", "starts_with", "contains_any_case"]  # noqa: Y015
     _WhichOneofArgType_op: _TypeAlias = _typing.Literal["op", b"op"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_op) -> _WhichOneofReturnType_op | None: ...
 

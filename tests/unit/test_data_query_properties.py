@@ -97,8 +97,8 @@ def leaves(draw: st.DrawFn) -> common_pb2.Filter:
         return leaf(column, equals=python_to_value(value))
     if kind == "null":
         return leaf(draw(st.sampled_from(["g", "i", "f"])), is_null=draw(st.booleans()))
-    op = draw(st.sampled_from(["contains", "starts_with"]))
-    return leaf("g", **{op: draw(st.sampled_from(["a", "b", "x", ""]))})
+    op = draw(st.sampled_from(["contains", "contains_any_case", "starts_with"]))
+    return leaf("g", **{op: draw(st.sampled_from(["a", "b", "x", "", "A", "Ab", "."]))})
 
 
 filters = st.recursive(
@@ -151,8 +151,12 @@ def expected_mask(frame: pd.DataFrame, node: common_pb2.Filter) -> pd.Series:
         target = predicate.equals
         return (column == getattr(target, target.WhichOneof("kind"))) & present
     text = getattr(predicate, op)
-    test = (lambda v: text in v) if op == "contains" else (lambda v: v.startswith(text))
-    return column.map(lambda v: isinstance(v, str) and test(v)).astype(bool)
+    tests = {
+        "contains": lambda v: text in v,
+        "contains_any_case": lambda v: text.lower() in v.lower(),
+        "starts_with": lambda v: v.startswith(text),
+    }
+    return column.map(lambda v: isinstance(v, str) and tests[op](v)).astype(bool)
 
 
 def one(

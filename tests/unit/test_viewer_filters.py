@@ -86,7 +86,8 @@ def positions(mask: pd.Series) -> list[int]:
         ("year", "range_slider", [2008, 2009], FRAME["year"].between(2008, 2009)),
         ("mass", "slider", 3900, FRAME["mass"] <= 3900),
         ("male", "checkbox", True, FRAME["male"] == True),  # noqa: E712 (a pandas mask)
-        ("note", "text_input", "tag", FRAME["note"].str.contains("tag", regex=False)),
+        # Text search ignores case ("Tag lost" is kept).
+        ("note", "text_input", "tag", FRAME["note"].str.contains("tag", case=False, regex=False)),
         (
             "seen",
             "date_range",
