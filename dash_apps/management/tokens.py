@@ -123,9 +123,15 @@ def _create(calls: ServiceCalls, identity: Identity, name: str, days: Any) -> tu
     """(feedback, secret box) of a create request."""
     if not name:
         return refused("Name the token so that you can recognise it.", FEEDBACK_ID), []
-    expiry = int(days) if isinstance(days, int | float) else 0
-    if not 0 <= expiry <= MAX_EXPIRY_DAYS:
-        return refused(f"Expiry must be 1 to {MAX_EXPIRY_DAYS} days.", FEEDBACK_ID), []
+    if days in (None, ""):
+        expiry = 0  # auth_svc's "never"
+    elif isinstance(days, int | float) and days == int(days) and 1 <= days <= MAX_EXPIRY_DAYS:
+        expiry = int(days)
+    else:
+        return refused(
+            f"Expiry must be 1 to {MAX_EXPIRY_DAYS} days, or empty for a token that never expires.",
+            FEEDBACK_ID,
+        ), []
     try:
         created = calls.run(calls.auth(identity.token).create_api_token(name, expiry))
     except aio.AioRpcError as exc:
