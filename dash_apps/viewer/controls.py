@@ -16,12 +16,13 @@ from depictio.clients.data import result_table
 
 
 def option_values(round_: Round, cid: str) -> list[dict[str, str]]:
-    """A select-like control's options from its distinct-values result."""
+    """A select-like control's options from its distinct-values result, in the values' order
+    (the result lists the most frequent first: the ones kept when there are too many)."""
     result = round_.results.get(cid)
     if result is None:
         return []
-    values = result_table(result).column(0).to_pylist()
-    return [{"value": str(v), "label": str(v)} for v in values if v is not None]
+    values = sorted(v for v in result_table(result).column(0).to_pylist() if v is not None)
+    return [{"value": str(v), "label": str(v)} for v in values]
 
 
 def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> Any:

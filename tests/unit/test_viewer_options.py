@@ -1,0 +1,27 @@
+"""A select-like control lists its options in the values' order, not by frequency."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from dash_apps.viewer.controls import option_values
+from dash_apps.viewer.data_batch import Round
+from depictio.arrow_ipc import table_to_ipc
+from depictio.v1 import data_pb2
+
+
+def distinct_result(values: list[object], counts: list[int]) -> Round:
+    """A round holding a distinct-values result as data_svc answers it (by count)."""
+    table = pa.table({"value": values, "count": pa.array(counts, pa.int64())})
+    result = data_pb2.ComponentResult(id="c", arrow_ipc=table_to_ipc(table))
+    return Round(results={"c": result})
+
+
+def test_text_options_are_in_alphabetical_order() -> None:
+    round_ = distinct_result(["E", "A", "B", "D", "C"], [9, 7, 5, 3, 1])
+    assert [o["value"] for o in option_values(round_, "c")] == ["A", "B", "C", "D", "E"]
+
+
+def test_number_options_are_in_numeric_order() -> None:
+    round_ = distinct_result([10, 9, 100, 2], [4, 3, 2, 1])
+    assert [o["label"] for o in option_values(round_, "c")] == ["2", "9", "10", "100"]
