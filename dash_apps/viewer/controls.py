@@ -6,6 +6,7 @@ column's range from the precomputed column specs, so they cost no scan.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import dash_mantine_components as dmc
@@ -78,13 +79,17 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
     low, high = bounds.get("min"), bounds.get("max")
     if not isinstance(low, int | float) or not isinstance(high, int | float):
         return dmc.Alert(f"{label}: no numeric range (no data yet?)", color="yellow")
-    step = 1 if arrow_type in INTEGER_TYPES else (high - low) / 100 or 1
+    step, digits = slider_step(low, high, arrow_type in INTEGER_TYPES)
     common: dict[str, Any] = {
         "id": {"type": "filter-value", "id": cid},
         "min": low,
         "max": high,
         "step": step,
+        # Values rounded to the step's decimals (no 7.720000000000002), the ends marked.
+        "precision": digits,
+        "marks": [{"value": v, "label": f"{v:,.{digits}f}"} for v in (low, high)],
         "updatemode": "mouseup",
+        "mb": "lg",  # room for the marks' labels below the track
     }
     slider = (
         dmc.RangeSlider(value=[low, high], minRange=0, **common)
@@ -92,6 +97,15 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
         else dmc.Slider(value=high, **common)
     )
     return dmc.Stack([dmc.Text(label, size="sm", fw=500), slider], gap=4)
+
+
+def slider_step(low: float, high: float, integers: bool) -> tuple[float, int]:
+    """A slider's step over [low, high] and the decimals its values keep: 1 for integers,
+    else the power of ten nearest below a hundredth of the span (0.01 for 4.3–7.9)."""
+    if integers or high <= low:
+        return 1, 0
+    exponent = math.floor(math.log10((high - low) / 100))
+    return 10.0**exponent, max(0, -exponent)
 
 
 def _day(value: Any) -> str | None:

@@ -212,10 +212,12 @@ def filters_by_data_collection(
 
 
 def describe(value: Any) -> str:
-    """A control's value in a few words."""
+    """A control's value in a few words (numbers to 6 significant digits)."""
     if isinstance(value, list):
-        shown = ", ".join(str(v) for v in value[:3] if v is not None)
+        shown = ", ".join(describe(v) for v in value[:3] if v is not None)
         return shown + (f" (+{len(value) - 3})" if len(value) > 3 else "")
     if value is True:
         return "yes"
+    if isinstance(value, float):
+        return f"{value:.6g}"
     return str(value)

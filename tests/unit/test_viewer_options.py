@@ -25,3 +25,22 @@ def test_text_options_are_in_alphabetical_order() -> None:
 def test_number_options_are_in_numeric_order() -> None:
     round_ = distinct_result([10, 9, 100, 2], [4, 3, 2, 1])
     assert [o["label"] for o in option_values(round_, "c")] == ["2", "9", "10", "100"]
+
+
+def test_a_slider_steps_by_a_round_hundredth_of_its_span() -> None:
+    from dash_apps.viewer.controls import slider_step
+
+    assert slider_step(4.3, 7.9, integers=False) == (0.01, 2)
+    assert slider_step(0.0, 1000.0, integers=False) == (10.0, 0)
+    assert slider_step(0.0, 0.5, integers=False) == (0.001, 3)
+    assert slider_step(3, 2_000, integers=True) == (1, 0)
+    assert slider_step(5.0, 5.0, integers=False) == (1, 0)
+
+
+def test_active_filter_values_read_without_float_noise() -> None:
+    from dash_apps.viewer.filter_state import describe
+
+    assert describe(7.720000000000002) == "7.72"
+    assert describe([5.92, 7.720000000000002]) == "5.92, 7.72"
+    assert describe(["a", "b", "c", "d"]) == "a, b, c (+1)"
+    assert describe(3) == "3"
