@@ -95,6 +95,16 @@ def _actions(dashboard: pb.Dashboard, editable: bool) -> dmc.Group:
     )
 
 
+def visibility_badge(dashboard: pb.Dashboard, project: pb.Project | None) -> dmc.Badge:
+    """Who may open the dashboard: non-members only when it and its project are public."""
+    badge_id = f"dashboard-public-{dashboard.id}"
+    if dashboard.is_public and project is not None and not project.is_public:
+        return dmc.Badge(
+            "public · project private (members only)", color="yellow", variant="light", id=badge_id
+        )
+    return public_badge(dashboard.is_public, badge_id)
+
+
 def _dashboard_row(dashboard: pb.Dashboard, listing: Listing, identity: Identity) -> dmc.TableTr:
     project = listing.projects.get(dashboard.project_id)
     editable = project is not None and may_edit(project.caller_role, identity)
@@ -103,7 +113,7 @@ def _dashboard_row(dashboard: pb.Dashboard, listing: Listing, identity: Identity
             thumbnail_image(dashboard, current_scheme()),
             dashboard.title,
             project.name if project is not None else dashboard.project_id,
-            public_badge(dashboard.is_public, f"dashboard-public-{dashboard.id}"),
+            visibility_badge(dashboard, project),
             str(dashboard.version),
             when(dashboard.updated_at),
             _actions(dashboard, editable),
