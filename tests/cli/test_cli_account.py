@@ -113,11 +113,11 @@ def test_dashboard_validate_accepts_the_demo_and_names_bad_fields(tmp_path: Path
     document = yaml.safe_load(IRIS_DASHBOARD.read_text())
     unknown = {**document, "colour": "red"}
     dangling = yaml.safe_load(IRIS_DASHBOARD.read_text())
-    assert dangling["tabs"][0]["layout"][5]["i"] == "iris_rows"
-    dangling["tabs"][0]["layout"][5]["i"] = "no_such_component"
+    assert dangling["tabs"][0]["layout"][4]["i"] == "iris_rows"
+    dangling["tabs"][0]["layout"][4]["i"] = "no_such_component"
     for name, broken, field in (
         ("unknown.yaml", unknown, "colour: unknown key"),
-        ("dangling.yaml", dangling, "tabs[0].layout[5].i: no component 'no_such_component'"),
+        ("dangling.yaml", dangling, "tabs[0].layout[4].i: no component 'no_such_component'"),
     ):
         path = tmp_path / name
         path.write_text(yaml.safe_dump(broken, sort_keys=False))
