@@ -257,6 +257,7 @@ def render_updates(
             built = figure(spec, table, scheme)
             patch = Patch()
             patch["data"] = built["data"]
+            patch["layout"]["annotations"] = built["layout"]["annotations"]
             if cid not in selections:
                 patch["layout"]["selections"] = []
             updates[("figure", cid, "figure")] = patch

@@ -130,13 +130,33 @@ def _named(trace: dict[str, Any], key: Any) -> dict[str, Any]:
     return trace
 
 
+# Written across an empty figure: its query kept no row.
+NO_DATA_NOTE = {
+    "text": "No rows match the filters",
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0.5,
+    "y": 0.5,
+    "showarrow": False,
+}
+
+
 def figure(spec: dict[str, Any], table: pa.Table, scheme: str) -> dict[str, Any]:
-    """The figure of one component's query result."""
+    """The figure of one component's query result (saying so when it holds nothing)."""
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     kind = spec["visu_type"]
     builder = BUILDERS.get(kind, _points)
-    return {"data": builder(spec, frame), "layout": base_layout(spec, scheme)}
+    layout = base_layout(spec, scheme)
+    layout["annotations"] = [] if _holds_rows(frame) else [dict(NO_DATA_NOTE)]
+    return {"data": builder(spec, frame), "layout": layout}
+
+
+def _holds_rows(frame: pl.DataFrame) -> bool:
+    """Whether a query result counts any row (a histogram's bins may all count none)."""
+    if "bin_start" in frame.columns and "count" in frame.columns:
+        return bool(frame.get_column("count").sum())
+    return frame.height > 0
 
 
 def _points(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:

@@ -326,6 +326,23 @@ def test_each_control_kind_filters_and_all_combine_with_and(
     assert len(frame[mask]) > 0
     shot(page, "viewer-every-control")
 
+    # A count no row has: figures say they have no rows; the old count back, they draw again.
+    notes = (
+        "() => (document.querySelector('#component-chart_scatter .js-plotly-plot').layout"
+        ".annotations || []).map((a) => a.text)"
+    )
+    assert page.evaluate(notes) == []
+    set_control(page, "count_slider", -1)
+    wait_for_generation(page, len(steps) + 1)
+    expect(page.locator('#component-rows [id*="table-caption"]')).to_have_text(
+        "No rows match the filters"
+    )
+    assert page.evaluate(notes) == ["No rows match the filters"]
+    set_control(page, "count_slider", 80)
+    wait_for_generation(page, len(steps) + 2)
+    assert page.evaluate(notes) == []
+    assert table_total(page, "rows") == f"{len(frame[mask]):,}"
+
     # The folded section's select gets its options once the section is opened.
     page.get_by_role("button", name="More").click()
     options = page.locator("#component-site_select")

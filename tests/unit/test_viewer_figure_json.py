@@ -101,3 +101,16 @@ def test_boolean_categories_are_drawn_as_text() -> None:
     bars = {"id": "b", "visu_type": "bar", "x": "flag"}
     (bar,) = sent(figure(bars, frame.select("flag", "n").to_arrow(), "light"))["data"]
     assert (bar["x"], bar["y"]) == (["False", "True", "True"], [3, 5, 7])
+
+
+def test_a_figure_of_no_rows_says_so_and_one_with_rows_does_not() -> None:
+    spec = {"id": "s", "visu_type": "scatter", "x": "x", "y": "y"}
+    empty = pl.DataFrame({"x": [], "y": []}, schema={"x": pl.Float64, "y": pl.Float64})
+    notes = sent(figure(spec, empty.to_arrow(), "light"))["layout"]["annotations"]
+    assert [n["text"] for n in notes] == ["No rows match the filters"]
+    some = pl.DataFrame({"x": [1.0], "y": [2.0]})
+    assert sent(figure(spec, some.to_arrow(), "light"))["layout"]["annotations"] == []
+    # A histogram's bins that count nothing are no rows either.
+    bins = pl.DataFrame({"bin_start": [0.0, 1.0], "bin_end": [1.0, 2.0], "count": [0, 0]})
+    histogram = {"id": "h", "visu_type": "histogram", "x": "v"}
+    assert len(sent(figure(histogram, bins.to_arrow(), "light"))["layout"]["annotations"]) == 1
