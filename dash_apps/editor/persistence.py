@@ -70,6 +70,16 @@ def versions_table(versions: list[pb.DashboardVersion], current: int) -> Any:
     )
 
 
+def stale_note(editing: int, latest: int) -> dmc.Alert:
+    """Why saving here is refused: the dashboard was saved elsewhere since it was opened."""
+    return dmc.Alert(
+        f"This editor holds version {editing}; version {latest} was saved since, elsewhere. "
+        "Saving here is refused: restore a version or reload the page first.",
+        color="yellow",
+        id="history-stale",
+    )
+
+
 def register_persistence(app: Dash, calls: ServiceCalls) -> None:
     """Save, history, restore, export and import."""
 
@@ -117,7 +127,14 @@ def register_persistence(app: Dash, calls: ServiceCalls) -> None:
             versions = calls.run(client.list_dashboard_versions(meta["dashboard_id"]))
         except aio.AioRpcError as exc:
             return True, error(rpc_message(exc))
-        return True, versions_table(versions, int(saved["version"]))
+        # The current version is the newest stored (versions come newest first), which may
+        # be newer than the one this editor opened, if another session saved since.
+        editing = int(saved["version"])
+        latest = versions[0].version if versions else editing
+        listing = [versions_table(versions, latest)]
+        if latest > editing:
+            listing.insert(0, stale_note(editing, latest))
+        return True, listing
 
     @app.callback(
         Output("editor-saved", "data", allow_duplicate=True),

@@ -260,6 +260,17 @@ def filter_panel(tab: Tab, context: dict[str, Any], round_: Round) -> Any:
     )
 
 
+def empty_tab(opened: OpenedDashboard) -> dmc.Text:
+    """What a tab without components shows (to editors: where to add some)."""
+    more = " Add some in the editor (Edit, above)." if opened.can_edit else ""
+    return dmc.Text(
+        f"Nothing to show here yet: this tab has no components.{more}",
+        c="dimmed",
+        className="dpt-empty-tab",
+        py="xl",
+    )
+
+
 def viewer_page(
     opened: OpenedDashboard,
     context: dict[str, Any],
@@ -274,7 +285,7 @@ def viewer_page(
     panels = []
     for tab in document.tabs:
         panel = filter_panel(tab, context, round_)
-        grid = tab_grid(tab, context, round_, scheme)
+        grid = tab_grid(tab, context, round_, scheme) if tab.components else empty_tab(opened)
         body = dmc.Grid(
             [dmc.GridCol(panel, span=3), dmc.GridCol(grid, span=9)]
             if panel

@@ -345,6 +345,16 @@ def test_a_save_over_a_newer_version_shows_the_servers_refusal(
     expect(other.locator("#editor-dirty")).to_have_text("Unsaved changes")
     shot(other, "editor-save-refused")
     assert stored(gateway, admin_token, dashboard_id)["document"]["title"] == "Race won"
+    # Its history marks the newest version current, and says why its save was refused.
+    other.click("#history-open")
+    expect(other.locator(".dpt-version")).to_have_count(2)
+    expect(other.locator('.dpt-version[data-version="2"]')).to_contain_text("current")
+    expect(other.locator('.dpt-version[data-version="1"]').get_by_role("button")).to_have_text(
+        "Restore"
+    )
+    expect(other.locator("#history-stale")).to_contain_text(
+        "This editor holds version 1; version 2 was saved since"
+    )
 
 
 def test_viewers_and_anonymous_visitors_get_no_editor(
@@ -360,3 +370,24 @@ def test_viewers_and_anonymous_visitors_get_no_editor(
     for tool in ("#add-component", "#editor-save", "#editor-canvas", "#editor-import"):
         expect(page.locator(tool)).to_have_count(0)
     shot(page, "editor-refused-viewer")
+
+
+def test_a_dashboard_without_components_says_so_and_where_to_add_them(
+    page: Page,
+    ui_stack: UiStack,
+    gateway: httpx.Client,
+    admin_token: str,
+    penguin_editor: Account,
+    people: People,
+) -> None:
+    dashboard_id = blank_dashboard(gateway, admin_token, ui_stack.penguins.project_id, "Empty")
+    sign_in(page, penguin_editor.email, penguin_editor.password, f"/dashboard/{dashboard_id}")
+    expect(page.locator(".dpt-empty-tab")).to_have_text(
+        "Nothing to show here yet: this tab has no components. "
+        "Add some in the editor (Edit, above)."
+    )
+    page.context.clear_cookies()
+    sign_in(page, people.viewer.email, people.viewer.password, f"/dashboard/{dashboard_id}")
+    expect(page.locator(".dpt-empty-tab")).to_have_text(
+        "Nothing to show here yet: this tab has no components."
+    )
