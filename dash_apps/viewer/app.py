@@ -144,9 +144,8 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
         view_ids = [e["id"]["id"] for e in ctx.states_list[4]]
         # A table refreshed here shows new filters (or shows for the first time): from its
         # first page, its sort kept. (Its old page may lie past the new last one.)
-        table_views = {
-            cid: TableView(1, table_view(v).sort) for cid, v in zip(view_ids, views, strict=True)
-        }
+        shown_views = {cid: table_view(v) for cid, v in zip(view_ids, views, strict=True)}
+        table_views = {cid: TableView(1, view.sort) for cid, view in shown_views.items()}
         loaded_all = set(load_all or [])
         components = context["components"]
         targets = [cid for cid in request["targets"] if cid in components]
@@ -172,6 +171,10 @@ def create_viewer(server: Flask, calls: ServiceCalls) -> None:
                 new_rendered[cid] = "options"
         selections = state.get("selections") or {}
         updates = render_updates(context, round_, scheme, table_views, selections)
+        for cid, view in shown_views.items():
+            if view.page == 1:  # already on its first page: its pager and view stay as they are
+                updates.pop(("table-pager", cid, "value"), None)
+                updates.pop(("table-view", cid, "data"), None)
         touched = set(data_targets) | set(option_targets)
         lists = [
             [
