@@ -35,6 +35,7 @@ from depictio.cli.table_reading import (
     RUN_ID_COLUMN,
     aligned_schema,
     conformed_frame,
+    first_unparsable,
     prepared_frame,
     read_source,
 )
@@ -116,6 +117,18 @@ def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwr
             existing_type = parse_type_name(existing)
             if existing_type is not None and widens_to(incoming, existing_type):
                 continue
+            unparsable = (
+                first_unparsable(item.files, column.name, existing_type)
+                if existing_type is not None
+                else None
+            )
+            if unparsable is not None:
+                path, line, value = unparsable
+                at = f", line {line}" if line is not None else ""
+                raise CliFailure(
+                    f"{path}{at}, column {column.name!r} of {item.dc.label!r}: {value!r} does "
+                    f"not parse as {existing}, the column's type in the table"
+                )
             sources = sorted({str(file.path) for file in item.files})
             raise CliFailure(
                 f"type conflict in column {column.name!r} of {item.dc.label!r}: the table has "

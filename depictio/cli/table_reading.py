@@ -105,6 +105,28 @@ def first_line_in_file(path: Path, separator: str, column: str, value: str) -> i
         return None
 
 
+def first_unparsable(
+    files: Sequence[ScannedFile], column: str, target: pa.DataType
+) -> tuple[Path, int | None, str] | None:
+    """The first value of `column` in the delimited `files` that does not parse as `target`
+    (its file, line and text); None when every value does, or the files are not text."""
+    wanted = pl.from_arrow(pa.array([], target)).dtype  # type: ignore[union-attr]
+    for file in files:
+        dc = file.data_collection
+        if dc.format not in DELIMITED:
+            continue
+        frame = read_source(file, schema={column: pl.String()})
+        if column not in frame.columns:
+            continue
+        text = frame.get_column(column)
+        bad = (text.is_not_null() & text.cast(wanted, strict=False).is_null()).arg_true()
+        if len(bad):
+            value = str(text[int(bad[0])])
+            separator = str(dc.polars_kwargs.get("separator", DELIMITED[dc.format]))
+            return file.path, first_line_in_file(file.path, separator, column, value), value
+    return None
+
+
 # Reader options under which the width checks below would read the layout differently from
 # polars: with one of these (or truncate_ragged_lines=True) the short-row check is left out.
 OTHER_LAYOUT = ("skip_rows", "skip_lines", "comment_prefix", "quote_char", "eol_char")
