@@ -254,16 +254,19 @@ def test_csv_uploads_are_read_with_the_tables_types(
 ) -> None:
     editor = bearer(project.people.editor)
     dc = project.abundance
-    csv_type = {"content-type": "text/csv"}
+
+    def upload(file: str, body: bytes) -> httpx.Response:
+        return gateway.post(
+            f"{BASE}/{dc}/upload",
+            params={"run_id": "csv-typed", "file": file},
+            content=body,
+            headers={**editor, "content-type": "text/csv"},
+        )
+
     # A sample named by digits stays text (the table's 'sample' holds text), an empty
     # abundance is a null, "inf" an infinity: inferred alone, the first two were int64 and
     # string, refused as type conflicts.
-    typed = gateway.post(
-        f"{BASE}/{dc}/upload",
-        params={"run_id": "csv-typed", "file": "typed.csv"},
-        content=b"sample,taxon,abundance\n123,Nostoc,\n900,Bacillus,inf\n",
-        headers={**editor, **csv_type},
-    )
+    typed = upload("typed.csv", b"sample,taxon,abundance\n123,Nostoc,\n900,Bacillus,inf\n")
     assert typed.status_code == 200, typed.text
     assert typed.json()["rows"] == 2
     arrow = gateway.get(f"{BASE}/{dc}/rows", headers=editor)
@@ -286,12 +289,7 @@ def test_csv_uploads_are_read_with_the_tables_types(
         "900": None,
     }
     before = len(gateway.get(f"{BASE}/{dc}/versions", headers=editor).json())
-    wrong = gateway.post(
-        f"{BASE}/{dc}/upload",
-        params={"run_id": "csv-typed", "file": "wrong.csv"},
-        content=b"sample,abundance\ns1,0.5\ns2,lots\n",
-        headers={**editor, **csv_type},
-    )
+    wrong = upload("wrong.csv", b"sample,abundance\ns1,0.5\ns2,lots\n")
     assert wrong.status_code == 409, wrong.text
     assert wrong.json()["detail"] == (
         "wrong.csv, line 3, column 'abundance': 'lots' does not parse as double, "
