@@ -43,24 +43,33 @@ def action(label: str, kind: str, cid: str, color: str = "blue") -> dmc.Button:
     )
 
 
+def actions(cid: str) -> dmc.Group:
+    """A component's Edit, Duplicate and Delete buttons."""
+    return dmc.Group(
+        [
+            action("Edit", "component-edit", cid),
+            action("Duplicate", "component-duplicate", cid),
+            action("Delete", "component-delete", cid, "red"),
+        ],
+        gap=0,
+        wrap="nowrap",
+    )
+
+
+def caption(spec: dict[str, Any]) -> str:
+    """A component's title (or id) and kind, as its bar shows them."""
+    kind = spec.get("visu_type") or spec.get("interactive_type") or spec["type"]
+    return f"{spec.get('title') or spec['id']} · {kind}"
+
+
 def cell(entry: dict[str, Any], context: dict[str, Any], round_: Round, scheme: str) -> Any:
     """One grid cell: a bar to drag it by (with its actions), then the component."""
     spec = entry["spec"]
     cid = spec["id"]
-    caption = spec.get("title") or cid
-    kind = spec.get("visu_type") or spec.get("interactive_type") or spec["type"]
     bar = dmc.Group(
         [
-            dmc.Text(f"{caption} · {kind}", size="xs", fw=600, truncate="end"),
-            dmc.Group(
-                [
-                    action("Edit", "component-edit", cid),
-                    action("Duplicate", "component-duplicate", cid),
-                    action("Delete", "component-delete", cid, "red"),
-                ],
-                gap=0,
-                wrap="nowrap",
-            ),
+            dmc.Text(caption(spec), size="xs", fw=600, truncate="end"),
+            actions(cid),
         ],
         justify="space-between",
         wrap="nowrap",
@@ -100,6 +109,28 @@ def tab_grid(tab: Tab, context: dict[str, Any], round_: Round, scheme: str) -> G
         resizeHandles=["se"],
         layout=items,
         children=cells,
+    )
+
+
+def off_grid(tab: Tab, context: dict[str, Any]) -> Any:
+    """The tab's components without a place on the grid (filters shown in the filter panel),
+    with their actions: they are edited, duplicated and deleted from here."""
+    placed = {item.i for item in tab.layout}
+    rows = [
+        dmc.Group(
+            [dmc.Text(caption(context["components"][c.id]["spec"]), size="xs"), actions(c.id)],
+            gap="xs",
+            className="dpt-off-grid",
+            **marker(c.id),
+        )
+        for c in tab.components
+        if c.id not in placed
+    ]
+    if not rows:
+        return None
+    return dmc.Stack(
+        [dmc.Text("In the filter panel (no place on the grid)", size="xs", fw=600), *rows],
+        gap=2,
     )
 
 
@@ -188,7 +219,13 @@ def render_canvas(
             ),
             *[
                 dmc.TabsPanel(
-                    dmc.Stack([sections_panel(t), tab_grid(t, context, round_, scheme)]),
+                    dmc.Stack(
+                        [
+                            sections_panel(t),
+                            off_grid(t, context),
+                            tab_grid(t, context, round_, scheme),
+                        ]
+                    ),
                     value=t.id,
                     pt="sm",
                 )

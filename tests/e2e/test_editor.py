@@ -391,3 +391,19 @@ def test_a_dashboard_without_components_says_so_and_where_to_add_them(
     expect(page.locator(".dpt-empty-tab")).to_have_text(
         "Nothing to show here yet: this tab has no components."
     )
+
+
+def test_a_filter_in_the_filter_panel_is_edited_from_the_editor(
+    page: Page, ui_stack: UiStack, people: People
+) -> None:
+    # The iris demo's filter has no grid place (it sits in the filter panel): it had no cell,
+    # so no Edit, Duplicate or Delete.
+    path = f"/dashboard-edit/{ui_stack.iris.dashboard_id}"
+    sign_in(page, people.editor.email, people.editor.password, path)
+    row = page.locator('.dpt-off-grid[data-component="variety_filter"]')
+    expect(row).to_contain_text("Variety · multiselect")
+    expect(page.locator('.dpt-editor-cell[data-component="variety_filter"]')).to_have_count(0)
+    row.get_by_role("button", name="Edit").click()
+    expect(page.locator("#cfg-title")).to_have_value("Variety")
+    expect(row.get_by_role("button", name="Duplicate")).to_be_visible()
+    expect(row.get_by_role("button", name="Delete")).to_be_visible()
