@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -184,11 +185,65 @@ def supervise(
         pids_path.unlink(missing_ok=True)
 
 
+def listen_addresses(settings: Settings) -> dict[str, tuple[str, int]]:
+    """Where each process `up` starts listens: name → (host, port)."""
+    addresses = {
+        "auth_svc": settings.auth_addr,
+        "metadata_svc": settings.metadata_addr,
+        "data_svc": settings.data_addr,
+    }
+    found = {
+        name: (address.rsplit(":", 1)[0], int(address.rsplit(":", 1)[1]))
+        for name, address in addresses.items()
+    }
+    found["gateway"] = (settings.gateway_host, settings.gateway_port)
+    found["dash_apps"] = (settings.ui_host, settings.ui_port)
+    if not settings.redis_url:
+        found["redis"] = ("127.0.0.1", settings.embedded_redis_port)
+    return found
+
+
+def busy(host: str, port: int) -> bool:
+    """Whether something already listens on (host, port): binding there fails (a closed
+    connection's TIME_WAIT does not count)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError:
+            return True
+    return False
+
+
+def startup_problem(settings: Settings) -> str | None:
+    """Why `up` cannot start here, before anything is started: an unusable data directory,
+    or ports something else already listens on."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"DEPICTIO_DATA_DIR {settings.data_dir} cannot be created: {exc.strerror or exc}"
+    taken = [
+        f"{name} {host}:{port}"
+        for name, (host, port) in listen_addresses(settings).items()
+        if busy(host, port)
+    ]
+    if taken:
+        return (
+            f"already in use: {', '.join(taken)} — another Depictio (or another program) "
+            "listens there; stop it, or choose other ports (see README, Configuration)"
+        )
+    return None
+
+
 def run_up(data_dir: Path | None = None, demo: bool = False) -> int:
     """Runs every service until Ctrl-C/SIGTERM (exit code 0) or until one dies (1)."""
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    problem = startup_problem(settings)
+    if problem is not None:
+        Console(stderr=True).print(f"error: {problem}", markup=False, style="red")
+        return 1
     env = {**os.environ, "DEPICTIO_DATA_DIR": str(settings.data_dir)}
     children = default_children(settings)
     if not settings.redis_url:

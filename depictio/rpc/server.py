@@ -22,6 +22,9 @@ SERVER_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 20_000),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
+    # A port another process listens on is refused (gRPC shares it by default: a second
+    # server there would get part of the first one's calls).
+    ("grpc.so_reuseport", 0),
 ]
 
 

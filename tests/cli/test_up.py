@@ -252,15 +252,49 @@ def test_a_second_start_does_not_print_the_password_again(
 def test_a_child_that_cannot_start_is_named_and_up_exits_1(
     start_up: UpLauncher, tmp_path: Path
 ) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        start_up.env["DEPICTIO_GATEWAY_PORT"] = str(taken.getsockname()[1])
-        up = start_up()
-        assert up.wait_exit(timeout=120) == 1, up.output
-    assert "Depictio could not start: gateway" in up.output
+    broken_key = tmp_path / "signing-key.pem"
+    broken_key.write_text("not a key\n")
+    start_up.env["DEPICTIO_SIGNING_KEY_FILE"] = str(broken_key)
+    up = start_up()
+    assert up.wait_exit(timeout=120) == 1, up.output
+    assert "Depictio could not start: auth_svc" in up.output
     assert "Last 20 lines of" in up.output
     assert not (tmp_path / ".depictio" / PIDS_FILE).exists()
+
+
+def test_ports_in_use_are_named_before_anything_starts(
+    start_up: UpLauncher, tmp_path: Path
+) -> None:
+    with socket.socket() as gateway, socket.socket() as grpc_port:
+        for taken in (gateway, grpc_port):
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+        gateway_port = gateway.getsockname()[1]
+        auth_port = grpc_port.getsockname()[1]
+        start_up.env["DEPICTIO_GATEWAY_PORT"] = str(gateway_port)
+        start_up.env["DEPICTIO_AUTH_ADDR"] = f"127.0.0.1:{auth_port}"
+        up = start_up()
+        assert up.wait_exit(timeout=60) == 1, up.output
+    message = " ".join(up.output.split())
+    assert (
+        f"error: already in use: auth_svc 127.0.0.1:{auth_port}, gateway 127.0.0.1:{gateway_port}"
+        in message
+    )
+    # Nothing was started: the error is all it printed, and no child left a log.
+    assert up.output.strip().startswith("error: already in use")
+    assert not (tmp_path / ".depictio" / "logs").exists()
+
+
+def test_an_unusable_data_dir_is_named(start_up: UpLauncher, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    up = start_up("--data-dir", str(blocker / "state"))
+    assert up.wait_exit(timeout=60) == 1, up.output
+    message = " ".join(up.output.split())
+    assert f"error: DEPICTIO_DATA_DIR {blocker / 'state'} cannot be created: Not a directory" in (
+        message
+    )
+    assert "Traceback" not in up.output
 
 
 def test_children_do_not_outlive_a_killed_supervisor(start_up: UpLauncher) -> None:
