@@ -55,17 +55,20 @@ def create_management(server: Flask, calls: ServiceCalls) -> None:
         if path == "/register":
             return register_page(search, settings.auth_registration)
         identity = current_identity()
-        to_sign_in = sign_in_page(f"?next={path}", settings.auth_registration)
+
+        def to_sign_in() -> Any:
+            return sign_in_page(f"?next={path}", settings.auth_registration)
+
         readable = path in PUBLIC_PAGES or PROJECT_PATH.match(path) is not None
         if identity.anonymous and not (readable and settings.auth_mode is AuthMode.PUBLIC):
-            return to_sign_in
+            return to_sign_in()
         if path in ("/", "/projects"):
             return projects_page(calls, identity)
         if match := PROJECT_PATH.match(path):
             return project_page(calls, identity, match.group(1))
         if path == "/dashboards":
             page = _dashboards(calls, identity)
-            return page if page is not None else to_sign_in
+            return page if page is not None else to_sign_in()
         if path == "/tokens":
             return tokens_page(calls, identity)
         if path == "/admin":
