@@ -194,7 +194,7 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
             raise relayed_error(exc, "CheckAccess") from exc
         if not decision.allowed:
             raise PermissionDenied(decision.reason or "only the project's owners delete its tables")
-        deleted = await asyncio.to_thread(self.tables.storage.delete_project, request.project_id)
+        deleted = await asyncio.to_thread(self.tables.delete_project, request.project_id)
         log.info(
             "project tables deleted",
             extra={"project_id": request.project_id, "tables": deleted, "user": identity.user_id},

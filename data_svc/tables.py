@@ -5,6 +5,7 @@ Every method blocks (delta-rs, polars): the servicer runs them in a thread pool.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -272,6 +273,18 @@ class DeltaTables:
     @staticmethod
     def specs_name(version: int) -> str:
         return f"specs/{version:020d}.pb"
+
+    def delete_project(self, project_id: str) -> int:
+        """Deletes every table of the project; how many there were. The column specs still
+        being computed for them are awaited first: written after the deletion, a spec file
+        would bring the project's folder back."""
+        prefix = self.storage.project_uri(project_id) + "/"
+        with self._locks_guard:
+            pending = [f for (uri, _), f in self._specs_in_flight.items() if uri.startswith(prefix)]
+        for future in pending:
+            with contextlib.suppress(Exception):  # a failed computation wrote nothing
+                future.result()
+        return self.storage.delete_project(project_id)
 
     def store_specs(self, ref: TableRef, specs: data_pb2.DescribeResponse) -> None:
         self.storage.write_side_file(ref, self.specs_name(specs.version), specs.SerializeToString())

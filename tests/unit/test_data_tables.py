@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 import pytest
 from conftest import settings_from_env
@@ -506,3 +510,37 @@ def test_a_hot_version_of_several_files_keeps_every_row_whole(
     assert decoded_hot.sort(key).equals(stored.select(decoded_hot.columns).sort(key))
     assert (decoded_hot["label"] == ("L" + (decoded_hot["id"] % 7).cast(pl.String))).all()
     assert (decoded_hot["tag"] == ("t" + decoded_hot["id"].cast(pl.String))).all()
+
+
+def test_a_projects_tables_are_deleted_after_the_specs_being_computed(
+    tables: DeltaTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The specs of a version just written are computed in the background and stored beside
+    the table: stored after the deletion, they brought the project's folder back."""
+    from data_svc import tables as tables_module
+
+    release = threading.Event()
+    real = tables_module.compute_specs
+
+    def held_specs(*args: Any, **kwargs: Any) -> data_pb2.DescribeResponse:
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tables_module, "compute_specs", held_specs)
+    other = TableRef("project-1", "dc-2")
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"x": [1, 2]}))
+    tables.write(other, WriteSpec("r1", Mode.APPEND, "b.csv"), pa.table({"y": ["a"]}))
+    with ThreadPoolExecutor(1) as pool:
+        deleting = pool.submit(tables.delete_project, "project-1")
+        time.sleep(0.3)
+        assert not deleting.done()  # waits for the specs
+        release.set()
+        assert deleting.result(timeout=30) == 2
+    listed = tables.storage.filesystem().get_file_info(
+        pa_fs.FileSelector(
+            tables.storage.project_uri("project-1").removeprefix("s3://"), allow_not_found=True
+        )
+    )
+    assert listed == []
+    with pytest.raises(NotFound):
+        tables.open(REF)
