@@ -133,11 +133,16 @@ def put_component(document: Document, tab_id: str, component: dict[str, Any]) ->
     raise ValueError(f"no tab '{tab_id}'")
 
 
+def place_below(tab: dict[str, Any], component_id: str, size: tuple[int, int]) -> None:
+    """Gives the component a grid place (w, h) at the left below every other one."""
+    w, h = size
+    tab["layout"].append({"i": component_id, "x": 0, "y": free_row(tab), "w": w, "h": h})
+
+
 def append_below(tab: dict[str, Any], component: dict[str, Any], size: tuple[int, int]) -> None:
     """Adds the component to the tab, placed (w, h) at the left below every other one."""
-    w, h = size
     tab["components"].append(component)
-    tab["layout"].append({"i": component["id"], "x": 0, "y": free_row(tab), "w": w, "h": h})
+    place_below(tab, component["id"], size)
 
 
 def duplicate_component(document: Document, component_id: str) -> Document:
@@ -219,11 +224,26 @@ def edit_section(
                             other["component_ids"] = [
                                 c for c in other["component_ids"] if c not in members
                             ]
+                    settle_panel_and_grid(tab)
     return checked(data)
 
 
+def settle_panel_and_grid(tab: dict[str, Any]) -> None:
+    """A component in a filter section has no grid place (the Viewer shows it in the filter
+    panel: a place kept would be a hole); one in no section gets a place below the others."""
+    in_panel = {cid for section in tab["filter_sections"] for cid in section["component_ids"]}
+    tab["layout"] = [item for item in tab["layout"] if item["i"] not in in_panel]
+    placed = {item["i"] for item in tab["layout"]}
+    for component in tab["components"]:
+        if component["id"] not in in_panel and component["id"] not in placed:
+            place_below(tab, component["id"], DEFAULT_SIZES.get(component["type"], (6, 4)))
+
+
 def delete_section(document: Document, section_id: str) -> Document:
+    """The document without the section; its filters go back to the grid."""
     data = copy.deepcopy(document)
     for tab in data["tabs"]:
-        tab["filter_sections"] = [s for s in tab["filter_sections"] if s["id"] != section_id]
+        if any(s["id"] == section_id for s in tab["filter_sections"]):
+            tab["filter_sections"] = [s for s in tab["filter_sections"] if s["id"] != section_id]
+            settle_panel_and_grid(tab)
     return checked(data)

@@ -45,8 +45,25 @@ def test_components_are_placed_below_duplicated_and_deleted_with_their_sections(
     document = edits.delete_component(document, "species")
     tab = document["tabs"][0]
     assert [c["id"] for c in tab["components"]] == ["note", "species_copy"]
-    assert [i["i"] for i in tab["layout"]] == ["note", "species_copy"]
+    # In a filter section, a control has no grid place (the Viewer shows it in the panel).
+    assert [i["i"] for i in tab["layout"]] == ["note"]
     assert tab["filter_sections"][0]["component_ids"] == ["species_copy"]
+
+
+def test_filters_leave_the_grid_for_a_section_and_come_back_below_the_others() -> None:
+    document = edits.put_component(blank(), "main", control("species"))
+    document = edits.put_component(document, "main", {"id": "note", "type": "text"})
+    document = edits.put_component(document, "main", control("site"))
+    document = edits.add_section(document, "main", "Filters")
+    document = edits.edit_section(document, "filters", members=["species", "site"])
+    assert document["tabs"][0]["layout"] == [{"i": "note", "x": 0, "y": 2, "w": 6, "h": 2}]
+    # Out of the section: a place below the others, of a control's size.
+    document = edits.edit_section(document, "filters", members=["site"])
+    assert document["tabs"][0]["layout"][1] == {"i": "species", "x": 0, "y": 4, "w": 4, "h": 2}
+    # The section deleted: its filters are back on the grid too.
+    document = edits.delete_section(document, "filters")
+    assert [i["i"] for i in document["tabs"][0]["layout"]] == ["note", "species", "site"]
+    assert document["tabs"][0]["layout"][2]["y"] == 6
 
 
 def test_a_component_belongs_to_one_section_and_only_controls_may() -> None:
