@@ -34,6 +34,7 @@ from depictio.cli.supervisor import (
     worker_child,
 )
 from depictio.config import AuthMode, Settings
+from depictio.healthcheck import GRPC_PROCESSES
 
 PIDS_FILE = Path("run") / "pids.json"
 READY_LINE = "Depictio is running — press Ctrl-C to stop"
@@ -187,15 +188,10 @@ def supervise(
 
 def listen_addresses(settings: Settings) -> dict[str, tuple[str, int]]:
     """Where each process `up` starts listens: name → (host, port)."""
-    addresses = {
-        "auth_svc": settings.auth_addr,
-        "metadata_svc": settings.metadata_addr,
-        "data_svc": settings.data_addr,
-    }
-    found = {
-        name: (address.rsplit(":", 1)[0], int(address.rsplit(":", 1)[1]))
-        for name, address in addresses.items()
-    }
+    found: dict[str, tuple[str, int]] = {}
+    for name, (setting, _) in GRPC_PROCESSES.items():
+        host, port = str(getattr(settings, setting)).rsplit(":", 1)
+        found[name] = (host, int(port))
     found["gateway"] = (settings.gateway_host, settings.gateway_port)
     found["dash_apps"] = (settings.ui_host, settings.ui_port)
     if not settings.redis_url:
