@@ -11,6 +11,7 @@ from data_svc.result_cache import ResultCache
 from data_svc.servicer import DataServicer, write_table_request
 from data_svc.storage import Storage
 from data_svc.tables import DeltaTables
+from depictio.allocator import reuse_large_blocks
 from depictio.config import Settings, get_settings
 from depictio.rpc.raw_messages import add_servicer_with_raw_messages
 from depictio.service_main import run_service
@@ -40,6 +41,7 @@ def build_servicer(settings: Settings) -> DataServicer:
 
 
 def main() -> None:
+    reuse_large_blocks()
     settings = get_settings()
     servicer = build_servicer(settings)
 

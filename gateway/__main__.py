@@ -6,6 +6,7 @@ import logging
 
 import uvicorn
 
+from depictio.allocator import reuse_large_blocks
 from depictio.config import get_settings
 from depictio.logs import configure_logging
 from gateway.app import create_app
@@ -20,6 +21,7 @@ class DropColorMessage(logging.Filter):
 
 
 def main() -> None:
+    reuse_large_blocks()
     settings = get_settings()
     configure_logging("gateway", settings.log_level)
     logging.getLogger("uvicorn.error").addFilter(DropColorMessage())
