@@ -289,8 +289,15 @@ async def _labelled_write(client: LabelledCalls, call: Any) -> data_pb2.WriteTab
     try:
         response: data_pb2.WriteTableResponse = await call
     except aio.AioRpcError as exc:
-        raise ServiceCallError(client.service_label, client.target, exc) from exc
+        error = ServiceCallError(client.service_label, client.target, exc)
+        error.details = WRITE_HEADER_FIELD.sub("", error.details)
+        raise error from exc
     return response
+
+
+# data_svc names the fields of the write's header (`header.run_id`, `header.run_ids[0]`); the
+# upload's query parameters carry the same names without the prefix.
+WRITE_HEADER_FIELD = re.compile(r"\bheader\.(?=(?:run_ids?|file|mode)\b)")
 
 
 async def stored_types(client: GatewayDataClient, dc: str) -> dict[str, pa.DataType]:

@@ -224,6 +224,24 @@ def test_a_conflicting_upload_names_the_column_and_file(
     assert unsupported.status_code == 400 and "content-type" in unsupported.json()["detail"]
 
 
+def test_a_refused_upload_names_its_query_parameters(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    url = f"{BASE}/{project.samples}/upload"
+    editor = {**bearer(project.people.editor), **ARROW}
+    body = table_to_ipc(SAMPLES)
+    before = gateway.get(f"{BASE}/{project.samples}/versions", headers=editor).json()
+    control = gateway.post(url, params={"run_id": "run\t1"}, content=body, headers=editor)
+    assert control.status_code == 400, control.text
+    assert control.json()["detail"].startswith("run_id: expected 1–200 printable characters")
+    both = gateway.post(
+        url, params={"run_id": "r", "run_ids": ["r", "s"]}, content=body, headers=editor
+    )
+    assert both.status_code == 400, both.text
+    assert both.json()["detail"] == "run_ids: only when run_id is empty"
+    assert gateway.get(f"{BASE}/{project.samples}/versions", headers=editor).json() == before
+
+
 def test_rows_refuse_a_repeated_column_and_csv_of_no_rows_is_its_header(
     gateway: httpx.Client, project: LinkedProject
 ) -> None:
