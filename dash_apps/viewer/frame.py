@@ -36,6 +36,10 @@ FRAME_CSS = """<style>
 .dpt-footer-spread { justify-content: space-between; gap: var(--mantine-spacing-md); }
 /* A text longer than its cell scrolls (the cell never grows with its content). */
 .dpt-text { flex: 1; min-height: 0; overflow: auto; }
+/* A multi-select says "All" only while nothing is chosen (Mantine keeps its placeholder beside
+   the chosen values). */
+.mantine-MultiSelect-pillsList:has(.mantine-MultiSelect-pill)
+    .mantine-MultiSelect-inputField::placeholder { color: transparent; }
 </style>"""
 
 Tone = Literal["orange", "red"]

@@ -219,6 +219,9 @@ def traces(page: Page, cid: str) -> list[dict[str, Any]]:
     return result
 
 
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+
+
 def table_total(page: Page, cid: str) -> str:
     return (
         page.locator(f'#component-{cid} [id*="table-caption"]').inner_text().rsplit(" of ", 1)[-1]
@@ -313,10 +316,18 @@ def test_each_control_kind_filters_and_all_combine_with_and(
         ),
         ("site_search", "reef", "value", frame["site"].str.contains("reef")),
     ]
+    multi_placeholder = (
+        "() => getComputedStyle(document.querySelector("
+        "'#component-site_multi input:not([type=hidden])'), '::placeholder').color"
+    )
+    assert page.evaluate(multi_placeholder) != TRANSPARENT
     mask = pd.Series(True, index=frame.index)
     for generation, (cid, value, prop, keep) in enumerate(steps, start=1):
         set_control(page, cid, value, prop)
         wait_for_generation(page, generation)
+        if cid == "site_multi":
+            # "All" no longer shows beside the chosen sites.
+            assert page.evaluate(multi_placeholder) == TRANSPARENT
         mask &= keep
         chosen = frame[mask]
         assert table_total(page, "rows") == f"{len(chosen):,}", cid
