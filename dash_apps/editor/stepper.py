@@ -25,7 +25,7 @@ from dash_apps.editor.sources import (
     source_of,
     typed_options,
 )
-from depictio.dashboards.column_rules import type_violations
+from depictio.dashboards.column_rules import missing_roles, type_violations
 from depictio.dashboards.models import Component, FigureComponent
 
 COMPONENT_TYPES = ("figure", "card", "interactive", "table", "text")
@@ -274,6 +274,8 @@ def build_component(
         raise ValueError(problems) from exc
     source = source_by_id(sources, values["stepper-source"])
     refused = type_violations(component, dict(source["columns"]) if source else {})
+    if isinstance(component, FigureComponent):
+        refused = missing_roles(component) + refused
     if refused:
         raise ValueError("; ".join(f"{field}: {message}" for field, message in refused))
     return component.model_dump(mode="json")

@@ -1,4 +1,5 @@
-"""Which component options a column's type allows — one rule book for the Editor and the server.
+"""Which component options a column's type allows, and which columns a chart needs — one rule
+book for the Editor and the server.
 
 The Editor offers only the choices these functions allow (no mean of a text column, no range
 slider on a category); metadata_svc refuses a saved dashboard that breaks them, naming the
@@ -46,6 +47,13 @@ _MEASURED_ROLES: dict[str, tuple[FigureRole, ...]] = {
     "histogram": ("x",),
 }
 _MEASURED_KINDS: tuple[ColumnKind, ...] = ("numeric", "boolean")
+# The roles a chart kind cannot be drawn without: one of each group must name a column.
+_NEEDED_ROLES: dict[str, tuple[tuple[FigureRole, ...], ...]] = {
+    "heatmap": (("x",), ("y",)),
+    "bar": (("x", "color"),),
+    "pie": (("x", "color"),),
+}
+_EITHER_AXIS: tuple[tuple[FigureRole, ...], ...] = (("x", "y"),)
 _EXPECTED = "a numeric or boolean column"
 
 
@@ -89,6 +97,16 @@ def figure_column_allowed(
     if role in measured_roles(visu_type, has_x, has_y):
         return kind in _MEASURED_KINDS
     return True
+
+
+def missing_roles(figure: FigureComponent) -> list[tuple[str, str]]:
+    """(field, message) for each column the figure's kind of chart needs and it lacks (a line
+    without x or y drew empty axes)."""
+    return [
+        (group[0], f"a {figure.visu_type} chart needs {' or '.join(group)}")
+        for group in _NEEDED_ROLES.get(figure.visu_type, _EITHER_AXIS)
+        if not any(getattr(figure, role) for role in group)
+    ]
 
 
 def type_violations(component: Any, column_types: Mapping[str, str]) -> list[tuple[str, str]]:

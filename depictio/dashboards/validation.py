@@ -1,7 +1,8 @@
 """Two-pass validation of a dashboard: its own consistency (offline), then the live data.
 
 Pass one needs nothing but the document: the schema, unique ids, layout items and filter
-sections that point at existing components. Pass two checks every data reference against the
+sections that point at existing components, figures that name the columns their kind of chart
+needs. Pass two checks every data reference against the
 project's data collections: an unknown workflow, tag or column is an error naming it and its
 path — a component is never dropped silently.
 """
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from depictio.dashboards.column_rules import type_violations
+from depictio.dashboards.column_rules import missing_roles, type_violations
 from depictio.dashboards.models import (
     DATA_COMPONENTS,
     GRID_COLUMNS,
@@ -47,7 +48,8 @@ class KnownDataCollection:
 
 
 def structure_violations(document: DashboardDocument) -> list[Violation]:
-    """Pass one: ids unique, layout and filter sections consistent with the components."""
+    """Pass one: ids unique, layout and filter sections consistent with the components, each
+    figure naming the columns its chart needs."""
     problems: list[Violation] = []
     seen_tabs: set[str] = set()
     seen_components: dict[str, str] = {}
@@ -70,6 +72,11 @@ def structure_violations(document: DashboardDocument) -> list[Violation]:
             else:
                 seen_components[component.id] = path
             kinds[component.id] = component.type
+            if isinstance(component, FigureComponent):
+                problems.extend(
+                    (f"{tab_path}.components[{c_index}].{field}", message)
+                    for field, message in missing_roles(component)
+                )
         placed: set[str] = set()
         for l_index, item in enumerate(tab.layout):
             path = f"{tab_path}.layout[{l_index}]"

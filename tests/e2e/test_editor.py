@@ -150,16 +150,14 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     shot(page, "editor-card-preview-filtered")
     done(page, "Mean body mass")
 
-    add_component(
-        page,
-        "figure",
-        "Bills",
-        [
-            ("cfg-x", "bill_length_mm · numeric"),
-            ("cfg-y", "bill_depth_mm · numeric"),
-            ("cfg-color", "species · text"),
-        ],
-    )
+    add_component(page, "figure", "Bills", [])
+    # Nothing to draw yet: the stepper says what the chart needs (it previewed empty axes).
+    expect(page.locator("#stepper-error")).to_have_text("x: a scatter chart needs x or y")
+    expect(page.locator("#preview-body .js-plotly-plot")).to_have_count(0)
+    choose(page, "cfg-x", "bill_length_mm · numeric")
+    choose(page, "cfg-y", "bill_depth_mm · numeric")
+    choose(page, "cfg-color", "species · text")
+    expect(page.locator("#stepper-error")).to_have_text("")
     expect(page.locator("#preview-body .js-plotly-plot")).to_be_visible()
     done(page, "Bills")
     add_component(page, "table", "Rows", [])

@@ -11,6 +11,7 @@ from depictio.dashboards.column_rules import (
     allowed_interactive_types,
     column_kind,
     figure_column_allowed,
+    missing_roles,
     type_violations,
 )
 from depictio.dashboards.models import CardComponent, FigureComponent, InteractiveComponent
@@ -175,3 +176,25 @@ def test_suitable_options_and_unknown_columns_pass() -> None:
         CardComponent(type="card", id="u", data=DATA, column="unknown", aggregation="mean"),
     ]
     assert [type_violations(component, TYPES) for component in fine] == [[], [], [], []]
+
+
+@pytest.mark.parametrize(
+    ("visu_type", "roles", "expected"),
+    [
+        ("line", {}, [("x", "a line chart needs x or y")]),
+        ("scatter", {"color": "species"}, [("x", "a scatter chart needs x or y")]),
+        ("histogram", {"y": "mass"}, []),
+        ("box", {"x": "mass"}, []),
+        ("bar", {"y": "mass"}, [("x", "a bar chart needs x or color")]),
+        ("bar", {"color": "species"}, []),
+        ("pie", {"x": "species"}, []),
+        ("heatmap", {"x": "species"}, [("y", "a heatmap chart needs y")]),
+        ("heatmap", {}, [("x", "a heatmap chart needs x"), ("y", "a heatmap chart needs y")]),
+        ("heatmap", {"x": "species", "y": "count"}, []),
+    ],
+)
+def test_a_chart_names_the_columns_it_cannot_be_drawn_without(
+    visu_type: str, roles: dict[str, str], expected: list[tuple[str, str]]
+) -> None:
+    figure = FigureComponent(type="figure", id="f", data=DATA, visu_type=visu_type, **roles)
+    assert missing_roles(figure) == expected

@@ -124,6 +124,11 @@ def test_yaml_export_import_export_is_identical() -> None:
             "tabs[0].components[0].interactive.kind",
             "unknown key",
         ),
+        (
+            lambda d: d["tabs"][0]["components"][1].update(visu_type="line", x=None),
+            "tabs[0].components[1].x",
+            "a line chart needs x or y",
+        ),
     ],
 )
 def test_offline_mistakes_are_named_by_path(edit: Any, path: str, words: str) -> None:
