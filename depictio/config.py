@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     )
 
     rpc_timeout_seconds: float = Field(10.0, gt=0, description="Default deadline of an RPC.")
+    stream_idle_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest wait of the gateway for a Scan's next message before it gives the "
+        "call up (the first waits for the table to be read, filtered and sorted).",
+    )
     shutdown_grace_seconds: float = Field(5.0, ge=0, description="Grace on SIGTERM.")
     log_level: str = Field("INFO", description="Logging level.")
 

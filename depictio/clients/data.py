@@ -191,12 +191,32 @@ class DataClient(ServiceClient):
             request.version = version
         return request
 
-    async def scan_chunks(self, request: data_pb2.ScanRequest) -> AsyncIterator[memoryview]:
-        """The raw IPC stream chunks of a scan (views of the received messages, no copies)."""
+    async def scan_chunks(
+        self, request: data_pb2.ScanRequest, idle_seconds: float | None = None
+    ) -> AsyncIterator[memoryview]:
+        """The raw IPC stream chunks of a scan (views of the received messages, no copies).
+
+        With `idle_seconds`, a message that takes longer to come (a stalled data_svc) ends
+        the call with DEADLINE_EXCEEDED rather than after the whole stream's deadline.
+        """
         scan = self.channel.unary_stream(SCAN_METHOD, **SCAN_CODECS)
         call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None)
-        async for chunk in call:
-            yield chunk
+        try:
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(call.read(), idle_seconds)
+                except TimeoutError:
+                    raise aio.AioRpcError(
+                        grpc.StatusCode.DEADLINE_EXCEEDED,
+                        aio.Metadata(),
+                        aio.Metadata(),
+                        f"Scan sent nothing for {idle_seconds:g} s",
+                    ) from None
+                if chunk is aio.EOF:
+                    return
+                yield chunk
+        finally:
+            call.cancel()
 
     async def scan(self, data_collection_id: str, **options: object) -> pa.Table:
         """The scanned rows as one table (see scan_request for the options).

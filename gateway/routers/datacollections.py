@@ -195,7 +195,8 @@ async def read_rows(
     client = data_as(services, caller)
     names = [name.strip() for name in columns.split(",") if name.strip()]
     request = client.scan_request(dc, columns=names, limit=limit, offset=offset, version=version)
-    chunks = await started(labelled(client.scan_chunks(request), client))
+    idle = services.settings.stream_idle_seconds
+    chunks = await started(labelled(client.scan_chunks(request, idle), client))
     if format is RowFormat.ARROW:
         return StreamingResponse(chunks, media_type=ARROW_STREAM)
     if format is RowFormat.PARQUET:

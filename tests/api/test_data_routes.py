@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -314,3 +317,37 @@ def test_csv_uploads_are_read_with_the_tables_types(
         "the type of the table's column"
     )
     assert len(gateway.get(f"{BASE}/{dc}/versions", headers=editor).json()) == before
+
+
+def test_rows_from_a_stalled_data_service_end_in_a_503_not_the_streams_deadline(
+    make_stack: MakeStack,
+) -> None:
+    with make_stack(DEPICTIO_STREAM_IDLE_SECONDS="2", **FIXTURE_ENV) as stack:
+        linked = linked_project(stack)
+        viewer = bearer(linked.people.viewer)
+        url = f"{BASE}/{linked.samples}/rows"
+        with httpx.Client(base_url=stack.gateway_url, timeout=60) as client:
+            written = client.post(
+                f"{BASE}/{linked.samples}/upload",
+                params={"run_id": "run-1"},
+                content=table_to_ipc(SAMPLES),
+                headers={**bearer(linked.people.editor), **ARROW},
+            )
+            assert written.status_code == 200, written.text
+            data_svc = stack.group.pid("data_svc")
+            assert data_svc is not None
+            os.kill(data_svc, signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+                stalled = client.get(url, params={"format": "csv"}, headers=viewer)
+                waited = time.monotonic() - started
+            finally:
+                os.kill(data_svc, signal.SIGCONT)
+            assert stalled.status_code == 503, stalled.text
+            assert "data service" in stalled.json()["detail"]
+            assert "did not answer in time" in stalled.json()["detail"]
+            assert 2 <= waited < 15
+            # data_svc going again, the same request is answered.
+            answered = client.get(url, params={"format": "arrow"}, headers=viewer)
+            assert answered.status_code == 200, answered.text
+            assert pa.ipc.open_stream(answered.content).read_all().num_rows == SAMPLES.num_rows
