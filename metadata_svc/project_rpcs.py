@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from depictio.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -43,8 +42,10 @@ class ProjectRpcs:
         self, config_text: str, config_format: int, create_only: bool
     ) -> pb.SyncProjectResponse:
         identity = require_identity()
+        # No environment: placeholders are the CLI's to expand; expanded here, a config could
+        # read this process's secrets back through its locations.
         config = parse_project_config(
-            config_text, CONFIG_FORMAT_NAMES.get(config_format, "yaml"), os.environ
+            config_text, CONFIG_FORMAT_NAMES.get(config_format, "yaml"), environ={}
         )
         existing = await self.store.project(config.id) if config.id else None
         if existing is None and not config.id:

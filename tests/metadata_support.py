@@ -18,6 +18,8 @@ from depictio.rpc.channels import close_channels
 T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 OBJECT_ID = re.compile(r"\b[0-9a-f]{24}\b")
+# The environment the fixture configs' {NAME} placeholders are expanded from, as the depictio
+# CLI expands them before sending a config (the server never does).
 FIXTURE_ENV = {"MARMOT_DATA_ROOT": "/srv/marmots"}
 
 
@@ -26,9 +28,17 @@ def fixture_text(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
+def expanded(text: str) -> str:
+    """A config's text with its placeholders expanded from FIXTURE_ENV, as the CLI sends it."""
+    for name, value in FIXTURE_ENV.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
 def unique_config(fixture: str, **overrides: Any) -> str:
-    """A fixture config with a unique name and fresh ids (consistently replaced), as YAML."""
-    text = fixture_text(fixture)
+    """A fixture config with a unique name and fresh ids (consistently replaced), as YAML with
+    its placeholders expanded."""
+    text = expanded(fixture_text(fixture))
     for old in sorted(set(OBJECT_ID.findall(text))):
         text = text.replace(old, uuid.uuid4().hex[:24])
     data = yaml.safe_load(text)

@@ -145,7 +145,12 @@ def cross_field_violations(config: ProjectConfig) -> list[Violation]:
 def expand_locations(
     config: ProjectConfig, environ: Mapping[str, str] | None = None
 ) -> list[Violation]:
-    """Replaces {NAME} placeholders in workflow locations; reports the unset ones."""
+    """Replaces {NAME} placeholders in workflow locations; reports the unset ones.
+
+    Only the depictio CLI expands them, from its user's environment: metadata_svc reads
+    configs with an empty `environ`, so that a config cannot read the server's environment
+    (its secrets) back through its locations.
+    """
     env = os.environ if environ is None else environ
     problems: list[Violation] = []
     for w_index, workflow in enumerate(config.workflows):
@@ -156,7 +161,9 @@ def expand_locations(
                 problems.append(
                     (
                         f"workflows[{w_index}].data_location.locations[{l_index}]",
-                        f"environment variable '{name}' is not set",
+                        f"environment variable '{name}' is not set (placeholders are "
+                        "expanded by the depictio CLI from its environment, never by the "
+                        "server)",
                     )
                 )
             expanded.append(

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from metadata_support import FIXTURE_ENV, unique_config
+from metadata_support import unique_config
 
 from .gateway_client import MakeStack, admin_token, bearer, client_for, sign_up
 from .metadata_api import (
@@ -156,7 +156,7 @@ CASES = list(itertools.product(ROUTES, CALLERS, VISIBILITIES))
 @pytest.fixture(scope="module")
 def world(make_stack: MakeStack) -> Iterator[World]:
     with (
-        make_stack(DEPICTIO_AUTH_MODE="public", **FIXTURE_ENV) as stack,
+        make_stack(DEPICTIO_AUTH_MODE="public") as stack,
         client_for(stack) as client,
     ):
         users = {

@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import MakeStack
 from data_support import ABUNDANCE, SAMPLES, LinkedProject, linked_project
-from metadata_support import FIXTURE_ENV
 
 from depictio.arrow_ipc import table_to_ipc
 
@@ -32,7 +31,7 @@ ARROW = {"content-type": "application/vnd.apache.arrow.stream"}
 
 @pytest.fixture(scope="module")
 def data_api_stack(make_stack: MakeStack) -> Iterator[Any]:
-    with make_stack(DEPICTIO_AUTH_MODE="public", **FIXTURE_ENV) as running:
+    with make_stack(DEPICTIO_AUTH_MODE="public") as running:
         yield running
 
 
@@ -322,7 +321,7 @@ def test_csv_uploads_are_read_with_the_tables_types(
 def test_rows_from_a_stalled_data_service_end_in_a_503_not_the_streams_deadline(
     make_stack: MakeStack,
 ) -> None:
-    with make_stack(DEPICTIO_STREAM_IDLE_SECONDS="2", **FIXTURE_ENV) as stack:
+    with make_stack(DEPICTIO_STREAM_IDLE_SECONDS="2") as stack:
         linked = linked_project(stack)
         viewer = bearer(linked.people.viewer)
         url = f"{BASE}/{linked.samples}/rows"

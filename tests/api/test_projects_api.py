@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from metadata_support import FIXTURE_ENV, metadata, run, unique_config
+from metadata_support import metadata, run, unique_config
 
 from depictio.v1 import metadata_pb2 as pb
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def env(make_stack: MakeStack) -> Iterator[tuple[Any, httpx.Client]]:
-    with make_stack(**FIXTURE_ENV) as stack, client_for(stack) as client:
+    with make_stack() as stack, client_for(stack) as client:
         yield stack, client
 
 
@@ -33,6 +33,37 @@ def owner(env: tuple[Any, httpx.Client]) -> Account:
 def ids_of(project: dict[str, Any]) -> list[str]:
     dcs = [dc["id"] for w in project["workflows"] for dc in w["data_collections"]]
     return [project["id"], *[w["id"] for w in project["workflows"]], *dcs]
+
+
+def test_a_config_cannot_read_the_servers_environment_through_its_locations(
+    env: tuple[Any, httpx.Client], owner: Account
+) -> None:
+    stack, client = env
+    data = yaml.safe_load(unique_config("advanced_sequencing_runs.yaml"))
+    data["workflows"][0]["data_location"]["locations"] = [
+        "/x/{DEPICTIO_ADMIN_PASSWORD}",
+        "/y/{HOME}",
+    ]
+    response = client.post(
+        PROJECTS,
+        content=yaml.safe_dump(data),
+        headers={**bearer(owner.access_token), **YAML},
+    )
+    assert response.status_code == 400, response.text
+    assert stack.admin_password not in response.text
+    # Set or not in the server's environment, each placeholder is refused alike: names cannot
+    # be probed either.
+    detail = response.json()["detail"]
+    assert detail.startswith(
+        "workflows[0].data_location.locations[0]: environment variable "
+        "'DEPICTIO_ADMIN_PASSWORD' is not set (placeholders are expanded by the depictio CLI"
+    )
+    assert (
+        "workflows[0].data_location.locations[1]: environment variable 'HOME' is not set"
+        in detail
+    )
+    listed = client.get(PROJECTS, params={"page_size": 500}, headers=bearer(owner.access_token))
+    assert data["name"] not in [p["name"] for p in listed.json()["items"]]
 
 
 def test_syncing_a_config_twice_changes_nothing_and_edits_keep_ids(

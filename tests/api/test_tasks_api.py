@@ -13,7 +13,7 @@ import pytest
 from conftest import MakeStack, Stack
 from data_support import LinkedProject, linked_project
 from grpc import aio
-from metadata_support import FIXTURE_ENV, admin_token, run
+from metadata_support import admin_token, run
 from task_support import TASKS, private_redis
 
 from depictio.clients.auth import AuthClient
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def tasks_stack(make_stack: MakeStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with private_redis(tmp_path_factory.mktemp("tasks-redis")) as url:
-        with make_stack(DEPICTIO_REDIS_URL=url, **FIXTURE_ENV) as running:
+        with make_stack(DEPICTIO_REDIS_URL=url) as running:
             yield running
 
 

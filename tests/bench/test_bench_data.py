@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import MakeStack, background_process, free_port
 from data_support import LinkedProject, data, linked_project
-from metadata_support import FIXTURE_ENV, run
+from metadata_support import run
 from service_stats import wait_until_idle
 
 from depictio.clients.data import DataClient
@@ -96,7 +96,7 @@ def flight_port(parquet_file: Path) -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def bench_stack(make_stack: MakeStack) -> Iterator[Any]:
-    with make_stack(DEPICTIO_LOG_LEVEL="WARNING", **FIXTURE_ENV) as running:
+    with make_stack(DEPICTIO_LOG_LEVEL="WARNING") as running:
         yield running
 
 

@@ -16,7 +16,7 @@ import pytest
 from api.metadata_api import card_document
 from conftest import MakeStack
 from grpc import aio
-from metadata_support import FIXTURE_ENV, metadata, new_user, run, unique_config
+from metadata_support import metadata, new_user, run, unique_config
 
 from depictio.mongo import MongoDatabase
 from metadata_svc.dashboard_store import DashboardStore
@@ -47,7 +47,7 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 @pytest.fixture(scope="module")
 def grpc_stack(make_stack: MakeStack) -> Iterator[Any]:
-    with make_stack(**FIXTURE_ENV) as running:
+    with make_stack() as running:
         yield running
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import MakeStack
 from data_support import ABUNDANCE, SAMPLES, LinkedProject, data, linked_project
 from grpc import aio
-from metadata_support import FIXTURE_ENV, metadata, run
+from metadata_support import metadata, run
 
 from depictio.arrow_ipc import table_to_ipc
 from depictio.clients import data as data_client
@@ -35,7 +35,7 @@ def data_stack(
     if request.param == "s3":
         storage = request.getfixturevalue("s3_server").env(f"grpc-{secrets.token_hex(4)}")
     with make_stack(
-        DEPICTIO_AUTH_MODE="public", DEPICTIO_REDIS_URL=redis_url, **FIXTURE_ENV, **storage
+        DEPICTIO_AUTH_MODE="public", DEPICTIO_REDIS_URL=redis_url, **storage
     ) as running:
         yield running
 

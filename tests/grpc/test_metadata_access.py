@@ -9,7 +9,7 @@ import grpc
 import pytest
 from conftest import MakeStack
 from grpc import aio
-from metadata_support import FIXTURE_ENV, admin_token, metadata, new_user, run, unique_config
+from metadata_support import admin_token, metadata, new_user, run, unique_config
 
 from depictio.clients.auth import AuthClient
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def public_stack(make_stack: MakeStack) -> Iterator[Any]:
-    with make_stack(DEPICTIO_AUTH_MODE="public", **FIXTURE_ENV) as running:
+    with make_stack(DEPICTIO_AUTH_MODE="public") as running:
         yield running
 
 

@@ -99,7 +99,8 @@ def test_a_missing_environment_variable_is_named() -> None:
     assert found == [
         (
             "workflows[0].data_location.locations[0]",
-            "environment variable 'MARMOT_DATA_ROOT' is not set",
+            "environment variable 'MARMOT_DATA_ROOT' is not set (placeholders are expanded "
+            "by the depictio CLI from its environment, never by the server)",
         )
     ]
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from conftest import MakeStack, Stack
-from metadata_support import FIXTURE_ENV
 from task_support import private_redis
 
 
@@ -21,7 +20,7 @@ def task_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def task_stack(make_stack: MakeStack, task_redis: str) -> Iterator[Stack]:
     """The services and gateway on that Redis (workers are started by each test)."""
-    with make_stack(DEPICTIO_REDIS_URL=task_redis, **FIXTURE_ENV) as running:
+    with make_stack(DEPICTIO_REDIS_URL=task_redis) as running:
         yield running
 
 
