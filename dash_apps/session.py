@@ -14,11 +14,12 @@ auth_svc mints for the task.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import dash
 from flask import Flask, Response, g, has_request_context, redirect, request
@@ -72,13 +73,38 @@ def rpc_message(exc: aio.AioRpcError) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """A same-site path to go to after signing in ('/' for anything else)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
+    """A same-site path to go to after signing in ('/' for anything else).
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    `/<tab>/evil.example` or `/\\evil.example` would lead off the site: a path with any of
+    them is refused with the scheme-relative and absolute ones.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F or c.isspace() for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
 
 
 _background = _Background()
+
+
+def same_site_only(view: Callable[[], Redirect]) -> Callable[[], Redirect | Response]:
+    """`view`, refused (403) to a form another site posts: it could sign the visitor in to an
+    account of its choosing (login CSRF) or out. Browsers name the posting page's origin; a
+    request without one (not from a browser) is let through."""
+
+    @functools.wraps(view)
+    def checked() -> Redirect | Response:
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            return Response("refused: a form of another site", status=403, mimetype="text/plain")
+        return view()
+
+    return checked
 
 
 class SessionCookies:
@@ -94,9 +120,9 @@ class SessionCookies:
         _background.sessions = self
         server.before_request(self.load_identity)
         server.after_request(self.write_cookies)
-        server.add_url_rule("/auth/login", "login", self.login, methods=["POST"])
-        server.add_url_rule("/auth/register", "register", self.register, methods=["POST"])
-        server.add_url_rule("/auth/logout", "logout", self.logout, methods=["POST"])
+        for name, view in (("login", self.login), ("register", self.register)):
+            server.add_url_rule(f"/auth/{name}", name, same_site_only(view), methods=["POST"])
+        server.add_url_rule("/auth/logout", "logout", same_site_only(self.logout), methods=["POST"])
 
     def load_identity(self) -> None:
         if any(marker in request.path for marker in STATIC_MARKERS):

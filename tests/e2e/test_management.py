@@ -56,6 +56,25 @@ def test_sign_in_refuses_a_wrong_password_then_lists_both_demo_projects(
     shot(page, "projects")
 
 
+def test_a_sign_in_form_posted_from_another_site_is_refused(
+    people: People, ui_stack: UiStack
+) -> None:
+    form = {"email": people.admin.email, "password": people.admin.password, "next": "/"}
+    ui = urlparse(ui_stack.ui_url)
+    with httpx.Client(base_url=ui_stack.ui_url, timeout=30) as client:
+        for path in ("/auth/login", "/auth/register", "/auth/logout"):
+            forged = client.post(path, data=form, headers={"Origin": "https://evil.example"})
+            assert forged.status_code == 403, (path, forged.text)
+            assert "set-cookie" not in forged.headers, path
+        sandboxed = client.post("/auth/login", data=form, headers={"Origin": "null"})
+        assert sandboxed.status_code == 403
+        own = client.post(
+            "/auth/login", data=form, headers={"Origin": f"{ui.scheme}://{ui.netloc}"}
+        )
+        assert own.status_code == 303 and own.headers["location"] == "/"
+        assert "depictio_access" in own.headers.get("set-cookie", ""), own.headers
+
+
 def test_project_page_shows_the_iris_table_and_lets_the_owner_manage_members(
     page: Page, people: People, ui_stack: UiStack, gateway: httpx.Client, admin_token: str
 ) -> None:
