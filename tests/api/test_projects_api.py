@@ -59,8 +59,7 @@ def test_a_config_cannot_read_the_servers_environment_through_its_locations(
         "'DEPICTIO_ADMIN_PASSWORD' is not set (placeholders are expanded by the depictio CLI"
     )
     assert (
-        "workflows[0].data_location.locations[1]: environment variable 'HOME' is not set"
-        in detail
+        "workflows[0].data_location.locations[1]: environment variable 'HOME' is not set" in detail
     )
     listed = client.get(PROJECTS, params={"page_size": 500}, headers=bearer(owner.access_token))
     assert data["name"] not in [p["name"] for p in listed.json()["items"]]
