@@ -51,7 +51,8 @@ class QueryRunner:
         links_of: LinksOf,
     ) -> data_pb2.QueryResponse:
         """The results in request order; `projects` maps every data collection read (queries'
-        and filters') to its project, and must only hold data collections the caller may read.
+        and filters') to its project, and must only hold data collections the caller may read;
+        `links_of` adds to it, once authorized, the tables its links pass through.
         """
         groups = group_queries(request)
         filters = dict(request.filters)

@@ -246,7 +246,19 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
                 project = await self.metadata(identity).get_project(project_id)
             except aio.AioRpcError as exc:
                 raise relayed_error(exc, "GetProject", "cannot read the project's links: ") from exc
-            return project_links(project)
+            links = project_links(project)
+            # A filter two links away passes through a table nobody queried or filtered: it is
+            # read (its linking column's values), so it is authorized like the others.
+            between = sorted(
+                {dc for link in links for dc in (link.source, link.target)} - {*projects}
+            )
+            granted = await asyncio.gather(
+                *(self.guard.require(identity, dc, "read") for dc in between)
+            )
+            projects.update(
+                {dc: grant.project_id for dc, grant in zip(between, granted, strict=True)}
+            )
+            return links
 
         return await self.queries.answer(request, projects, links_of)
 

@@ -11,10 +11,11 @@ import grpc
 import polars as pl
 import pyarrow as pa
 import pytest
+import yaml
 from conftest import MakeStack
-from data_support import ABUNDANCE, SAMPLES, LinkedProject, data, linked_project
+from data_support import ABUNDANCE, DIRECT_LINK, SAMPLES, LinkedProject, data, linked_project
 from grpc import aio
-from metadata_support import metadata, run
+from metadata_support import metadata, new_user, run, unique_config
 
 from depictio.arrow_ipc import table_to_ipc
 from depictio.clients import data as data_client
@@ -415,3 +416,72 @@ def test_only_owners_delete_a_projects_tables_and_they_go_whole(data_stack: Any)
         assert gone.value.code() == grpc.StatusCode.NOT_FOUND
         assert "has no table yet" in (gone.value.details() or "")
     assert run(lambda: owner.delete_project_tables(doomed.id)) == 0
+
+
+def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> None:
+    """samples.sample → abundance.sample, abundance.taxon → taxa.taxon: a filter on samples
+    reaches taxa through abundance, which the query neither reads nor filters itself."""
+    tokens = {name: new_user(data_stack, name) for name in ("owner", "viewer")}
+    config = yaml.safe_load(unique_config("linked_tables.yaml"))
+    config["workflows"][0]["data_collections"].append(
+        {
+            "data_collection_tag": "taxa",
+            "config": {
+                "type": "table",
+                "metatype": "metadata",
+                "scan": {"mode": "single", "scan_parameters": {"filename": "/data/taxa.tsv"}},
+                "dc_specific_properties": {"format": "TSV", "keep_columns": ["taxon", "phylum"]},
+            },
+        }
+    )
+    config["links"] = [
+        DIRECT_LINK,
+        {
+            "source_dc_tag": "taxa_abundance",
+            "source_column": "taxon",
+            "target_dc_tag": "taxa",
+            "target_type": "table",
+            "link_config": {"resolver": "direct", "target_field": "taxon"},
+            "enabled": True,
+        },
+    ]
+    taxa = pa.table(
+        {
+            "taxon": ["Bacillus", "Nostoc", "Vibrio"],
+            "phylum": ["Firmicutes", "Cyanobacteria", "Proteobacteria"],
+        }
+    )
+
+    async def scenario() -> list[int]:
+        owner = metadata(data_stack, tokens["owner"][2])
+        created = await owner.create_project(yaml.safe_dump(config))
+        await owner.set_member(created.id, tokens["viewer"][0], "viewer", tokens["viewer"][1])
+        ids = {
+            dc.data_collection_tag: dc.id for w in created.workflows for dc in w.data_collections
+        }
+        writer = data(data_stack, tokens["owner"][2])
+        for tag, table in (
+            ("soil_samples", SAMPLES),
+            ("taxa_abundance", ABUNDANCE),
+            ("taxa", taxa),
+        ):
+            await writer.write_table(ids[tag], table, run_id="run-1")
+        viewer = data(data_stack, tokens["viewer"][2])
+        count = data_pb2.ComponentQuery(
+            id="n", aggregate=data_pb2.AggregateQuery(aggregations=[data_pb2.AGGREGATION_COUNT])
+        )
+        counts = []
+        for site in ("north", "south", "west"):
+            filters = {ids["soil_samples"]: in_filter("site", [site])}
+            (result,) = await viewer.query([count], ids["taxa"], filters)
+            counts.append(result_table(result).column(0)[0].as_py())
+        return counts
+
+    samples, abundance = SAMPLES.to_pandas(), ABUNDANCE.to_pandas()
+    expected = []
+    for site in ("north", "south", "west"):
+        chosen = samples.loc[samples["site"] == site, "sample"]
+        reached = abundance.loc[abundance["sample"].isin(chosen), "taxon"]
+        expected.append(int(taxa.to_pandas()["taxon"].isin(reached).sum()))
+    assert expected == [2, 1, 0]
+    assert run(scenario) == expected
