@@ -27,8 +27,13 @@ class JoinOutcome:
     version: int
 
 
+# The right side's provenance, named apart while the tables are joined.
+RIGHT_PROVENANCE = {RUN_ID_COLUMN: "__right_run_id", FILE_COLUMN: "__right_file"}
+
+
 def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
-    """The join of two tables on `join.on_columns`; the left side's provenance is kept."""
+    """The join of two tables on `join.on_columns`. A row keeps the left side's provenance;
+    a row only the right side has (right and outer joins) keeps the right side's."""
     for side, table, dc in (("left", left, join.left), ("right", right, join.right)):
         missing = [c for c in join.on_columns if c not in table.column_names]
         if missing:
@@ -37,7 +42,7 @@ def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
                 f"(it has {[c for c in table.column_names if not c.startswith('depictio_')]})"
             )
     left_frame = pl.DataFrame(left)
-    right_frame = pl.DataFrame(right).drop([RUN_ID_COLUMN, FILE_COLUMN], strict=False)
+    right_frame = pl.DataFrame(right).rename(RIGHT_PROVENANCE, strict=False)
     try:
         result = left_frame.join(
             right_frame,
@@ -47,7 +52,12 @@ def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
         )
     except pl.exceptions.PolarsError as exc:
         raise CliFailure(f"join {join.name!r}: {exc}") from exc
-    return result.to_arrow()
+    kept = [
+        pl.coalesce(column, right_name).alias(column)
+        for column, right_name in RIGHT_PROVENANCE.items()
+        if column in result.columns and right_name in result.columns
+    ]
+    return result.with_columns(kept).drop(list(RIGHT_PROVENANCE.values()), strict=False).to_arrow()
 
 
 def run_join(api: GatewayApi, join: JoinPlan) -> JoinOutcome:

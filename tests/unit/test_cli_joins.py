@@ -41,9 +41,14 @@ RIGHT = pd.DataFrame(
 def test_joins_equal_pandas_merges(how: str) -> None:
     join = JoinPlan("j", plan("left"), plan("right"), ("id",), how, None)
     result = joined_table(join, pa.Table.from_pandas(LEFT), pa.Table.from_pandas(RIGHT)).to_pandas()
-    expected = LEFT.merge(
-        RIGHT.drop(columns=["depictio_run_id", "depictio_file"]), on="id", how=how
-    )
+    # Provenance: the left row's; a row only the right table has keeps the right row's (it
+    # was null, and the upload refused the join's rows).
+    provenance = {"depictio_run_id": "right_run", "depictio_file": "right_file"}
+    expected = LEFT.merge(RIGHT.rename(columns=provenance), on="id", how=how)
+    for column, right_name in provenance.items():
+        expected[column] = expected[column].fillna(expected[right_name])
+    expected = expected.drop(columns=list(provenance.values()))
+    assert result["depictio_run_id"].notna().all()
     key = ["id"]
     got = result[expected.columns].sort_values(key).reset_index(drop=True)
     want = expected.sort_values(key).reset_index(drop=True)
