@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from depictio.dashboards.models import DashboardDocument
@@ -14,7 +15,7 @@ from depictio.rpc.context import current_identity, require_identity
 from depictio.timestamps import to_timestamp
 from depictio.v1 import common_pb2
 from depictio.v1 import metadata_pb2 as pb
-from metadata_svc.access import READ, WRITE, Authorizer
+from metadata_svc.access import READ, WRITE, Authorizer, decide_dashboard
 from metadata_svc.dashboard_store import DashboardStore
 from metadata_svc.project_documents import Doc
 from metadata_svc.store import ProjectStore
@@ -176,11 +177,27 @@ class DashboardRpcs:
         created = await self._create(source["project_id"], parse_document(copy.model_dump()))
         return pb.DuplicateDashboardResponse(dashboard=dashboard_message(created))
 
+    async def _version_reader(self, dashboard_id: str) -> tuple[Doc, Callable[[Doc], bool]]:
+        """The readable dashboard, and which of its versions the caller may read: a
+        non-member of its public project reads only the versions saved public (an earlier
+        private version is not published with the current one)."""
+        identity = current_identity()
+        dashboard = await self.dashboards.dashboard(dashboard_id)
+        project, decision = await self.authorizer.require_dashboard(
+            identity, dashboard, dashboard_id, READ
+        )
+        assert dashboard is not None
+
+        def may_read(version: Doc) -> bool:
+            return decide_dashboard(identity, project, decision.role, version, READ).allowed
+
+        return dashboard, may_read
+
     async def ListDashboardVersions(
         self, request: pb.ListDashboardVersionsRequest, context: Any
     ) -> pb.ListDashboardVersionsResponse:
-        dashboard = await self._readable(request.dashboard_id)
-        versions = await self.dashboards.versions(dashboard["_id"])
+        dashboard, may_read = await self._version_reader(request.dashboard_id)
+        versions = [v for v in await self.dashboards.versions(dashboard["_id"]) if may_read(v)]
         return pb.ListDashboardVersionsResponse(
             versions=[
                 pb.DashboardVersion(
@@ -202,8 +219,13 @@ class DashboardRpcs:
     async def GetDashboardVersion(
         self, request: pb.GetDashboardVersionRequest, context: Any
     ) -> pb.GetDashboardVersionResponse:
-        dashboard = await self._readable(request.dashboard_id)
+        dashboard, may_read = await self._version_reader(request.dashboard_id)
         stored = await self._version(dashboard["_id"], request.version)
+        if not may_read(stored):
+            raise NotFound(
+                f"version: dashboard '{dashboard['_id']}' has no version {request.version} "
+                "that you may read (it was not public)"
+            )
         return pb.GetDashboardVersionResponse(
             dashboard=dashboard_message({**stored, "created_at": dashboard.get("created_at")})
         )

@@ -40,9 +40,38 @@ def test_saves_are_versions_that_can_be_read_and_restored(env: Any) -> None:
     versions = client.get(f"{url}/versions", headers=headers).json()["items"]
     assert [(v["version"], v["title"]) for v in versions] == [(2, "Second"), (1, "First")]
     assert client.get(f"{url}/versions/1", headers=headers).json()["document"]["title"] == "First"
+    # A version number no int64 holds is invalid input, not a server error.
+    huge = client.get(f"{url}/versions/{2**63}", headers=headers)
+    assert huge.status_code == 422 and "version" in huge.text, huge.text
     restored = client.post(f"{url}/versions/1/restore", headers=headers).json()
     assert (restored["version"], restored["title"]) == (3, "First")
     assert client.get(url, headers=headers).json()["document"] == restored["document"]
+
+
+def test_outsiders_read_only_the_versions_saved_public(env: Any) -> None:
+    _, client, owner, _ = env
+    project = create_project(client, owner.access_token, "basic_single_csv.yaml", is_public=True)
+    draft = create_dashboard(
+        client, owner.access_token, project["id"], title="Draft: secret plans", is_public=False
+    )
+    url = f"{DASHBOARDS}/{draft['id']}"
+    published = client.put(
+        url, json={"document": card_document("Harvest")}, headers=bearer(owner.access_token)
+    )
+    assert published.status_code == 200 and published.json()["version"] == 2
+    outsider = bearer(sign_up(client, "outsider").access_token)
+    assert client.get(url, headers=outsider).status_code == 200
+    listed = client.get(f"{url}/versions", headers=outsider).json()["items"]
+    assert [(v["version"], v["title"]) for v in listed] == [(2, "Harvest")]
+    hidden = client.get(f"{url}/versions/1", headers=outsider)
+    assert hidden.status_code == 404 and "secret" not in hidden.text
+    assert client.get(f"{url}/versions/2", headers=outsider).status_code == 200
+    anonymous = client.get(f"{url}/versions/1")
+    assert anonymous.status_code in (401, 404) and "secret" not in anonymous.text
+    # Members read every version.
+    mine = client.get(f"{url}/versions", headers=bearer(owner.access_token)).json()["items"]
+    assert [v["version"] for v in mine] == [2, 1]
+    assert client.get(f"{url}/versions/1", headers=bearer(owner.access_token)).status_code == 200
 
 
 def test_duplicate_and_delete_with_versions(env: Any) -> None:
