@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from depictio.v1 import auth_pb2
 
+# The largest number an int64 field of the services' messages holds: a path or query number
+# above it is refused as invalid input (it failed the call's encoding: a 500).
+INT64_MAX = 2**63 - 1
+
 
 def from_timestamp(stamp: Timestamp, present: bool) -> datetime | None:
     """The aware UTC datetime of a protobuf Timestamp field, None when it is unset."""

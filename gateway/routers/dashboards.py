@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from depictio.dashboards.models import yaml_json_schema
@@ -22,9 +22,11 @@ from gateway.dashboard_models import (
 )
 from gateway.identity import CurrentUser, Services
 from gateway.metadata_backend import ERRORS, Caller, PageSize, PageToken, metadata_as
+from gateway.models import INT64_MAX
 from gateway.project_models import Page
 
 router = APIRouter(prefix="/api/v1/dashboards", tags=["dashboards"], responses=ERRORS)
+DashboardVersionNumber = Annotated[int, Path(ge=1, le=INT64_MAX, description="Version, from 1.")]
 
 YAML_BODY = {
     "requestBody": {
@@ -128,7 +130,7 @@ async def list_versions(
 
 @router.get("/{dashboard_id}/versions/{version}", response_model=DashboardPublic)
 async def get_version(
-    dashboard_id: str, version: int, caller: Caller, services: Services
+    dashboard_id: str, version: DashboardVersionNumber, caller: Caller, services: Services
 ) -> DashboardPublic:
     """The dashboard as saved at one version."""
     dashboard = await metadata_as(services, caller).get_dashboard_version(dashboard_id, version)
@@ -137,7 +139,7 @@ async def get_version(
 
 @router.post("/{dashboard_id}/versions/{version}/restore", response_model=DashboardPublic)
 async def restore_version(
-    dashboard_id: str, version: int, user: CurrentUser, services: Services
+    dashboard_id: str, version: DashboardVersionNumber, user: CurrentUser, services: Services
 ) -> DashboardPublic:
     """Makes a saved version current, as a new version (editors)."""
     client = metadata_as(services, user)

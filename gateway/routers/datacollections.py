@@ -41,6 +41,7 @@ from gateway.data_models import (
 from gateway.errors import ServiceCallError
 from gateway.identity import CurrentUser, Services
 from gateway.metadata_backend import ERRORS, Caller
+from gateway.models import INT64_MAX
 
 router = APIRouter(prefix="/api/v1/datacollections", tags=["data"], responses=ERRORS)
 
@@ -187,9 +188,9 @@ async def read_rows(
         RowFormat.ARROW
     ),
     columns: Annotated[str, Query(description="Comma-separated columns; empty: all.")] = "",
-    limit: Annotated[int, Query(ge=0, description="0: all rows.")] = 0,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    version: Annotated[int | None, Query(ge=0, description="Time travel.")] = None,
+    limit: Annotated[int, Query(ge=0, le=INT64_MAX, description="0: all rows.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+    version: Annotated[int | None, Query(ge=0, le=INT64_MAX, description="Time travel.")] = None,
 ) -> Response:
     """A data collection's rows as an Arrow IPC stream, Parquet, CSV or a JSON array."""
     client = data_as(services, caller)
@@ -356,7 +357,7 @@ async def schema(
     dc: str,
     caller: Caller,
     services: Services,
-    version: Annotated[int | None, Query(ge=0)] = None,
+    version: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
 ) -> SchemaPublic:
     """The table's columns with their precomputed statistics."""
     return SchemaPublic.from_pb(await data_as(services, caller).describe(dc, version))

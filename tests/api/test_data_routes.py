@@ -244,6 +244,22 @@ def test_a_refused_upload_names_its_query_parameters(
     assert gateway.get(f"{BASE}/{project.samples}/versions", headers=editor).json() == before
 
 
+def test_numbers_no_int64_holds_are_refused_as_invalid_input(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    viewer = bearer(project.people.viewer)
+    for route, name in (
+        ("rows", "limit"),
+        ("rows", "offset"),
+        ("rows", "version"),
+        ("schema", "version"),
+    ):
+        response = gateway.get(
+            f"{BASE}/{project.samples}/{route}", params={name: 2**63}, headers=viewer
+        )
+        assert response.status_code == 422 and name in response.text, (route, name, response.text)
+
+
 def test_rows_refuse_a_repeated_column_and_csv_of_no_rows_is_its_header(
     gateway: httpx.Client, project: LinkedProject
 ) -> None:
