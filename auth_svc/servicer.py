@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import unicodedata
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -74,11 +75,20 @@ def api_token_to_pb(token: Doc) -> pb.ApiToken:
     )
 
 
+# Characters no address of ours holds: invisible ones (controls, zero-width and direction
+# marks — "alice@ex.org" plus a zero-width space looked like alice's account), separators,
+# and the specials of RFC 5322 outside quoted local parts (which are not accepted).
+UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+SPECIALS = frozenset('<>()[]\\,;:"')
+
+
 def normalise_email(email: str) -> str:
-    """The e-mail lower-cased; raises InvalidArgument when it is not an address."""
-    email = email.strip().lower()
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise InvalidArgument(f"email: '{email}' is not a valid e-mail address")
+    """The e-mail in NFC, lower-cased; raises InvalidArgument when it is not an address."""
+    email = unicodedata.normalize("NFC", email.strip()).lower()
+    unusable = [c for c in email if c in SPECIALS or unicodedata.category(c) in UNSEEN_CATEGORIES]
+    if unusable or not EMAIL_PATTERN.match(email) or len(email) > 254:
+        why = f" (it holds {unusable[0]!r})" if unusable else ""
+        raise InvalidArgument(f"email: {email!r} is not a valid e-mail address{why}")
     return email
 
 

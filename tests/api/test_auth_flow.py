@@ -164,6 +164,20 @@ def test_weak_password_and_bad_email_are_400(api: httpx.Client) -> None:
     )
     assert bad_email.status_code == 400, bad_email.text
     assert "email" in bad_email.json()["detail"]
+    # Look-alikes of an address (invisible characters) and markup are not addresses either.
+    address = unique_email("lookalike")
+    for unusable in ("\u200b", "\u202e", "\x00", "<b>", "\u00a0"):
+        name, domain = address.split("@")
+        refused = api.post(
+            f"{AUTH}/register",
+            json={"email": f"{name}{unusable}@{domain}", "password": new_password()},
+        )
+        assert refused.status_code == 400, (unusable, refused.text)
+        assert "is not a valid e-mail address" in refused.json()["detail"]
+    accented = api.post(
+        f"{AUTH}/register", json={"email": f"zoë.{address}", "password": new_password()}
+    )
+    assert accented.status_code == 201, accented.text
 
 
 @pytest.mark.parametrize(
