@@ -36,8 +36,11 @@ from depictio.cli.table_reading import (
     aligned_schema,
     conformed_frame,
     first_unparsable,
+    polars_type,
     prepared_frame,
     read_source,
+    settled_schema,
+    valueless_as_null,
 )
 
 # Rows read from each file to align the columns before anything is sent.
@@ -54,7 +57,7 @@ class DataCollectionWork:
     runs: list[str]
     files: list[ScannedFile]
     schema: dict[str, pl.DataType] = field(default_factory=dict)
-    file_types: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
+    file_columns: dict[str, list[str]] = field(default_factory=dict)
     rows: int = 0
     written: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
@@ -86,29 +89,28 @@ def plan_work(
 
 
 def align_work(work: list[DataCollectionWork]) -> None:
-    """Reads the head of every file and fixes each data collection's columns and types."""
+    """Reads the head of every file and fixes each data collection's columns and types (a
+    column no head gives a value stays Null until check_against_server types it)."""
     for item in work:
-        heads = [(file, read_source(file, HEAD_ROWS)) for file in item.files]
+        heads = [
+            (file, valueless_as_null(file, read_source(file, HEAD_ROWS))) for file in item.files
+        ]
         item.schema = aligned_schema([(file, prepared_frame(file, head)) for file, head in heads])
-        item.file_types = {
-            str(file.path): {
-                name: item.schema[name] for name in head.columns if name in item.schema
-            }
+        item.file_columns = {
+            str(file.path): [name for name in head.columns if name in item.schema]
             for file, head in heads
         }
 
 
 def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwrite: bool) -> None:
-    """Refuses, before any commit, a column whose type the existing table cannot take."""
-    if overwrite:
-        return
+    """Types the columns no file gives a value as the existing table does (else as text), and
+    refuses, before any commit, a column whose type the existing table cannot take."""
     for item in work:
-        if not item.schema:
-            continue
-        schema = api.schema(item.dc.id)
+        schema = api.schema(item.dc.id) if item.schema and not overwrite else None
+        stored = {column["name"]: column["type"] for column in (schema or {}).get("columns", [])}
+        item.schema = settled_schema(item.schema, polars_types(stored))
         if schema is None:
             continue
-        stored = {column["name"]: column["type"] for column in schema["columns"]}
         for column in pl.DataFrame(schema=item.schema).to_arrow().schema:
             existing = stored.get(column.name)
             incoming = storable_type(column.type)
@@ -173,9 +175,17 @@ class StreamState:
         self.bars.advance(self.read_task, file.size, detail)
 
 
+def polars_types(stored: dict[str, str]) -> dict[str, pl.DataType]:
+    """The polars types of a table's columns named as Describe names them (those polars
+    cannot hold are left out)."""
+    arrow_types = {name: parse_type_name(type_name) for name, type_name in stored.items()}
+    return {name: polars_type(t) for name, t in arrow_types.items() if t is not None}
+
+
 def read_for_upload(item: DataCollectionWork, file: ScannedFile) -> pa.Table:
     """One file read in full with its data collection's columns, as Arrow."""
-    frame = read_source(file, schema=item.file_types[str(file.path)])
+    types = {name: item.schema[name] for name in item.file_columns[str(file.path)]}
+    frame = read_source(file, schema=types)
     return conformed_frame(prepared_frame(file, frame), item.schema).to_arrow()
 
 

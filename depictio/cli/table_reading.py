@@ -105,12 +105,17 @@ def first_line_in_file(path: Path, separator: str, column: str, value: str) -> i
         return None
 
 
+def polars_type(arrow_type: pa.DataType) -> pl.DataType:
+    """The polars type that holds `arrow_type`'s values."""
+    return pl.from_arrow(pa.array([], arrow_type)).dtype  # type: ignore[union-attr]
+
+
 def first_unparsable(
     files: Sequence[ScannedFile], column: str, target: pa.DataType
 ) -> tuple[Path, int | None, str] | None:
     """The first value of `column` in the delimited `files` that does not parse as `target`
     (its file, line and text); None when every value does, or the files are not text."""
-    wanted = pl.from_arrow(pa.array([], target)).dtype  # type: ignore[union-attr]
+    wanted = polars_type(target)
     for file in files:
         dc = file.data_collection
         if dc.format not in DELIMITED:
@@ -223,16 +228,30 @@ def _kind(dtype: pl.DataType) -> str:
     return str(dtype)
 
 
+def valueless_as_null(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:
+    """A delimited file's frame with its columns that hold no value typed Null: polars reads
+    them as text, which is no type of theirs (an empty column, a file of a header only)."""
+    if file.data_collection.format not in DELIMITED:
+        return frame
+    empty = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String and frame.get_column(name).null_count() == frame.height
+    ]
+    return frame.with_columns(pl.col(name).cast(pl.Null) for name in empty) if empty else frame
+
+
 def aligned_schema(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> dict[str, pl.DataType]:
     """The union of the frames' columns, each with one type: integers widen to Float64 when
-    any file has floats; a column null everywhere is text. A column whose type differs
-    otherwise is a CliFailure naming the column, both types and both files."""
+    any file has floats; a column null everywhere stays Null (see settled_schema). A column
+    whose type differs otherwise is a CliFailure naming the column, both types and both
+    files."""
     first_seen: dict[str, tuple[str, pl.DataType, ScannedFile]] = {}
     schema: dict[str, pl.DataType] = {}
     for file, frame in frames:
         for name, dtype in frame.schema.items():
             kind = _kind(dtype)
-            schema.setdefault(name, pl.String() if kind == "null" else dtype)
+            schema.setdefault(name, dtype)
             if kind == "null":
                 continue
             seen = first_seen.get(name)
@@ -249,6 +268,16 @@ def aligned_schema(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> dict[s
                     pl.Float64() if (dtype.is_float() or schema[name].is_float()) else pl.Int64()
                 )
     return schema
+
+
+def settled_schema(
+    schema: dict[str, pl.DataType], stored: dict[str, pl.DataType]
+) -> dict[str, pl.DataType]:
+    """`schema` with its Null columns typed as the table `stored` types them, else as text."""
+    return {
+        name: (stored.get(name, pl.String()) if dtype == pl.Null else dtype)
+        for name, dtype in schema.items()
+    }
 
 
 def conformed_frame(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

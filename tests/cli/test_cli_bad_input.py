@@ -4,6 +4,7 @@ version and no run or file is registered. Each case has a small project of its o
 
 from __future__ import annotations
 
+import io
 import random
 import socket
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pandas as pd
 import pytest
 import yaml
 from cli_support import Cli, Server
@@ -172,6 +174,36 @@ def test_type_change_across_files_names_column_and_files(
         message
     )
     assert state(server, "Bad types") == before
+
+
+def test_a_column_with_no_value_in_a_file_takes_its_type_from_the_others_or_the_table(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    """Not bad input: polars reads an empty column (or a file of a header only) as text, which
+    was refused against the numbers other files or the table hold."""
+    config = advanced_project(tmp_path, "Empty columns", "wf", {"v": "v.csv"})
+    texts = {
+        "run_1": "sample,depth,qual\nS1,10,\nS2,20,\n",
+        "run_2": "sample,depth,qual\nS3,30,0.5\n",
+    }
+    write_runs(config.parent, {run: {"v.csv": text} for run, text in texts.items()})
+    ingest(cli, config)
+    dc = server.dc_id(server.project("Empty columns"), "v")
+    expected = pd.concat(
+        [pd.read_csv(io.StringIO(text)) for text in texts.values()], ignore_index=True
+    )
+    stored = server.rows(dc)
+    assert str(stored.schema.field("qual").type) == "double"
+    got = stored.to_pandas().sort_values("sample").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[list(expected.columns)], expected, check_dtype=False)
+
+    # A header-only file into the existing table: its run has no rows, its columns the
+    # table's types.
+    (config.parent / "runs" / "run_2" / "v.csv").write_text("sample,depth,qual\n")
+    ingest(cli, config)
+    stored = server.rows(dc)
+    assert sorted(stored.column("sample").to_pylist()) == ["S1", "S2"]
+    assert [str(stored.schema.field(c).type) for c in ("depth", "qual")] == ["int64", "double"]
 
 
 def test_unreadable_xlsx_names_the_file(cli: Cli, server: Server, tmp_path: Path) -> None:
