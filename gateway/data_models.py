@@ -33,6 +33,10 @@ class ColumnPublic(BaseModel):
     count: int = Field(description="Non-null values.")
     nulls: int
     nunique: int = Field(description="Distinct non-null values.")
+    nunique_estimated: bool = Field(
+        False,
+        description="True when nunique is an estimate (HyperLogLog, above 10,000 distinct values).",
+    )
     min: Scalar = None
     max: Scalar = None
     mean: float | None = None
@@ -46,6 +50,7 @@ class ColumnPublic(BaseModel):
             count=spec.count,
             nulls=spec.nulls,
             nunique=spec.nunique,
+            nunique_estimated=spec.nunique_estimated,
             min=value_to_python(spec.min) if spec.HasField("min") else None,
             max=value_to_python(spec.max) if spec.HasField("max") else None,
             mean=spec.mean if spec.HasField("mean") else None,

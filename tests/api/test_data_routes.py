@@ -123,6 +123,37 @@ def test_upload_parquet_and_csv_then_versions_and_time_travel(
     assert sorted(r["sample"] for r in now) == ["s1", "s2", "s3", "s4", "s6"]
 
 
+def test_schema_says_which_distinct_counts_are_estimates(
+    data_api_stack: Any, gateway: httpx.Client
+) -> None:
+    linked = linked_project(data_api_stack)
+    rows = 20_000
+    table = pa.table(
+        {
+            "sample": [f"s{i}" for i in range(rows)],
+            "taxon": ["Bacillus", "Nostoc"] * (rows // 2),
+            "abundance": [i / rows for i in range(rows)],
+        }
+    )
+    written = gateway.post(
+        f"{BASE}/{linked.abundance}/upload",
+        params={"run_id": "r"},
+        content=table_to_ipc(table),
+        headers={**bearer(linked.people.editor), **ARROW},
+    )
+    assert written.status_code == 200, written.text
+    schema = gateway.get(
+        f"{BASE}/{linked.abundance}/schema", headers=bearer(linked.people.viewer)
+    ).json()
+    columns = {c["name"]: c for c in schema["columns"]}
+    expected = table.to_pandas().nunique()
+    # Above 10,000 distinct values the count is a HyperLogLog estimate, and says so.
+    assert columns["sample"]["nunique_estimated"] is True
+    assert columns["sample"]["nunique"] == pytest.approx(expected["sample"], rel=0.05)
+    assert columns["taxon"]["nunique_estimated"] is False
+    assert columns["taxon"]["nunique"] == expected["taxon"] == 2
+
+
 def test_schema_and_query(gateway: httpx.Client, project: LinkedProject) -> None:
     viewer = bearer(project.people.viewer)
     schema = gateway.get(f"{BASE}/{project.abundance}/schema", headers=viewer)
