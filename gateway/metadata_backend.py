@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from depictio.clients.metadata import MetadataClient
+from depictio.clients.metadata import ActionName, MetadataClient
+from depictio.errors import PermissionDenied
 from gateway.backends import LabelledCalls
 from gateway.identity import Principal, current_principal
 from gateway.models import ErrorPublic
@@ -41,3 +42,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "No such project or dashboard."},
     409: {"model": ErrorPublic, "description": "Conflicts with the current state."},
 }
+
+
+async def require_access(
+    services: Any, user: Principal, action: ActionName, *, project_id: str = "", dc: str = ""
+) -> None:
+    """Refuses (403) a caller who may not `action` the project or data collection."""
+    metadata = metadata_as(services, user)
+    decision = await metadata.check_access(action, project_id=project_id, data_collection_id=dc)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason or f"your role does not allow '{action}'")

@@ -55,10 +55,13 @@ def decide(identity: Identity, project: Doc, role: int, action: int) -> Decision
         return Decision(True, role, "the project is public", project_id)
     who = "anonymous callers" if identity.anonymous else "you"
     held = f" (your role: {ROLE_WORDS[role]})" if role else ""
+    # A private project's name is for its members: others are told its id.
+    readable = role >= VIEWER or bool(project.get("is_public"))
+    named = project["name"] if readable else project_id
     return Decision(
         False,
         role,
-        f"{who} may not {ACTION_WORDS[action]} project '{project['name']}': "
+        f"{who} may not {ACTION_WORDS[action]} project '{named}': "
         f"{ROLE_WORDS[needed]} role required{held}",
         project_id,
     )
@@ -77,7 +80,7 @@ def decide_dashboard(
     return Decision(
         False,
         role,
-        f"dashboard '{dashboard['title']}' is not public: viewer role in its project required",
+        f"dashboard '{dashboard['_id']}' is not public: viewer role in its project required",
         decision.project_id,
     )
 

@@ -17,14 +17,13 @@ from fastapi import APIRouter, Query, status
 from grpc import aio
 from kombu.exceptions import OperationalError
 
-from depictio.clients.metadata import ActionName
-from depictio.errors import DepictioError, NotFound, PermissionDenied
+from depictio.errors import DepictioError, NotFound
 from depictio.tasks.names import INGEST, OPTIMIZE, VACUUM
 from depictio.tasks.registry import TasksUnavailable, get_task, recent_tasks
 from depictio.tasks.submit import submit
 from gateway.errors import ServiceCallError
-from gateway.identity import CurrentUser, Principal, Services
-from gateway.metadata_backend import ERRORS, metadata_as
+from gateway.identity import CurrentUser, Services
+from gateway.metadata_backend import ERRORS, require_access
 from gateway.task_models import (
     IngestCreate,
     MaintenanceCreate,
@@ -60,16 +59,6 @@ async def with_task_queue(services: Any, call: Callable[[], T]) -> T:
         ) from exc
     except aio.AioRpcError as exc:
         raise ServiceCallError("auth", services.settings.auth_addr, exc) from exc
-
-
-async def require_access(
-    services: Any, user: Principal, action: ActionName, *, project_id: str = "", dc: str = ""
-) -> None:
-    """Refuses (403) a caller who may not `action` the project or data collection."""
-    metadata = metadata_as(services, user)
-    decision = await metadata.check_access(action, project_id=project_id, data_collection_id=dc)
-    if not decision.allowed:
-        raise PermissionDenied(decision.reason or f"your role does not allow '{action}'")
 
 
 @router.post(

@@ -129,6 +129,48 @@ def test_a_config_naming_another_users_project_is_refused(
     assert response.status_code == 403, response.text
 
 
+def test_non_owners_learn_neither_private_names_nor_which_emails_have_accounts(
+    env: tuple[Any, httpx.Client], owner: Account
+) -> None:
+    _, client = env
+    project = create_project(client, owner.access_token, "basic_single_csv.yaml")
+    assert project["is_public"] is False
+    editor, outsider = sign_up(client, "editor"), sign_up(client, "outsider")
+    add_member(client, owner.access_token, project["id"], editor.email, "editor")
+    url = f"{PROJECTS}/{project['id']}"
+
+    refused = client.get(url, headers=bearer(outsider.access_token))
+    assert refused.status_code == 403
+    assert project["name"] not in refused.text and project["id"] in refused.text
+
+    for caller in (editor, outsider):
+        answers = [
+            client.put(
+                f"{url}/members",
+                json={"email": email, "role": "viewer"},
+                headers=bearer(caller.access_token),
+            )
+            for email in (owner.email, "nobody-at-all@example.org")
+        ]
+        assert [a.status_code for a in answers] == [403, 403]
+        assert answers[0].json() == answers[1].json()
+        removals = [
+            client.delete(
+                f"{url}/members", params={"email": email}, headers=bearer(caller.access_token)
+            )
+            for email in (owner.email, "nobody-at-all@example.org")
+        ]
+        assert [r.status_code for r in removals] == [403, 403]
+        assert removals[0].json() == removals[1].json()
+    # The owner still adds by e-mail, and an unknown address is named as such.
+    unknown = client.put(
+        f"{url}/members",
+        json={"email": "nobody-at-all@example.org", "role": "viewer"},
+        headers=bearer(owner.access_token),
+    )
+    assert unknown.status_code == 404
+
+
 def test_members_by_email_and_the_last_owner(env: tuple[Any, httpx.Client], owner: Account) -> None:
     _, client = env
     project = create_project(client, owner.access_token, "basic_single_csv.yaml")
