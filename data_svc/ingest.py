@@ -177,7 +177,14 @@ def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
                 )
             if not (pa.types.is_dictionary(target) and target.value_type == stored):
                 target = stored
-        columns.append(column.cast(target) if column.type != target else column)
+        try:
+            columns.append(column.cast(target) if column.type != target else column)
+        except pa.ArrowInvalid as exc:
+            raise InvalidArgument(
+                f"column {column_field.name!r} of {file or 'the incoming data'}: its "
+                f"{column_field.type} values do not all fit {target}, the type it is stored "
+                f"with ({exc})"
+            ) from exc
         fields.append(pa.field(column_field.name, target))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# Delta Lake has no unsigned integers: each is stored in a signed type that holds its values
+# (uint64 in int64, which refuses its values above 2^63 - 1).
+SIGNED_FOR_UNSIGNED = {8: pa.int16(), 16: pa.int32(), 32: pa.int64(), 64: pa.int64()}
+
 
 def storable_type(dtype: pa.DataType) -> pa.DataType:
-    """The type a column is stored with: one string/binary flavour, dictionaries decoded."""
+    """The type a column is stored with: one string/binary flavour, dictionaries decoded,
+    unsigned integers signed."""
+    if pa.types.is_unsigned_integer(dtype):
+        return SIGNED_FOR_UNSIGNED[dtype.bit_width]
     if pa.types.is_dictionary(dtype):
         return storable_type(dtype.value_type)
     if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
+import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -485,3 +486,41 @@ def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> N
         expected.append(int(taxa.to_pandas()["taxon"].isin(reached).sum()))
     assert expected == [2, 1, 0]
     assert run(scenario) == expected
+
+
+def test_unsigned_integers_are_stored_in_signed_types_that_hold_them(data_stack: Any) -> None:
+    """Delta has no unsigned integers: uint8 200 was refused by the writer (cast to int8)."""
+    linked = linked_project(data_stack)
+    editor = data(data_stack, linked.people.editor)
+    unsigned = pa.table(
+        {
+            "sample": ["a", "b", "c"],
+            "small": pa.array([0, 200, 255], pa.uint8()),
+            "medium": pa.array([1, 40_000, 65_535], pa.uint16()),
+            "large": pa.array([0, 2**32 - 1, 7], pa.uint32()),
+            "huge": pa.array([0, 2**63 - 1, 5], pa.uint64()),
+        }
+    )
+    run(lambda: editor.write_table(linked.samples, unsigned, run_id="r", file="u.parquet"))
+    stored = run(lambda: editor.scan(linked.samples, columns=unsigned.column_names))
+    expected = unsigned.to_pandas()
+    assert [str(t) for t in stored.schema.types[1:]] == ["int16", "int32", "int64", "int64"]
+    got = stored.to_pandas().sort_values("sample").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    described = run(lambda: editor.describe(linked.samples))
+    assert {c.name: c.type for c in described.columns if c.name in expected} == {
+        "sample": "string",
+        "small": "int16",
+        "medium": "int32",
+        "large": "int64",
+        "huge": "int64",
+    }
+
+    before = table_state(data_stack, linked.people.editor, linked.samples)
+    too_big = pa.table({"sample": ["d"], "huge": pa.array([2**64 - 1], pa.uint64())})
+    with pytest.raises(aio.AioRpcError) as refused:
+        run(lambda: editor.write_table(linked.samples, too_big, run_id="r2", file="big.parquet"))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = refused.value.details() or ""
+    assert "column 'huge' of big.parquet" in details and "int64" in details
+    assert table_state(data_stack, linked.people.editor, linked.samples) == before
