@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from depictio.config import Settings
 from depictio.rpc.channels import close_channels
 from gateway.backends import Backends
+from gateway.body_limit import BodyLimitMiddleware
 from gateway.errors import install_error_handlers
 from gateway.identity import Authenticator
 from gateway.request_context import RequestContextMiddleware
@@ -39,6 +40,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.backends = backends
     app.state.authenticator = Authenticator(settings, backends)
     install_error_handlers(app)
+    # Inside the request context (added first): a refused body is logged with its request id.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.router)
     app.include_router(auth.router)
