@@ -128,8 +128,11 @@ def project_summary(doc: Doc, caller_role: int) -> pb.Project:
     )
 
 
-async def project_message(store: ProjectStore, project_id: str, caller_role: int) -> pb.Project:
-    """A project with its workflows, data collections, joins, links and members."""
+async def project_message(
+    store: ProjectStore, project_id: str, caller_role: int, with_members: bool = True
+) -> pb.Project:
+    """A project with its workflows, data collections, joins, links and (`with_members`) its
+    members."""
     stored = await store.stored_project(project_id)
     assert stored.project is not None
     message = project_summary(stored.project, caller_role)
@@ -143,5 +146,6 @@ async def project_message(store: ProjectStore, project_id: str, caller_role: int
     message.data_collections.extend(data_collection_message(dc) for dc in by_workflow.get("", []))
     message.joins.extend(join_message(join) for join in stored.joins)
     message.links.extend(link_message(link) for link in stored.links)
-    message.members.extend(member_message(m) for m in await store.memberships(project_id))
+    if with_members:
+        message.members.extend(member_message(m) for m in await store.memberships(project_id))
     return message

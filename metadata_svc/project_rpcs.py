@@ -9,9 +9,20 @@ from depictio.errors import AlreadyExists, FailedPrecondition, InvalidArgument, 
 from depictio.pagination import next_page_token, page_bounds
 from depictio.projects.parsing import ConfigInvalid, parse_project_config
 from depictio.rpc.context import current_identity, require_identity
+from depictio.tokens import Identity
 from depictio.v1 import common_pb2
 from depictio.v1 import metadata_pb2 as pb
-from metadata_svc.access import MANAGE, NO_ROLE, OWNER, READ, WRITE, Authorizer, refusal
+from metadata_svc.access import (
+    MANAGE,
+    NO_ROLE,
+    OWNER,
+    READ,
+    VIEWER,
+    WRITE,
+    Authorizer,
+    Decision,
+    refusal,
+)
 from metadata_svc.messages import member_message, project_message, project_summary
 from metadata_svc.project_documents import StoredProject, build_documents, differs, new_id
 from metadata_svc.store import ProjectStore
@@ -29,6 +40,15 @@ ENTITY_ID_FIELDS = (
     ("joins", "joins"),
     ("links", "links"),
 )
+
+
+MEMBERS_FOR_MEMBERS = "a project's members (their e-mails) are listed to its members only"
+
+
+def lists_members(identity: Identity, decision: Decision) -> bool:
+    """Whether the caller sees a project's members: its members and admins do; a non-member
+    reading a public project does not."""
+    return decision.role >= VIEWER or (identity.is_admin and not identity.anonymous)
 
 
 class ProjectRpcs:
@@ -127,8 +147,11 @@ class ProjectRpcs:
     async def GetProject(
         self, request: pb.GetProjectRequest, context: Any
     ) -> pb.GetProjectResponse:
-        _, decision = await self.authorizer.require(current_identity(), request.project_id, READ)
-        message = await project_message(self.store, request.project_id, decision.role)
+        identity = current_identity()
+        _, decision = await self.authorizer.require(identity, request.project_id, READ)
+        message = await project_message(
+            self.store, request.project_id, decision.role, lists_members(identity, decision)
+        )
         return pb.GetProjectResponse(project=message)
 
     async def ListProjects(
@@ -181,7 +204,13 @@ class ProjectRpcs:
     async def ListMembers(
         self, request: pb.ListMembersRequest, context: Any
     ) -> pb.ListMembersResponse:
-        await self.authorizer.require(current_identity(), request.project_id, READ)
+        identity = current_identity()
+        _, decision = await self.authorizer.require(identity, request.project_id, READ)
+        if not lists_members(identity, decision):
+            raise refusal(
+                identity,
+                Decision(False, decision.role, MEMBERS_FOR_MEMBERS, decision.project_id),
+            )
         members = await self.store.memberships(request.project_id)
         return pb.ListMembersResponse(members=[member_message(m) for m in members])
 

@@ -97,7 +97,9 @@ def access_section(project: pb.Project, identity: Identity, feedback: Any = None
                 ["Member", "Role", ""],
                 [_member_row(member, manage) for member in project.members],
                 "members-table",
-                "No members.",
+                "No members."
+                if project.caller_role or identity.is_admin
+                else "The project's members are listed to its members.",
             ),
             *([_add_member_form()] if manage else []),
         ]

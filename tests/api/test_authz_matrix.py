@@ -35,7 +35,7 @@ pytestmark = pytest.mark.timeout(300)
 CALLERS = ("admin", "owner", "editor", "viewer", "non_member", "anonymous")
 VISIBILITIES = ("private", "public")
 ROLE_RANK = {"owner": 3, "editor": 2, "viewer": 1, "non_member": 0}
-NEEDED_RANK = {"read": 1, "write": 2, "manage": 3}
+NEEDED_RANK = {"member": 1, "read": 1, "write": 2, "manage": 3}
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Route:
 
     method: str
     path: str
-    needs: str  # "open", "signed_in", "read", "write" or "manage"
+    needs: str  # "open", "signed_in", "read", "member" (read, public or not), "write", "manage"
     success: int
     body: Callable[[World, str, dict[str, Any]], dict[str, Any]] = lambda w, v, ids: {}
     fresh: Setup | None = None  # for allowed cases that change what they touch
@@ -108,7 +108,7 @@ ROUTES = [
     Route("PATCH", PROJECTS + "/{p}", "manage", 200,
           lambda w, v, i: {"json": {"is_public": v == "public"}}),
     Route("DELETE", PROJECTS + "/{p}", "manage", 204, fresh=fresh_project),
-    Route("GET", PROJECTS + "/{p}/members", "read", 200),
+    Route("GET", PROJECTS + "/{p}/members", "member", 200),
     Route("PUT", PROJECTS + "/{p}/members", "manage", 200,
           lambda w, v, i: {"json": {"user_id": w.spare.user_id, "role": "viewer"}}),
     Route("DELETE", PROJECTS + "/{p}/members?user_id={user}", "manage", 204, fresh=spare_member),
@@ -245,3 +245,17 @@ def test_non_members_cannot_see_private_dashboards_of_a_public_project(world: Wo
             DASHBOARDS, params={"project_id": project_id}, headers=bearer(token) if token else {}
         )
         assert (draft["id"] in [d["id"] for d in listed.json()["items"]]) is (expected == 200)
+
+
+def test_a_public_projects_members_are_shown_to_its_members_only(world: World) -> None:
+    url = f"{PROJECTS}/{world.projects['public']['id']}"
+    for caller in ("non_member", "anonymous"):
+        token = world.tokens[caller]
+        project = world.client.get(url, headers=bearer(token) if token else {})
+        assert project.status_code == 200, project.text
+        assert project.json()["members"] == [], caller
+        assert "@" not in project.text, caller
+    for caller in ("viewer", "admin"):
+        project = world.client.get(url, headers=bearer(world.tokens[caller]))
+        roles = sorted(m["role"] for m in project.json()["members"])
+        assert roles == ["editor", "owner", "viewer"], caller
