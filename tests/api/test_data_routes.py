@@ -29,6 +29,19 @@ BASE = "/api/v1/datacollections"
 ARROW = {"content-type": "application/vnd.apache.arrow.stream"}
 
 
+def upload(
+    client: httpx.Client, dc: str, table: pa.Table, token: str, run_id: str, file: str = ""
+) -> None:
+    """Writes `table` into the data collection's table as the holder of `token`."""
+    written = client.post(
+        f"{BASE}/{dc}/upload",
+        params={"run_id": run_id, "file": file},
+        content=table_to_ipc(table),
+        headers={**bearer(token), **ARROW},
+    )
+    assert written.status_code == 200, written.text
+
+
 @pytest.fixture(scope="module")
 def data_api_stack(make_stack: MakeStack) -> Iterator[Any]:
     with make_stack(DEPICTIO_AUTH_MODE="public") as running:
@@ -45,15 +58,8 @@ def gateway(data_api_stack: Any) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def project(data_api_stack: Any, gateway: httpx.Client) -> LinkedProject:
     linked = linked_project(data_api_stack)
-    editor = bearer(linked.people.editor)
     for dc, table in ((linked.samples, SAMPLES), (linked.abundance, ABUNDANCE)):
-        response = gateway.post(
-            f"{BASE}/{dc}/upload",
-            params={"run_id": "run-1", "file": "first.arrow"},
-            content=table_to_ipc(table),
-            headers={**editor, **ARROW},
-        )
-        assert response.status_code == 200, response.text
+        upload(gateway, dc, table, linked.people.editor, "run-1", "first.arrow")
     return linked
 
 
@@ -135,13 +141,7 @@ def test_schema_says_which_distinct_counts_are_estimates(
             "abundance": [i / rows for i in range(rows)],
         }
     )
-    written = gateway.post(
-        f"{BASE}/{linked.abundance}/upload",
-        params={"run_id": "r"},
-        content=table_to_ipc(table),
-        headers={**bearer(linked.people.editor), **ARROW},
-    )
-    assert written.status_code == 200, written.text
+    upload(gateway, linked.abundance, table, linked.people.editor, "r")
     schema = gateway.get(
         f"{BASE}/{linked.abundance}/schema", headers=bearer(linked.people.viewer)
     ).json()
@@ -373,13 +373,7 @@ def test_rows_from_a_stalled_data_service_end_in_a_503_not_the_streams_deadline(
         viewer = bearer(linked.people.viewer)
         url = f"{BASE}/{linked.samples}/rows"
         with httpx.Client(base_url=stack.gateway_url, timeout=60) as client:
-            written = client.post(
-                f"{BASE}/{linked.samples}/upload",
-                params={"run_id": "run-1"},
-                content=table_to_ipc(SAMPLES),
-                headers={**bearer(linked.people.editor), **ARROW},
-            )
-            assert written.status_code == 200, written.text
+            upload(client, linked.samples, SAMPLES, linked.people.editor, "run-1")
             data_svc = stack.group.pid("data_svc")
             assert data_svc is not None
             os.kill(data_svc, signal.SIGSTOP)
