@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 import dash
-from flask import Flask, Response, g, has_request_context, redirect, request
+from flask import Flask, Response, current_app, g, has_request_context, redirect, request
 from grpc import aio
+from itsdangerous import BadData, URLSafeSerializer
 from werkzeug.wrappers import Response as Redirect
 
 from dash_apps.service_calls import ServiceCalls
@@ -90,6 +91,31 @@ def safe_next(target: str | None) -> str:
 
 
 _background = _Background()
+# The sign-in and registration pages show an error only when this server wrote it: a link
+# carrying a text of its choosing ("your account is locked, call …") shows nothing.
+ERROR_SALT = "depictio-sign-in-error"
+
+
+def _error_signer() -> URLSafeSerializer:
+    secret = current_app.secret_key
+    assert secret is not None, "the UI server sets its secret_key at start"
+    return URLSafeSerializer(secret, salt=ERROR_SALT)
+
+
+def signed_error(text: str) -> str:
+    """`text` signed with the server's secret, for the page's `error=` parameter."""
+    return str(_error_signer().dumps(text))
+
+
+def error_from(token: str) -> str:
+    """The text of an `error=` parameter this server signed ('' for anything else)."""
+    if not token or not has_request_context():
+        return ""
+    try:
+        text = _error_signer().loads(token)
+    except BadData:
+        return ""
+    return text if isinstance(text, str) else ""
 
 
 def same_site_only(view: Callable[[], Redirect]) -> Callable[[], Redirect | Response]:
@@ -240,4 +266,4 @@ class SessionCookies:
 
     @staticmethod
     def _back_to(page: str, error: str, target: str) -> Redirect:
-        return redirect(f"{page}?error={quote(error)}&next={quote(target)}", code=303)
+        return redirect(f"{page}?error={signed_error(error)}&next={quote(target)}", code=303)

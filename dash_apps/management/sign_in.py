@@ -1,7 +1,8 @@
 """Sign-in and registration pages: plain HTML forms posted to the session routes.
 
 The forms post to /auth/login and /auth/register (dash_apps/session.py), which set the
-HTTP-only cookies; a refused attempt comes back here with `?error=` to show.
+HTTP-only cookies; a refused attempt comes back here with `?error=` to show (signed by the
+server: a text a link brings is not shown).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from urllib.parse import parse_qs
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from dash_apps.session import error_from
+
 
 def query_value(search: str | None, name: str) -> str:
     """One value of the page's query string ('' when absent)."""
@@ -19,7 +22,7 @@ def query_value(search: str | None, name: str) -> str:
 
 
 def _error(search: str | None) -> list[dmc.Alert]:
-    error = query_value(search, "error")
+    error = error_from(query_value(search, "error"))
     return [dmc.Alert(error, color="red", id="auth-error")] if error else []
 
 

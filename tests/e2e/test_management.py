@@ -41,6 +41,10 @@ def test_sign_in_refuses_a_wrong_password_then_lists_both_demo_projects(
     expect(page.locator("#auth-error")).to_contain_text("invalid e-mail or password")
     expect(page.locator("#current-user")).to_have_count(0)
     shot(page, "sign-in-refused")
+    # A link cannot make the page say what it likes: only errors the server signed show.
+    page.goto("/login?error=Your+account+is+locked%2C+call+%2B1+555+0100")
+    expect(page.locator("#sign-in-email")).to_be_visible()
+    expect(page.locator("#auth-error")).to_have_count(0)
 
     page.fill("#sign-in-email", people.admin.email)
     page.fill("#sign-in-password", people.admin.password)
