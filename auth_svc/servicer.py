@@ -10,6 +10,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from grpc import aio
+
 from auth_svc.issuer import API_TOKEN_PREFIX, TokenIssuer, hash_secret, new_api_token_secret
 from auth_svc.keys import SigningKey
 from auth_svc.passwords import (
@@ -19,6 +21,7 @@ from auth_svc.passwords import (
     verify_password,
 )
 from auth_svc.store import AuthStore, Doc, as_utc, now
+from depictio.clients.metadata import MetadataClient
 from depictio.config import AuthMode, Settings
 from depictio.errors import (
     FailedPrecondition,
@@ -29,8 +32,9 @@ from depictio.errors import (
 )
 from depictio.pagination import next_page_token, page_bounds
 from depictio.rpc.context import require_identity
+from depictio.rpc.relayed_errors import relayed_error
 from depictio.timestamps import to_timestamp
-from depictio.tokens import REFRESH, TokenVerifier
+from depictio.tokens import REFRESH, Identity, TokenVerifier
 from depictio.v1 import auth_pb2 as pb
 from depictio.v1 import auth_pb2_grpc, common_pb2
 
@@ -335,11 +339,32 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self, request: pb.LookupUserRequest, context: Any
     ) -> pb.LookupUserResponse:
         await self._caller()
+        identity = require_identity()
+        if not identity.is_admin:
+            await self._require_project_owner(identity, request.project_id)
         email = request.email.strip().lower()
         user = await self.store.user_by_email(email)
         if user is None:
             raise NotFound(f"email: no user with the e-mail '{email}'")
         return pb.LookupUserResponse(user_id=user["_id"], email=user["email"])
+
+    async def _require_project_owner(self, identity: Identity, project_id: str) -> None:
+        """PERMISSION_DENIED unless the caller owns the project (metadata_svc decides)."""
+        if not project_id:
+            raise PermissionDenied(
+                "project_id: users are looked up by e-mail for the owners of a project; name it"
+            )
+        client = MetadataClient(
+            self.settings.metadata_addr,
+            token=identity.token,
+            timeout=self.settings.rpc_timeout_seconds,
+        )
+        try:
+            decision = await client.check_access("manage", project_id=project_id)
+        except aio.AioRpcError as exc:
+            raise relayed_error(exc, "CheckAccess") from exc
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason or "only the project's owners look users up")
 
     # admin
 

@@ -7,18 +7,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import grpc
 from grpc import aio
 
 from depictio.clients.metadata import ActionName, MetadataClient
-from depictio.errors import (
-    DepictioError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    Unauthenticated,
-)
+from depictio.errors import PermissionDenied, Unauthenticated
+from depictio.rpc.relayed_errors import relayed_error
 from depictio.tokens import Identity
 from depictio.v1 import metadata_pb2
 
@@ -84,30 +77,6 @@ class AccessGuard:
         expired = [key for key, (until, _) in self._decisions.items() if until <= now]
         for key in expired or list(self._decisions):
             del self._decisions[key]
-
-
-class MetadataUnavailable(DepictioError):
-    """metadata_svc could not answer; the data RPC cannot be authorized."""
-
-    code = grpc.StatusCode.UNAVAILABLE
-
-
-RELAYED: dict[grpc.StatusCode, type[DepictioError]] = {
-    grpc.StatusCode.NOT_FOUND: NotFound,
-    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
-    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
-    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
-}
-
-
-def relayed_error(exc: aio.AioRpcError, rpc: str, context: str = "") -> DepictioError:
-    """The domain error to answer with when metadata_svc's `rpc` failed."""
-    kind = RELAYED.get(exc.code(), MetadataUnavailable)
-    details = exc.details() or exc.code().name
-    if kind is MetadataUnavailable:
-        details = f"metadata service: {rpc} failed ({exc.code().name}: {details})"
-    return kind(f"{context}{details}")
 
 
 def metadata_access_check(target: str, timeout: float) -> AccessCheck:

@@ -95,6 +95,8 @@ class AuthClient(ServiceClient):
             request.is_active = is_active
         return (await self.call(self.stub.UpdateUser, request)).user
 
-    async def lookup_user(self, email: str) -> pb.LookupUserResponse:
-        """The id of the user with this e-mail; NOT_FOUND when there is none."""
-        return await self.call(self.stub.LookupUser, pb.LookupUserRequest(email=email))
+    async def lookup_user(self, email: str, project_id: str = "") -> pb.LookupUserResponse:
+        """The id of the user with this e-mail, for an owner of `project_id` (or an admin);
+        NOT_FOUND when there is none."""
+        request = pb.LookupUserRequest(email=email, project_id=project_id)
+        return await self.call(self.stub.LookupUser, request)

@@ -224,8 +224,9 @@ class AuthServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LookupUser(self, request, context):
-        """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
-        so that other services can name members by e-mail.
+        """The id of the user with this e-mail (NOT_FOUND when there is none), so that members can be
+        named by e-mail: for the owners of the request's project and for admins (anyone else
+        would learn which e-mails have an account: PERMISSION_DENIED, whatever the e-mail).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

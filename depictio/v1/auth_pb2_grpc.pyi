@@ -65,8 +65,9 @@ class AuthServiceStub:
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateUserRequest, _auth_pb2.UpdateUserResponse]
     """Admin: promotes, demotes, deactivates or reactivates a user."""
     LookupUser: _grpc.UnaryUnaryMultiCallable[_auth_pb2.LookupUserRequest, _auth_pb2.LookupUserResponse]
-    """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
-    so that other services can name members by e-mail.
+    """The id of the user with this e-mail (NOT_FOUND when there is none), so that members can be
+    named by e-mail: for the owners of the request's project and for admins (anyone else
+    would learn which e-mails have an account: PERMISSION_DENIED, whatever the e-mail).
     """
     MintTaskToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.MintTaskTokenRequest, _auth_pb2.MintTaskTokenResponse]
     """Mints a short-lived access token for a background task acting for the caller (same user,
@@ -111,8 +112,9 @@ class AuthServiceAsyncStub(AuthServiceStub):
     UpdateUser: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateUserRequest, _auth_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """Admin: promotes, demotes, deactivates or reactivates a user."""
     LookupUser: _aio.UnaryUnaryMultiCallable[_auth_pb2.LookupUserRequest, _auth_pb2.LookupUserResponse]  # type: ignore[assignment]
-    """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
-    so that other services can name members by e-mail.
+    """The id of the user with this e-mail (NOT_FOUND when there is none), so that members can be
+    named by e-mail: for the owners of the request's project and for admins (anyone else
+    would learn which e-mails have an account: PERMISSION_DENIED, whatever the e-mail).
     """
     MintTaskToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.MintTaskTokenRequest, _auth_pb2.MintTaskTokenResponse]  # type: ignore[assignment]
     """Mints a short-lived access token for a background task acting for the caller (same user,
@@ -244,8 +246,9 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.LookupUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.LookupUserResponse, _abc.Awaitable[_auth_pb2.LookupUserResponse]]:
-        """Any signed-in caller: the id of the user with this e-mail (NOT_FOUND when there is none),
-        so that other services can name members by e-mail.
+        """The id of the user with this e-mail (NOT_FOUND when there is none), so that members can be
+        named by e-mail: for the owners of the request's project and for admins (anyone else
+        would learn which e-mails have an account: PERMISSION_DENIED, whatever the e-mail).
         """
 
     @_abc_1.abstractmethod

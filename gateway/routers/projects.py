@@ -14,14 +14,7 @@ from depictio.errors import InvalidArgument
 from depictio.v1 import metadata_pb2 as pb
 from gateway.data_backend import data_as
 from gateway.identity import CurrentUser, Services
-from gateway.metadata_backend import (
-    ERRORS,
-    Caller,
-    PageSize,
-    PageToken,
-    metadata_as,
-    require_access,
-)
+from gateway.metadata_backend import ERRORS, Caller, PageSize, PageToken, metadata_as
 from gateway.project_models import (
     FilePublic,
     MemberPublic,
@@ -141,10 +134,8 @@ async def set_member(
     """Adds a member or changes a member's role (owners); the last owner stays owner."""
     user_id, email = body.user_id or "", ""
     if body.email is not None:
-        # Owners only, before the address is looked up: anyone else would learn which
-        # e-mails have an account.
-        await require_access(services, user, "manage", project_id=project_id)
-        found = await services.auth(user.access_token).lookup_user(body.email)
+        # auth_svc answers the project's owners only (anyone else learns nothing of the e-mail).
+        found = await services.auth(user.access_token).lookup_user(body.email, project_id)
         user_id, email = found.user_id, found.email
     member = await metadata_as(services, user).set_member(project_id, user_id, body.role, email)
     return MemberPublic.from_pb(member)
@@ -162,8 +153,7 @@ async def remove_member(
     if (user_id is None) == (email is None):
         raise InvalidArgument("give exactly one of the query parameters user_id and email")
     if email is not None:
-        await require_access(services, user, "manage", project_id=project_id)
-        user_id = (await services.auth(user.access_token).lookup_user(email)).user_id
+        user_id = (await services.auth(user.access_token).lookup_user(email, project_id)).user_id
     assert user_id is not None
     await metadata_as(services, user).remove_member(project_id, user_id)
 

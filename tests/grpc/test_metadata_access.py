@@ -181,12 +181,36 @@ def test_sync_needs_editor_and_a_visibility_change_needs_owner(
     run(scenario)
 
 
-def test_lookup_user_finds_accounts_by_email(
-    public_stack: Any, people: dict[str, tuple[str, str, str]]
+def test_lookup_user_finds_accounts_by_email_for_owners_and_admins_only(
+    public_stack: Any, people: dict[str, tuple[str, str, str]], private_project: Any
 ) -> None:
-    user_id, email, token = people["viewer"]
-    found = run(lambda: AuthClient(public_stack.auth_addr, token).lookup_user(email.upper()))
+    user_id, email, _ = people["viewer"]
+
+    def lookup(token: str, address: str, project_id: str = "") -> Any:
+        return run(
+            lambda: AuthClient(public_stack.auth_addr, token).lookup_user(address, project_id)
+        )
+
+    owner = people["owner"][2]
+    found = lookup(owner, email.upper(), private_project.id)
     assert (found.user_id, found.email) == (user_id, email)
-    with pytest.raises(aio.AioRpcError) as caught:
-        run(lambda: AuthClient(public_stack.auth_addr, token).lookup_user("no@example.org"))
-    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(aio.AioRpcError) as unknown:
+        lookup(owner, "no@example.org", private_project.id)
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    admin = lookup(admin_token(public_stack), email)
+    assert admin.user_id == user_id
+
+    # Anyone else learns nothing: the same refusal for an account and for no account.
+    for caller, project_id in (
+        ("editor", private_project.id),
+        ("viewer", private_project.id),
+        ("outsider", private_project.id),
+        ("outsider", ""),
+    ):
+        answers = []
+        for address in (email, "no@example.org"):
+            with pytest.raises(aio.AioRpcError) as refused:
+                lookup(people[caller][2], address, project_id)
+            answers.append((refused.value.code(), refused.value.details()))
+        assert answers[0] == answers[1], caller
+        assert answers[0][0] == grpc.StatusCode.PERMISSION_DENIED, (caller, answers[0])
