@@ -195,7 +195,9 @@ def structural_edit(
     if kind == "section-title":
         return edits.edit_section(document, cid, title=value or ""), tab, False
     if kind == "section-members":
-        return edits.edit_section(document, cid, members=value or []), tab, False
+        # Redrawn: a filter joining a section leaves the grid, one leaving every section
+        # comes back to it (the layout changed, not only the section).
+        return edits.edit_section(document, cid, members=value or []), tab, True
     if kind == "section-collapsed":
         return edits.edit_section(document, cid, collapsed=bool(value)), tab, False
     if kind == "section-delete":

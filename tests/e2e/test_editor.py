@@ -172,6 +172,9 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     section.get_by_role("textbox", name="Interactive components").click()
     page.get_by_role("option", name="Species", exact=True).click()
     page.keyboard.press("Escape")
+    # The canvas follows at once: the filter leaves the grid for the filter panel's list.
+    expect(page.locator(".dpt-editor-cell").get_by_text("Species", exact=True)).to_have_count(0)
+    expect(page.locator(".dpt-off-grid")).to_contain_text("Species")
     section.get_by_role("switch", name="Folded when opened").check()
     expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
 
@@ -195,10 +198,13 @@ def test_build_a_dashboard_from_nothing_save_reload_restore_export_import(
     assert saved_layout[card]["h"] > before[card]["h"]
     sections = version2["document"]["tabs"][0]["filter_sections"]
     assert [(s["component_ids"], s["collapsed"]) for s in sections] == [([ids["Species"]], True)]
+    # In its section, the multi-select has no grid place (the old canvas kept its cell, and the
+    # next grid change put it back in the layout).
+    assert ids["Species"] not in saved_layout
 
     # Reload: the same places, and nothing unsaved.
     page.reload()
-    expect(page.locator(".dpt-editor-cell")).to_have_count(4)
+    expect(page.locator(".dpt-editor-cell")).to_have_count(3)
     expect(page.locator("#editor-dirty")).to_have_text("Saved")
     assert settled_grid_layout(page) == saved_layout
     rows = cell(page, "Rows")
@@ -405,3 +411,11 @@ def test_a_filter_in_the_filter_panel_is_edited_from_the_editor(
     expect(page.locator("#cfg-title")).to_have_value("Variety")
     expect(row.get_by_role("button", name="Duplicate")).to_be_visible()
     expect(row.get_by_role("button", name="Delete")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#cfg-title")).to_be_hidden()
+
+    # Taken out of its section, the filter gets a grid cell on the canvas at once.
+    page.locator(".dpt-section .mantine-Pill-remove").first.click()
+    expect(page.locator('.dpt-editor-cell[data-component="variety_filter"]')).to_have_count(1)
+    expect(row).to_have_count(0)
+    expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
