@@ -34,6 +34,10 @@ FRAME_CSS = """<style>
     display: flex; flex-wrap: wrap; align-items: center; gap: var(--mantine-spacing-xs);
 }
 .dpt-footer-spread { justify-content: space-between; gap: var(--mantine-spacing-md); }
+/* A card is a size container: its value's font shrinks to fit (values.value_font_size), and
+   what still cannot fit ends in an ellipsis rather than being cut without a sign. */
+.dpt-card { container-type: inline-size; }
+.dpt-card-value { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 /* A text longer than its cell scrolls (the cell never grows with its content). */
 .dpt-text { flex: 1; min-height: 0; overflow: auto; }
 /* A multi-select says "All" only while nothing is chosen (Mantine keeps its placeholder beside

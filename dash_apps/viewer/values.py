@@ -29,6 +29,20 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# A value's characters are about 0.65 em wide in the theme's bold font (measured in Chromium):
+# a value of n characters fits its card (a size container, see frame.py) at a font size up to
+# 100 / (0.7 n) per cent of the card's width.
+CARD_VALUE_EM_PER_CHARACTER = 0.7
+CARD_VALUE_LARGEST = "1.8rem"
+
+
+def value_font_size(text: str) -> str:
+    """The card value's font size: 1.8rem, smaller when the card is too narrow for `text` (a
+    narrow card cut "1,437,000" to "1,437,0" without a sign)."""
+    fitting = 100 / (CARD_VALUE_EM_PER_CHARACTER * max(len(text), 1))
+    return f"min({CARD_VALUE_LARGEST}, {fitting:.1f}cqi)"
+
+
 def card_body(spec: dict[str, Any], table: pa.Table) -> list[Any]:
     """The card's value, then its secondary aggregations, from the one-row result."""
     row = table.to_pylist()[0] if table.num_rows else {}
@@ -37,10 +51,12 @@ def card_body(spec: dict[str, Any], table: pa.Table) -> list[Any]:
         spec["aggregation"],
         *[s for s in spec.get("secondary", []) if s != spec["aggregation"]],
     ]
+    text = format_value(values[0] if values else None)
     main = html.Div(
-        format_value(values[0] if values else None),
+        text,
         className="dpt-card-value",
-        style={"fontSize": "1.8rem", "fontWeight": 700, "lineHeight": 1.2},
+        title=text,
+        style={"fontSize": value_font_size(text), "fontWeight": 700, "lineHeight": 1.2},
     )
     secondary = [
         html.Span(f"{name} {format_value(value)}", className="dpt-card-secondary-item")
@@ -56,7 +72,7 @@ def card_body(spec: dict[str, Any], table: pa.Table) -> list[Any]:
         html.Div(
             secondary,
             className="dpt-card-secondary",
-            style={"display": "flex", "gap": "12px", "fontSize": "0.8rem"},
+            style={"display": "flex", "flexWrap": "wrap", "gap": "0 12px", "fontSize": "0.8rem"},
         ),
     ]
 

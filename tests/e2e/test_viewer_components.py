@@ -92,6 +92,21 @@ NOTES_SCROLLED = """() => {
 }"""
 
 
+# The depth card's value once the card is made 90 px wide: whether it fits, at what size.
+CARD_IN_90_PX = """async () => {
+    const card = document.querySelector('#component-depth_card .dpt-card');
+    const value = card.querySelector('.dpt-card-value');
+    const fullPx = parseFloat(getComputedStyle(document.documentElement).fontSize) * 1.8;
+    card.style.width = '90px';
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const fits = value.scrollWidth <= value.clientWidth + 1;
+    const fontPx = parseFloat(getComputedStyle(value).fontSize);
+    const sizes = [value.scrollWidth, value.clientWidth, card.clientWidth];
+    card.style.width = '';
+    return {fits, fontPx, fullPx, text: value.textContent, sizes};
+}"""
+
+
 def dashboard(project_id: str) -> dict[str, Any]:
     data = {"data_collection": "observations"}
     controls = [
@@ -257,6 +272,11 @@ def test_every_chart_kind_renders_and_the_card_shows_its_secondary_values(
         f"count {len(frame)}",
     ]
     expect(page.locator("#component-notes h2")).to_have_text("Field notes")
+    # In a card too narrow for the value at its full size, the value shrinks to fit (it was
+    # cut without a sign: "1,437,000" showed as "1,437,0").
+    narrowed = page.evaluate(CARD_IN_90_PX)
+    assert narrowed["fits"], str(narrowed)
+    assert narrowed["fontPx"] < narrowed["fullPx"], narrowed
     # A text longer than its cell scrolls to its end (it was cut off).
     assert page.evaluate(NOTES_SCROLLED) == {
         "scrolls": True,
