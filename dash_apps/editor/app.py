@@ -85,6 +85,9 @@ function(document, saved) {
         !Array.isArray(x)) ? Object.keys(x).sort().reduce((o, key) => {
             o[key] = x[key]; return o; }, {}) : x);
     const dirty = stable(document) !== stable(saved.document);
+    // Leaving the page (a link, reload, closing the tab) with unsaved changes asks first.
+    window.onbeforeunload = dirty ? (event) => { event.preventDefault(); event.returnValue = ""; }
+        : null;
     return [dirty ? "Unsaved changes" : "Saved", dirty ? "orange" : "green",
             "version " + saved.version];
 }
@@ -140,7 +143,8 @@ def create_editor(server: Flask, calls: ServiceCalls) -> None:
 
 
 def register_browser_side(app: Dash) -> None:
-    """Edits that never leave the browser, the filter state and the unsaved badge."""
+    """Edits that never leave the browser, the filter state and the unsaved badge (and the
+    browser's question before leaving unsaved changes)."""
     app.clientside_callback(
         TITLE_AND_NOTES,
         Output("editor-document", "data", allow_duplicate=True),

@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from .accounts import Account, add_member, register
 from .browser import shot, sign_in
@@ -324,6 +325,26 @@ def test_tabs_and_component_actions(
     page.click("#tab-delete")
     expect(page.locator("#editor-tabs [role=tab]")).to_have_text(["Main"])
     expect(page.locator("#tab-delete")).to_be_disabled()
+
+    # Leaving with unsaved changes asks first (they were lost without a word); staying keeps
+    # them. Once saved, the page is left without a question.
+    asked: list[str] = []
+
+    def stay(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
+    page.get_by_role("link", name="Dashboards", exact=True).click()
+    expect(page.locator("#editor-dirty")).to_have_text("Unsaved changes")
+    assert asked == ["beforeunload"]
+    assert urlsplit(page.url).path == f"/dashboard-edit/{dashboard_id}"
+    page.click("#editor-save")
+    expect(page.locator("#editor-dirty")).to_have_text("Saved")
+    page.get_by_role("link", name="Dashboards", exact=True).click()
+    page.wait_for_url("**/dashboards")
+    assert asked == ["beforeunload"]
 
 
 def test_a_save_over_a_newer_version_shows_the_servers_refusal(
