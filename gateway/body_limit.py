@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,10 +59,6 @@ class BodyLimitMiddleware:
 
 
 def content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    """The request's declared body size (None when it declares none, or nonsense)."""
+    declared = Headers(scope=scope).get("content-length")
+    return int(declared) if declared is not None and declared.isdigit() else None

@@ -85,6 +85,15 @@ def decide_dashboard(
     )
 
 
+MEMBERS_FOR_MEMBERS = "a project's members (their e-mails) are listed to its members only"
+
+
+def lists_members(identity: Identity, decision: Decision) -> bool:
+    """Whether the caller sees a project's members: its members and admins do; a non-member
+    reading a public project does not."""
+    return decision.role >= VIEWER or (identity.is_admin and not identity.anonymous)
+
+
 def refusal(identity: Identity, decision: Decision) -> Exception:
     """The error for a refused decision: sign-in first for anonymous callers, else 403."""
     if identity.anonymous:

@@ -15,7 +15,7 @@ from depictio.rpc.context import current_identity, require_identity
 from depictio.timestamps import to_timestamp
 from depictio.v1 import common_pb2
 from depictio.v1 import metadata_pb2 as pb
-from metadata_svc.access import READ, WRITE, Authorizer, decide_dashboard
+from metadata_svc.access import READ, WRITE, Authorizer, Decision, decide_dashboard
 from metadata_svc.dashboard_store import DashboardStore
 from metadata_svc.project_documents import Doc
 from metadata_svc.store import ProjectStore
@@ -96,11 +96,17 @@ class DashboardRpcs:
             project_id, document.title, document.is_public, text, identity.user_id
         )
 
-    async def _readable(self, dashboard_id: str) -> Doc:
+    async def _read(self, dashboard_id: str) -> tuple[Doc, Doc, Decision]:
+        """The dashboard the caller may read, its project and the allowing decision."""
         dashboard = await self.dashboards.dashboard(dashboard_id)
-        await self.authorizer.require_dashboard(current_identity(), dashboard, dashboard_id, READ)
+        project, decision = await self.authorizer.require_dashboard(
+            current_identity(), dashboard, dashboard_id, READ
+        )
         assert dashboard is not None
-        return dashboard
+        return dashboard, project, decision
+
+    async def _readable(self, dashboard_id: str) -> Doc:
+        return (await self._read(dashboard_id))[0]
 
     async def _writable(self, dashboard_id: str) -> Doc:
         dashboard = await self.dashboards.dashboard(dashboard_id)
@@ -182,11 +188,7 @@ class DashboardRpcs:
         non-member of its public project reads only the versions saved public (an earlier
         private version is not published with the current one)."""
         identity = current_identity()
-        dashboard = await self.dashboards.dashboard(dashboard_id)
-        project, decision = await self.authorizer.require_dashboard(
-            identity, dashboard, dashboard_id, READ
-        )
-        assert dashboard is not None
+        dashboard, project, decision = await self._read(dashboard_id)
 
         def may_read(version: Doc) -> bool:
             return decide_dashboard(identity, project, decision.role, version, READ).allowed

@@ -9,18 +9,18 @@ from depictio.errors import AlreadyExists, FailedPrecondition, InvalidArgument, 
 from depictio.pagination import next_page_token, page_bounds
 from depictio.projects.parsing import ConfigInvalid, parse_project_config
 from depictio.rpc.context import current_identity, require_identity
-from depictio.tokens import Identity
 from depictio.v1 import common_pb2
 from depictio.v1 import metadata_pb2 as pb
 from metadata_svc.access import (
     MANAGE,
+    MEMBERS_FOR_MEMBERS,
     NO_ROLE,
     OWNER,
     READ,
-    VIEWER,
     WRITE,
     Authorizer,
     Decision,
+    lists_members,
     refusal,
 )
 from metadata_svc.messages import member_message, project_message, project_summary
@@ -40,15 +40,6 @@ ENTITY_ID_FIELDS = (
     ("joins", "joins"),
     ("links", "links"),
 )
-
-
-MEMBERS_FOR_MEMBERS = "a project's members (their e-mails) are listed to its members only"
-
-
-def lists_members(identity: Identity, decision: Decision) -> bool:
-    """Whether the caller sees a project's members: its members and admins do; a non-member
-    reading a public project does not."""
-    return decision.role >= VIEWER or (identity.is_admin and not identity.anonymous)
 
 
 class ProjectRpcs:
