@@ -1,7 +1,9 @@
 """Benchmarks of data_svc (`make bench`), side by side in one run on the same tables:
 
 - Scan of a 10 M-row × 5-column table vs pyarrow.flight do_get of it (budget ≥ 0.8×),
-  and a local Parquet read of it;
+  and a local Parquet read of it; and, as the floor no work in data_svc can go below, the same
+  number of bytes streamed by a gRPC Python server of ready-made 1 MiB messages
+  (grpc_stream_server.py) to a blocking channel like Scan's;
 - a 16-query Query batch on a 12 M-row table (budget ≤ 300 ms median), unfiltered and under
   a selective filter (a few samples), each round asking something new so that no cached
   result can answer it.
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -26,8 +29,9 @@ from data_support import LinkedProject, data, linked_project
 from metadata_support import run
 from service_stats import wait_until_idle
 
-from depictio.clients.data import DataClient
+from depictio.clients.data import SCAN_CODECS, SCAN_METHOD, DataClient
 from depictio.filters import python_to_value
+from depictio.rpc.channels import CHANNEL_OPTIONS
 from depictio.v1 import common_pb2, data_pb2
 
 pytestmark = pytest.mark.timeout(900)
@@ -92,6 +96,34 @@ def flight_port(parquet_file: Path) -> Iterator[int]:
     argv = [sys.executable, str(server), str(port), str(parquet_file)]
     with background_process(argv, port, parquet_file.with_suffix(".flight.log")):
         yield port
+
+
+def ipc_stream_bytes(table: pa.Table) -> int:
+    """The size of `table` as one Arrow IPC stream (what a Scan of it sends)."""
+    sink = pa.MockOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return int(sink.size())
+
+
+@pytest.fixture(scope="module")
+def stream_floor(parquet_file: Path) -> Iterator[tuple[int, int]]:
+    """The floor's server, streaming as many bytes as a Scan of the Parquet file's table:
+    its port and that number of bytes."""
+    port = free_port()
+    total = ipc_stream_bytes(pq.read_table(parquet_file))
+    server = Path(__file__).with_name("grpc_stream_server.py")
+    argv = [sys.executable, str(server), str(port), str(total)]
+    with background_process(argv, port, parquet_file.with_suffix(".stream.log")):
+        yield port, total
+
+
+def receive_stream(port: int) -> Callable[[], int]:
+    """A call of the floor's stream that receives it whole, each message taken as Scan's
+    client takes it (a view of its payload), and returns the payloads' bytes."""
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=CHANNEL_OPTIONS)
+    stream = channel.unary_stream(SCAN_METHOD, **SCAN_CODECS)
+    return lambda: sum(payload.nbytes for payload in stream(data_pb2.ScanRequest()))
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +201,11 @@ def batch_of_sixteen(round_: int = 0) -> list[data_pb2.ComponentQuery]:
 
 
 def test_scan_throughput_and_query_latency(
-    bench_stack: Any, project: LinkedProject, parquet_file: Path, flight_port: int
+    bench_stack: Any,
+    project: LinkedProject,
+    parquet_file: Path,
+    flight_port: int,
+    stream_floor: tuple[int, int],
 ) -> None:
     client = data(bench_stack, project.people.viewer)
     nbytes = pq.read_table(parquet_file).nbytes
@@ -187,13 +223,16 @@ def test_scan_throughput_and_query_latency(
     connection = flight.connect(f"grpc://127.0.0.1:{flight_port}")
     baseline = connection.do_get(flight.Ticket(b"scan")).read_all()
     assert baseline.num_rows == SCAN_ROWS
-    # The three reads take turns, round after round: this machine's speed drifts by tens of
-    # per cent within minutes, and each round's drift then falls on all three alike.
-    scan_seconds, flight_seconds, parquet_seconds = [], [], []
+    receive_floor = receive_stream(stream_floor[0])
+    assert receive_floor() == stream_floor[1]
+    # The four reads take turns, round after round: this machine's speed drifts by tens of
+    # per cent within minutes, and each round's drift then falls on all four alike.
+    scan_seconds, flight_seconds, parquet_seconds, floor_seconds = [], [], [], []
     for _ in range(REPEATS):
         scan_seconds += timed(lambda: run(scan_once), 1)
         flight_seconds += timed(lambda: connection.do_get(flight.Ticket(b"scan")).read_all(), 1)
         parquet_seconds += timed(lambda: pq.read_table(parquet_file), 1)
+        floor_seconds += timed(receive_floor, 1)
 
     rounds = iter(range(1, 10 * QUERY_REPEATS))
 
@@ -224,6 +263,7 @@ def test_scan_throughput_and_query_latency(
     scan_rate = mb / statistics.median(scan_seconds)
     flight_rate = mb / statistics.median(flight_seconds)
     parquet_rate = mb / statistics.median(parquet_seconds)
+    floor_rate = mb / statistics.median(floor_seconds)
     query_ms = statistics.median(query_seconds) * 1000
     filtered_ms = statistics.median(filtered_seconds) * 1000
     ratio = scan_rate / flight_rate
@@ -242,7 +282,15 @@ def test_scan_throughput_and_query_latency(
         f"  {'local Parquet read (pyarrow)':<42}"
         f"{statistics.median(parquet_seconds):>11.3f}s{parquet_rate:>11,.0f} MB/s"
     )
+    print(
+        f"  {'gRPC Python, ready-made 1 MiB messages':<42}"
+        f"{statistics.median(floor_seconds):>11.3f}s{floor_rate:>11,.0f} MB/s"
+    )
     print(f"  Scan / Flight = {ratio:.2f}  (budget ≥ 0.80)")
+    print(
+        f"  floor / Flight = {floor_rate / flight_rate:.2f}  (gRPC Python streaming the same "
+        "bytes with no work at either end: a Scan cannot be faster)"
+    )
     for label, seconds in (("unfiltered", query_seconds), ("5 samples", filtered_seconds)):
         print(
             f"  Query: 16 queries on {QUERY_ROWS:,} rows, {label}, median "
