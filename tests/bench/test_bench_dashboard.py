@@ -18,16 +18,18 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 from cli_support import Cli, Server, api_token
-from conftest import MakeStack, Stack
+from conftest import MakeStack, Stack, background_process, free_port
 from dashboard_browser import (
     VIEWPORT,
     ChangeTiming,
@@ -44,7 +46,8 @@ from dashboard_data import (
     expected,
     filter_values,
 )
-from playwright.sync_api import BrowserContext, sync_playwright
+from first_chart_floor import first_chart_ms
+from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 from service_stats import (
     machine,
     peak_rss_mib,
@@ -92,6 +95,16 @@ def bench_stack(make_stack: MakeStack, redis_url: str) -> Iterator[Stack]:
     # the (warm) opens can be answered from it.
     with make_stack(ui=True, DEPICTIO_REDIS_URL=redis_url) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def floor_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The first-chart floor's server (first_chart_floor.py)."""
+    port = free_port()
+    server = Path(__file__).with_name("first_chart_floor.py")
+    log = tmp_path_factory.mktemp("first-chart-floor") / "server.log"
+    with background_process([sys.executable, str(server), str(port)], port, log):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +235,11 @@ def first_open_text(opened: OpenTiming) -> str:
 
 
 def report(
-    results: list[Measured], ingested: Ingested, browser_version: str, loads: list[float]
+    results: list[Measured],
+    ingested: Ingested,
+    browser_version: str,
+    loads: list[float],
+    floors: dict[str, float],
 ) -> None:
     rows = ", ".join(f"{tag} {count:,}" for tag, count in TABLE_ROWS.items())
     print()
@@ -281,6 +298,11 @@ def report(
         )
     for m in results:
         print(f"  first open, {m.size} components: {first_open_text(m.first_open)}")
+    print(
+        f"  first-chart floor, {OPEN_ROUNDS} warm opens of one 3-bar chart and nothing else "
+        f"(first_chart_floor.py): a Dash page {floors['dash']:,.0f} ms, a plain Plotly.js page "
+        f"{floors['plain']:,.0f} ms"
+    )
 
 
 def budget_failures(results: list[Measured]) -> list[str]:
@@ -306,28 +328,45 @@ def budget_failures(results: list[Measured]) -> list[str]:
     return failures
 
 
-def test_dashboard_open_and_filter_change(bench_stack: Stack, ingested: Ingested) -> None:
+@contextmanager
+def fresh_profile(playwright: Playwright, path: Path) -> Iterator[BrowserContext]:
+    """Chromium with a persistent profile at `path` (new): Chromium's incognito contexts
+    (Playwright's default) keep no code cache, so every open would compile Plotly's 3.5 MB
+    again."""
+    context = playwright.chromium.launch_persistent_context(
+        path, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=VIEWPORT
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def test_dashboard_open_and_filter_change(
+    bench_stack: Stack, ingested: Ingested, floor_url: str
+) -> None:
     loads = [os.getloadavg()[0]]
     results = []
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profiles:
         for index, size in enumerate(SIZES):
-            # A persistent profile: Chromium's incognito contexts (Playwright's default) keep
-            # no code cache, so every open would compile Plotly's 3.5 MB again.
-            context = playwright.chromium.launch_persistent_context(
-                Path(profiles) / str(size),
-                executable_path=CHROMIUM,
-                args=CHROMIUM_ARGS,
-                viewport=VIEWPORT,
-            )
-            try:
+            with fresh_profile(playwright, Path(profiles) / str(size)) as context:
                 shape = dashboard(size)
-                dashboard_id = ingested.dashboards[size]
                 results.append(
-                    measure(context, bench_stack, shape, dashboard_id, index * CHANGE_ROUNDS)
+                    measure(
+                        context,
+                        bench_stack,
+                        shape,
+                        ingested.dashboards[size],
+                        index * CHANGE_ROUNDS,
+                    )
                 )
-            finally:
-                context.close()
+        # What Dash itself takes to draw one chart on this machine.
+        with fresh_profile(playwright, Path(profiles) / "floor") as context:
+            floors = {
+                "dash": first_chart_ms(context, f"{floor_url}/", 3, OPEN_ROUNDS),
+                "plain": first_chart_ms(context, f"{floor_url}/plain", 3, OPEN_ROUNDS),
+            }
     loads.append(os.getloadavg()[0])
-    report(results, ingested, chromium_version(), loads)
+    report(results, ingested, chromium_version(), loads, floors)
     failures = budget_failures(results)
     assert not failures, "; ".join(failures)
