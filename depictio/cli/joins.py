@@ -31,9 +31,23 @@ class JoinOutcome:
 RIGHT_PROVENANCE = {RUN_ID_COLUMN: "__right_run_id", FILE_COLUMN: "__right_file"}
 
 
+def join_keys(join: JoinPlan, left: pa.Table, right: pa.Table) -> list[str]:
+    """The columns rows are matched on: `join.on_columns`, and the run id when both tables
+    are per-run tables (neither a `metadata` table): a sample in two runs is joined with its
+    own run's rows, not with the other run's."""
+    keys = list(join.on_columns)
+    per_run = all(
+        RUN_ID_COLUMN in table.column_names and dc.metatype != "metadata"
+        for table, dc in ((left, join.left), (right, join.right))
+    )
+    if per_run and RUN_ID_COLUMN not in keys:
+        keys.append(RUN_ID_COLUMN)
+    return keys
+
+
 def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
-    """The join of two tables on `join.on_columns`. A row keeps the left side's provenance;
-    a row only the right side has (right and outer joins) keeps the right side's."""
+    """The join of two tables on `join_keys`. A row keeps the left side's provenance; a row
+    only the right side has (right and outer joins) keeps the right side's."""
     for side, table, dc in (("left", left, join.left), ("right", right, join.right)):
         missing = [c for c in join.on_columns if c not in table.column_names]
         if missing:
@@ -41,12 +55,14 @@ def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
                 f"join {join.name!r}: the {side} table {dc.label!r} has no column {missing} "
                 f"(it has {[c for c in table.column_names if not c.startswith('depictio_')]})"
             )
+    keys = join_keys(join, left, right)
+    apart = {column: name for column, name in RIGHT_PROVENANCE.items() if column not in keys}
     left_frame = pl.DataFrame(left)
-    right_frame = pl.DataFrame(right).rename(RIGHT_PROVENANCE, strict=False)
+    right_frame = pl.DataFrame(right).rename(apart, strict=False)
     try:
         result = left_frame.join(
             right_frame,
-            on=list(join.on_columns),
+            on=keys,
             how=POLARS_HOW[join.how],  # type: ignore[arg-type]
             coalesce=True,
         )
@@ -54,10 +70,10 @@ def joined_table(join: JoinPlan, left: pa.Table, right: pa.Table) -> pa.Table:
         raise CliFailure(f"join {join.name!r}: {exc}") from exc
     kept = [
         pl.coalesce(column, right_name).alias(column)
-        for column, right_name in RIGHT_PROVENANCE.items()
+        for column, right_name in apart.items()
         if column in result.columns and right_name in result.columns
     ]
-    return result.with_columns(kept).drop(list(RIGHT_PROVENANCE.values()), strict=False).to_arrow()
+    return result.with_columns(kept).drop(list(apart.values()), strict=False).to_arrow()
 
 
 def run_join(api: GatewayApi, join: JoinPlan) -> JoinOutcome:

@@ -37,6 +37,8 @@ class DataCollectionPlan:
     polars_kwargs: dict[str, Any]
     keep_columns: tuple[str, ...]
     optional: bool
+    # "metadata" (one table for the whole project), "aggregate" (files combined), or "".
+    metatype: str = ""
 
     @property
     def label(self) -> str:
@@ -155,6 +157,7 @@ def data_collection_plan(dc: DataCollectionConfig, dc_id: str, workflow: str) ->
         polars_kwargs=dict(properties.polars_kwargs or {}),
         keep_columns=tuple(properties.keep_columns or ()),
         optional=dc.optional,
+        metatype=settings.metatype or "",
     )
 
 
