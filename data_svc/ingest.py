@@ -11,12 +11,19 @@ from enum import StrEnum
 import pyarrow as pa
 
 from depictio.arrow_ipc import chunk_stream
-from depictio.arrow_types import storable_type, widens_to
+from depictio.arrow_types import (
+    UnstorableColumn,
+    check_column_names,
+    storable_type,
+    stored_column,
+    widens_to,
+    written_type,
+)
 from depictio.errors import FailedPrecondition, InvalidArgument
 
 RUN_ID_COLUMN = "depictio_run_id"
 FILE_COLUMN = "depictio_file"
-RUN_ID = re.compile(r"^[^\x00-\x1f]{1,200}$")
+RUN_ID = re.compile(r"[^\x00-\x1f]{1,200}")
 
 
 class Mode(StrEnum):
@@ -30,7 +37,7 @@ class Mode(StrEnum):
 
 def check_run_id(run_id: str, where: str) -> None:
     """InvalidArgument unless `run_id` is 1–200 printable characters."""
-    if not RUN_ID.match(run_id):
+    if not RUN_ID.fullmatch(run_id):
         raise InvalidArgument(f"{where}: expected 1–200 printable characters, got {run_id[:50]!r}")
 
 
@@ -93,12 +100,10 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
     if table.num_columns == 0:
         raise InvalidArgument(f"{where}: the table has no columns")
     names = table.column_names
-    unnamed = [position + 1 for position, name in enumerate(names) if not name]
-    if unnamed:
-        raise InvalidArgument(f"{where}: column {unnamed[0]} has no name (every column needs one)")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InvalidArgument(f"{where}: duplicate columns {duplicates}")
+    try:
+        check_column_names(names, where)
+    except UnstorableColumn as exc:
+        raise InvalidArgument(str(exc)) from exc
     rows = table.num_rows
     if spec.run_id:
         if RUN_ID_COLUMN in names:
@@ -147,16 +152,6 @@ def rows_run_ids(table: pa.Table, spec: WriteSpec, where: str) -> pa.ChunkedArra
     return column
 
 
-def written_type(dtype: pa.DataType) -> pa.DataType:
-    """The type a column is handed to the Delta writer with: its storable type, except that
-    text dictionaries stay dictionaries (stored as their values' type, each value encoded once
-    instead of being spelled out on every row first)."""
-    stored = storable_type(dtype)
-    if pa.types.is_dictionary(dtype) and pa.types.is_string(stored):
-        return pa.dictionary(dtype.index_type, stored)
-    return stored
-
-
 def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
     """`table` cast to the types it is stored with, checked against the table's schema.
 
@@ -178,13 +173,11 @@ def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
             if not (pa.types.is_dictionary(target) and target.value_type == stored):
                 target = stored
         try:
-            columns.append(column.cast(target) if column.type != target else column)
-        except pa.ArrowInvalid as exc:
-            raise InvalidArgument(
-                f"column {column_field.name!r} of {file or 'the incoming data'}: its "
-                f"{column_field.type} values do not all fit {target}, the type it is stored "
-                f"with ({exc})"
-            ) from exc
+            columns.append(
+                stored_column(column_field.name, column, target, file or "the incoming data")
+            )
+        except UnstorableColumn as exc:
+            raise InvalidArgument(str(exc)) from exc
         fields.append(pa.field(column_field.name, target))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 

@@ -6,6 +6,9 @@ table before uploading anything).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pyarrow as pa
 
 # Delta Lake has no unsigned integers: each is stored in a signed type that holds its values
@@ -13,9 +16,50 @@ import pyarrow as pa
 SIGNED_FOR_UNSIGNED = {8: pa.int16(), 16: pa.int32(), 32: pa.int64(), 64: pa.int64()}
 
 
+class UnstorableColumn(ValueError):
+    """A column no Delta table can hold as it is: what is wrong, naming the column."""
+
+
+# Types Delta Lake has no counterpart of, with what their values are to a reader.
+UNSUPPORTED: tuple[tuple[Callable[[pa.DataType], bool], str], ...] = (
+    (pa.types.is_time, "times of day"),
+    (pa.types.is_duration, "durations"),
+    (pa.types.is_interval, "intervals"),
+)
+
+
+def unsupported_kind(dtype: pa.DataType) -> str | None:
+    """What `dtype`'s values are when Delta cannot store them (at any depth of a nested
+    type), else None."""
+    for matches, kind in UNSUPPORTED:
+        if matches(dtype):
+            return kind
+    if pa.types.is_dictionary(dtype):
+        return unsupported_kind(dtype.value_type)
+    found = (unsupported_kind(dtype.field(i).type) for i in range(dtype.num_fields))
+    return next((child_kind for child_kind in found if child_kind), None)
+
+
+def check_column_names(names: list[str], where: str) -> None:
+    """UnstorableColumn for a column without a name, a name with a NUL character, or a name
+    given twice."""
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise UnstorableColumn(
+                f"{where}: column {position} has no name (every column needs one)"
+            )
+        if "\x00" in name:
+            raise UnstorableColumn(
+                f"{where}: column {position} ({name!r}) has a NUL character in its name"
+            )
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UnstorableColumn(f"{where}: duplicate columns {duplicates}")
+
+
 def storable_type(dtype: pa.DataType) -> pa.DataType:
     """The type a column is stored with: one string/binary flavour, dictionaries decoded,
-    unsigned integers signed."""
+    unsigned integers signed, timestamps in microseconds and instants in UTC."""
     if pa.types.is_unsigned_integer(dtype):
         return SIGNED_FOR_UNSIGNED[dtype.bit_width]
     if pa.types.is_dictionary(dtype):
@@ -26,10 +70,70 @@ def storable_type(dtype: pa.DataType) -> pa.DataType:
         return pa.binary()
     if pa.types.is_null(dtype):
         return pa.string()
-    if pa.types.is_timestamp(dtype) and dtype.unit != "us":
-        # Delta stores microseconds.
-        return pa.timestamp("us", tz=dtype.tz)
+    if pa.types.is_timestamp(dtype):
+        # Delta stores microseconds, and instants (a time zone given) in UTC.
+        return pa.timestamp("us", tz="UTC" if dtype.tz else None)
     return dtype
+
+
+def written_type(dtype: pa.DataType) -> pa.DataType:
+    """The type a column is handed to the Delta writer with: its storable type, except that
+    text dictionaries stay dictionaries (stored as their values' type, each value encoded once
+    instead of being spelled out on every row first)."""
+    stored = storable_type(dtype)
+    if pa.types.is_dictionary(dtype) and pa.types.is_string(stored):
+        return pa.dictionary(dtype.index_type, stored)
+    return stored
+
+
+def stored_column(
+    name: str, column: pa.ChunkedArray, target: pa.DataType, where: str
+) -> pa.ChunkedArray:
+    """`column` cast to `target`; UnstorableColumn naming the column when its type has no
+    Delta counterpart or a value does not fit `target` (a uint64 above 2^63 - 1, nanoseconds
+    in a microsecond timestamp)."""
+    kind = unsupported_kind(column.type)
+    if kind is not None:
+        raise UnstorableColumn(
+            f"column {name!r} of {where}: Delta tables cannot store {kind} ({column.type}); "
+            "give them as text or as numbers"
+        )
+    if column.type == target:
+        return column
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise UnstorableColumn(
+            f"column {name!r} of {where}: its {column.type} values do not all fit {target}, "
+            f"the type it is stored with ({exc})"
+        ) from exc
+
+
+def is_text(dtype: pa.DataType) -> bool:
+    """Text or bytes of any flavour, or a dictionary of them."""
+    if pa.types.is_dictionary(dtype):
+        return is_text(dtype.value_type)
+    return any(
+        check(dtype)
+        for check in (
+            pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view,
+            pa.types.is_binary, pa.types.is_large_binary, pa.types.is_binary_view,
+        )
+    )  # fmt: skip
+
+
+def storable_table(table: pa.Table, where: str) -> pa.Table:
+    """`table` checked as data_svc checks what it is to store (`where`: its file), its columns
+    cast to the types they are stored with — text left as it is (it always fits; the server
+    settles its flavour). UnstorableColumn for the first column that cannot be stored."""
+    check_column_names(table.column_names, where)
+    columns = [
+        column
+        if is_text(column.type)
+        else stored_column(name, column, written_type(column.type), where)
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def widens_to(incoming: pa.DataType, existing: pa.DataType) -> bool:
@@ -47,13 +151,22 @@ def widens_to(incoming: pa.DataType, existing: pa.DataType) -> bool:
             pa.types.is_float32(existing) and pa.types.is_float16(incoming)
         )
     if pa.types.is_timestamp(incoming) and pa.types.is_timestamp(existing):
-        return incoming.tz == existing.tz
+        # Instants (any time zone: stored in UTC) or local times, on both sides.
+        return (incoming.tz is None) == (existing.tz is None)
     return False
+
+
+# How pyarrow names a timestamp type: 'timestamp[us]', 'timestamp[us, tz=UTC]'.
+TIMESTAMP_NAME = re.compile(r"timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]")
 
 
 def parse_type_name(name: str) -> pa.DataType | None:
     """The Arrow type a name such as Describe gives ('int64', 'double', 'string', 'bool',
-    'date32[day]'…) stands for; None for a name pyarrow has no alias of."""
+    'date32[day]', 'timestamp[us, tz=UTC]'…) stands for; None for a name pyarrow has no alias
+    of."""
+    timestamp = TIMESTAMP_NAME.fullmatch(name)
+    if timestamp is not None:
+        return pa.timestamp(timestamp.group(1), tz=timestamp.group(2))
     try:
         return pa.type_for_alias(name)
     except ValueError:

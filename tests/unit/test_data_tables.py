@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import threading
 import time
@@ -91,6 +92,43 @@ def test_new_column_is_added_and_a_type_conflict_leaves_the_table_unchanged(
     assert "bad.csv" in message
     assert tables.open(REF).version() == 1
     assert rows(tables).sort("x").equals(before.sort("x"))
+
+
+@pytest.mark.parametrize(
+    ("column", "said"),
+    [
+        (pa.array([dt.time(1, 2)], pa.time64("us")), "Delta tables cannot store times of day"),
+        (pa.array([dt.timedelta(seconds=5)], pa.duration("us")), "cannot store durations"),
+        (pa.array([{"at": dt.time(3)}], pa.struct([("at", pa.time32("s"))])), "times of day"),
+        (pa.array([2**64 - 1], pa.uint64()), "uint64 values do not all fit int64"),
+        (pa.array([1], pa.timestamp("ns")), "would lose data"),
+    ],
+)
+def test_columns_delta_cannot_hold_are_refused_naming_them(
+    tables: DeltaTables, column: pa.Array, said: str
+) -> None:
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"x": [1]}))
+    with pytest.raises(InvalidArgument) as refused:
+        tables.write(
+            REF, WriteSpec("r2", Mode.APPEND, "b.parquet"), pa.table({"x": [2], "c": column})
+        )
+    assert said in refused.value.message
+    assert "column 'c' of b.parquet" in refused.value.message
+    assert tables.open(REF).version() == 0
+
+
+def test_instants_are_stored_in_utc_whatever_their_time_zone(tables: DeltaTables) -> None:
+    paris = pa.array([0, 3_600_000_000], pa.timestamp("us", tz="Europe/Paris"))
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"t": paris}))
+    # A later file in another zone adds to the same column (the same instants, in UTC).
+    tokyo = pa.array([7_200_000], pa.timestamp("ms", tz="Asia/Tokyo")).cast(
+        pa.timestamp("ns", tz="Asia/Tokyo")
+    )
+    tables.write(REF, WriteSpec("r2", Mode.APPEND), pa.table({"t": tokyo}))
+    stored = rows(tables).sort("t")
+    assert stored.schema["t"] == pl.Datetime("us", "UTC")
+    expected = [dt.datetime(1970, 1, 1, h, tzinfo=dt.UTC) for h in (0, 1, 2)]
+    assert stored["t"].to_list() == expected
 
 
 def test_narrower_integers_are_widened(tables: DeltaTables) -> None:
@@ -196,6 +234,9 @@ def test_run_ids_must_be_printable() -> None:
         WriteSpec("", Mode.REPLACE_RUN)
     with pytest.raises(InvalidArgument, match="run_id"):
         WriteSpec("a\nb", Mode.APPEND)
+    # A final newline too (a regular expression's `$` matches before one).
+    with pytest.raises(InvalidArgument, match="run_id"):
+        WriteSpec("r1\n", Mode.REPLACE_RUN)
     with pytest.raises(InvalidArgument, match=r"run_ids\[1\]"):
         WriteSpec("", Mode.REPLACE_RUNS, run_ids=("ok", "bad\tid"))
     with pytest.raises(InvalidArgument, match="only when header.run_id is empty"):
@@ -295,6 +336,25 @@ def test_describe_matches_polars(tables: DeltaTables) -> None:
     assert not specs["s"].HasField("mean")
     # The specs are stored beside the table and read back unchanged.
     assert tables.describe(REF) == described
+
+
+def test_describe_counts_nested_columns(tables: DeltaTables) -> None:
+    data = pa.table(
+        {
+            "l": pa.array([[1], [2, 3], [1], None]),
+            "st": pa.array([{"x": 1}, {"x": 2}, {"x": 1}, {"x": 1}]),
+            "m": pa.array(
+                [[("a", 1)], [("a", 1)], None, [("b", 2)]], pa.map_(pa.string(), pa.int64())
+            ),
+        }
+    )
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.parquet"), data)
+    specs = {spec.name: spec for spec in tables.describe(REF).columns}
+    frame = pl.from_arrow(data)
+    for name in data.column_names:
+        assert specs[name].count == frame[name].count()
+        assert specs[name].nulls == frame[name].null_count()
+        assert specs[name].nunique == frame[name].drop_nulls().n_unique(), name
 
 
 def test_optimize_vacuum_restore(tables: DeltaTables) -> None:
