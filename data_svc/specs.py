@@ -27,6 +27,13 @@ def _orderable(dtype: pl.DataType) -> bool:
     return dtype.is_numeric() or dtype.is_temporal() or dtype in (pl.String, pl.Boolean)
 
 
+def distinct_estimate(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A HyperLogLog estimate of the column's distinct values; nested values (lists, structs:
+    polars estimates only flat ones) through their hashes."""
+    values = column.drop_nulls()
+    return (values.hash() if dtype.is_nested() else values).approx_n_unique()
+
+
 def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeResponse:
     """The table's row count and per-column specs.
 
@@ -43,7 +50,7 @@ def compute_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeRespons
         stats += [
             column.count().alias(f"{index}.count"),
             column.null_count().alias(f"{index}.nulls"),
-            column.drop_nulls().approx_n_unique().alias(f"{index}.approx"),
+            distinct_estimate(column, dtype).alias(f"{index}.approx"),
         ]
         if _orderable(dtype):
             stats += [column.min().alias(f"{index}.min"), column.max().alias(f"{index}.max")]

@@ -13,6 +13,7 @@ from depictio.arrow_ipc import ipc_to_table
 from depictio.errors import InvalidArgument
 from depictio.filters import value_to_python
 from depictio.v1 import data_pb2
+from gateway.json_values import json_value
 from gateway.models import Input
 
 Scalar = str | int | float | bool | datetime | None
@@ -156,7 +157,7 @@ class ResultPublic(BaseModel):
         return cls(
             id=result.id,
             columns=table.column_names,
-            rows=table.to_pylist(),
+            rows=[json_value(row) for row in table.to_pylist()],
             total_rows=result.total_rows,
             sampled=result.sampled,
             truncated=result.truncated,

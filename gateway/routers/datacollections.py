@@ -9,7 +9,6 @@ import asyncio
 import csv
 import io
 import json
-import math
 import re
 from collections.abc import AsyncIterator
 from enum import StrEnum
@@ -40,6 +39,7 @@ from gateway.data_models import (
 )
 from gateway.errors import ServiceCallError
 from gateway.identity import CurrentUser, Services
+from gateway.json_values import csv_ready, json_default, json_text
 from gateway.metadata_backend import ERRORS, Caller
 from gateway.models import INT64_MAX
 
@@ -89,29 +89,19 @@ async def started(stream: AsyncIterator[memoryview]) -> AsyncIterator[memoryview
 
 
 def csv_bytes(batch: pa.RecordBatch | pa.Table, header: bool) -> bytes:
-    """A batch as CSV (with the header line when asked)."""
+    """A batch as CSV (with the header line when asked); bytes as base64 and nested values
+    as JSON text."""
     sink = io.BytesIO()
-    pa_csv.write_csv(batch, sink, pa_csv.WriteOptions(include_header=header))
+    pa_csv.write_csv(csv_ready(batch), sink, pa_csv.WriteOptions(include_header=header))
     return sink.getvalue()
-
-
-def json_value(value: Any) -> Any:
-    """`value` as JSON can hold it: a NaN or an infinity (JSON has neither) as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list):
-        return [json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {key: json_value(item) for key, item in value.items()}
-    return value
 
 
 def json_row(row: dict[str, Any]) -> str:
     """One row as a JSON object."""
     try:
-        return json.dumps(row, default=str, allow_nan=False)
+        return json.dumps(row, default=json_default, allow_nan=False)
     except ValueError:  # a NaN or an infinity
-        return json.dumps(json_value(row), default=str, allow_nan=False)
+        return json_text(row)
 
 
 def json_rows(batch: pa.RecordBatch, first: bool) -> bytes:

@@ -391,3 +391,65 @@ def test_rows_from_a_stalled_data_service_end_in_a_503_not_the_streams_deadline(
             answered = client.get(url, params={"format": "arrow"}, headers=viewer)
             assert answered.status_code == 200, answered.text
             assert pa.ipc.open_stream(answered.content).read_all().num_rows == SAMPLES.num_rows
+
+
+NESTED = pa.table(
+    {
+        "sample": ["s1", "s2", "s3"],
+        "reads": pa.array([[1, 2], None, [3]], pa.list_(pa.int64())),
+        "qc": pa.array([{"ok": True, "score": 0.5}, {"ok": False, "score": 1.5}, None]),
+        "tags": pa.array([[("lane", 1)], [], [("lane", 2)]], pa.map_(pa.string(), pa.int64())),
+        "raw": pa.array([b"\x00\xff", b"abc", None], pa.binary()),
+    }
+)
+
+
+def test_nested_and_bytes_columns_are_described_and_read_in_every_format(
+    data_api_stack: Any, gateway: httpx.Client
+) -> None:
+    fresh = linked_project(data_api_stack)
+    dc = fresh.samples
+    upload(gateway, dc, NESTED, fresh.people.editor, "run-1", "nested.parquet")
+    viewer = bearer(fresh.people.viewer)
+    expected = pl.from_arrow(NESTED)
+    schema = gateway.get(f"{BASE}/{dc}/schema", headers=viewer)
+    assert schema.status_code == 200, schema.text
+    columns = {c["name"]: c for c in schema.json()["columns"]}
+    for name in NESTED.column_names:
+        assert columns[name]["nulls"] == expected[name].null_count(), name
+        assert columns[name]["nunique"] == expected[name].drop_nulls().n_unique(), name
+
+    # JSON: bytes as base64, maps as [key, value] pairs; CSV: the same values as JSON text.
+    b64 = {b"\x00\xff": "AP8=", b"abc": "YWJj", None: None}
+    want = [
+        {
+            "sample": row["sample"],
+            "reads": row["reads"],
+            "qc": row["qc"],
+            "tags": [list(pair) for pair in row["tags"]],
+            "raw": b64[row["raw"]],
+        }
+        for row in NESTED.to_pylist()
+    ]
+    columns_param = {"columns": ",".join(NESTED.column_names)}
+    as_json = gateway.get(
+        f"{BASE}/{dc}/rows", params={"format": "json", **columns_param}, headers=viewer
+    )
+    assert as_json.status_code == 200 and sorted(as_json.json(), key=lambda r: r["sample"]) == want
+    as_csv = gateway.get(
+        f"{BASE}/{dc}/rows", params={"format": "csv", **columns_param}, headers=viewer
+    )
+    assert as_csv.status_code == 200, as_csv.text
+    frame = pd.read_csv(io.BytesIO(as_csv.content), keep_default_na=False).sort_values("sample")
+    for name in ("reads", "qc", "tags"):
+        got = [json.loads(text) if text else None for text in frame[name]]
+        assert got == [row[name] for row in want], name
+    assert list(frame["raw"]) == ["AP8=", "YWJj", ""]
+    query = gateway.post(
+        f"{BASE}/{dc}/query",
+        json={"queries": [{"id": "page", "rows": {"columns": ["sample", "raw", "tags"]}}]},
+        headers=viewer,
+    )
+    assert query.status_code == 200, query.text
+    rows = sorted(query.json()["results"][0]["rows"], key=lambda r: r["sample"])
+    assert [(r["raw"], r["tags"]) for r in rows] == [(w["raw"], w["tags"]) for w in want]
