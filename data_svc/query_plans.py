@@ -189,7 +189,10 @@ NUMERIC_AGGREGATIONS = {
 
 
 def label_of(aggregation: data_pb2.Aggregation.ValueType) -> str:
-    """How result columns name an aggregation: `mean` in `mean(depth)`."""
+    """How result columns name an aggregation: `mean` in `mean(depth)` (a number the enum does
+    not name: the number)."""
+    if aggregation not in data_pb2.Aggregation.values():
+        return str(aggregation)
     return data_pb2.Aggregation.Name(aggregation).removeprefix("AGGREGATION_").lower()
 
 

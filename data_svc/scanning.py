@@ -17,6 +17,8 @@ from depictio.errors import InvalidArgument
 from depictio.rpc.raw_messages import frame_field_one
 from depictio.v1 import data_pb2
 
+# The most rows a polars frame holds (its row index is 32-bit).
+MAX_ROWS = 2**32 - 1
 # Chunks handed from the worker thread to the event loop at a time, and groups buffered ahead.
 CHUNKS_PER_HOP = 4
 GROUPS_AHEAD = 16
@@ -37,7 +39,8 @@ def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFra
     node = request.filter if request.HasField("filter") else None
     plan = sort_frame(filtered(frame, node, needed, "filter"), request.sort)
     if request.offset or request.limit:
-        plan = plan.slice(request.offset, request.limit or None)
+        # polars counts rows in 32 bits: a longer slice is every row there is.
+        plan = plan.slice(request.offset, min(request.limit, MAX_ROWS) or None)
     return decoded(plan.select(columns))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from depictio.v1 import metadata_pb2 as pb
-from gateway.models import Input, from_timestamp
+from gateway.models import INT64_MAX, Input, from_timestamp
 
 DOCUMENT_DESCRIPTION = (
     "A dashboard document (title, description, is_public, tabs), as described by "
@@ -29,7 +29,10 @@ class DashboardUpdate(Input):
 
     document: dict[str, Any] = Field(description=DOCUMENT_DESCRIPTION)
     expected_version: int | None = Field(
-        None, ge=1, description="Refuse (409) unless the dashboard is at this version."
+        None,
+        ge=1,
+        le=INT64_MAX,
+        description="Refuse (409) unless the dashboard is at this version.",
     )
 
 

@@ -105,6 +105,8 @@ def load_config_text(text: str, config_format: str = "yaml", subject: str = "con
         raise InvalidArgument(f"{subject}: not valid JSON: {exc}") from exc
     except yaml.YAMLError as exc:
         raise InvalidArgument(f"{subject}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidArgument(f"{subject}: nested too deeply to be read") from exc
 
 
 def validated(

@@ -43,6 +43,11 @@ def test_saves_are_versions_that_can_be_read_and_restored(env: Any) -> None:
     # A version number no int64 holds is invalid input, not a server error.
     huge = client.get(f"{url}/versions/{2**63}", headers=headers)
     assert huge.status_code == 422 and "version" in huge.text, huge.text
+    huge_expected = client.put(
+        url, json={"document": card_document("Third"), "expected_version": 2**63}, headers=headers
+    )
+    assert huge_expected.status_code == 422, huge_expected.text
+    assert "expected_version" in huge_expected.text
     restored = client.post(f"{url}/versions/1/restore", headers=headers).json()
     assert (restored["version"], restored["title"]) == (3, "First")
     assert client.get(url, headers=headers).json()["document"] == restored["document"]
@@ -108,6 +113,19 @@ def test_yaml_export_import_export_is_identical(env: Any) -> None:
     assert imported.json()["id"] != dashboard["id"]
     second = client.get(f"{DASHBOARDS}/{imported.json()['id']}/yaml", headers=headers)
     assert second.text == first.text
+
+
+def test_an_import_nested_too_deeply_is_refused(env: Any) -> None:
+    _, client, owner, project = env
+    deep = "x: " + "[" * 2000 + "]" * 2000
+    response = client.post(
+        f"{DASHBOARDS}/import",
+        params={"project_id": project["id"]},
+        content=deep,
+        headers={**bearer(owner.access_token), **YAML},
+    )
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

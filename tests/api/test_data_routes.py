@@ -291,6 +291,31 @@ def test_numbers_no_int64_holds_are_refused_as_invalid_input(
         assert response.status_code == 422 and name in response.text, (route, name, response.text)
 
 
+def test_a_limit_past_what_polars_counts_reads_every_row_and_an_unknown_aggregation_is_refused(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    viewer = bearer(project.people.viewer)
+    rows = gateway.get(
+        f"{BASE}/{project.samples}/rows",
+        params={"format": "json", "columns": "sample", "limit": 2**32},
+        headers=viewer,
+    )
+    assert rows.status_code == 200, rows.text
+    every = gateway.get(
+        f"{BASE}/{project.samples}/rows",
+        params={"format": "json", "columns": "sample"},
+        headers=viewer,
+    )
+    assert len(rows.json()) >= SAMPLES.num_rows and rows.json() == every.json()
+    unknown = gateway.post(
+        f"{BASE}/{project.samples}/query",
+        json={"queries": [{"id": "a", "aggregate": {"columns": ["ph"], "aggregations": [99]}}]},
+        headers=viewer,
+    )
+    assert unknown.status_code == 400, unknown.text
+    assert "expected an aggregation, got 99" in unknown.json()["detail"]
+
+
 def test_rows_refuse_a_repeated_column_and_csv_of_no_rows_is_its_header(
     gateway: httpx.Client, project: LinkedProject
 ) -> None:
