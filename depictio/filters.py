@@ -8,7 +8,7 @@ rows with nulls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
@@ -144,9 +144,11 @@ def _predicate(
     if op == "range":
         test = pl.lit(True)
         if predicate.range.HasField("min"):
-            test = test & (column >= _literal(predicate.range.min, dtype, name, where))
+            low = _literal(predicate.range.min, dtype, name, where, bound="min")
+            test = test & (column >= low)
         if predicate.range.HasField("max"):
-            test = test & (column <= _literal(predicate.range.max, dtype, name, where))
+            high = _literal(predicate.range.max, dtype, name, where, bound="max")
+            test = test & (column <= high)
         return (test & column.is_not_null()).fill_null(False)
     raise InvalidArgument(f"{where}: predicate on {name!r} has no test")
 
@@ -154,6 +156,11 @@ def _predicate(
 def _membership(column: pl.Expr, dtype: pl.DataType, values: list[Any]) -> pl.Expr:
     """`column` is one of `values`, compared in one common type (polars does not coerce)."""
     target: pl.DataType = dtype
+    if dtype.is_integer():
+        # Compared as integers, exactly: a float with a fraction equals no integer, and
+        # integers above 2^53 have no exact float.
+        whole = [int(v) for v in values if isinstance(v, int) or _is_int64(v)]
+        return column.cast(pl.Int64).is_in(pl.Series(values=whole, dtype=pl.Int64).implode())
     if dtype.is_numeric():
         floats = dtype.is_float() or any(isinstance(v, float) for v in values)
         target = pl.Float64() if floats else pl.Int64()
@@ -165,13 +172,27 @@ def _membership(column: pl.Expr, dtype: pl.DataType, values: list[Any]) -> pl.Ex
     return column.is_in(pl.Series(values=values, dtype=target).implode())
 
 
+def _is_int64(value: Any) -> bool:
+    """Whether `value` is a float holding an integer int64 holds."""
+    return isinstance(value, float) and value.is_integer() and -(2**63) <= value < 2**63
+
+
 def _is_string(dtype: pl.DataType) -> bool:
     """Strings, plain or dictionary-encoded (polars Categorical)."""
     return dtype == pl.String or isinstance(dtype, pl.Categorical)
 
 
-def _literal(value: common_pb2.Value, dtype: pl.DataType, name: str, where: str) -> Any:
-    """A value as a literal comparable with a column of `dtype`, or InvalidArgument."""
+def _literal(
+    value: common_pb2.Value,
+    dtype: pl.DataType,
+    name: str,
+    where: str,
+    bound: str = "",
+) -> Any:
+    """A value as a literal comparable with a column of `dtype`, or InvalidArgument.
+
+    A date stands for its midnight: compared with a later time of a day, the day after as a
+    range's `min` bound, the day as its `max`; equal to no date (None: matches nothing)."""
     scalar = value_to_python(value)
     if scalar is None:
         return None
@@ -184,7 +205,10 @@ def _literal(value: common_pb2.Value, dtype: pl.DataType, name: str, where: str)
             return scalar
     elif isinstance(scalar, datetime):
         if dtype == pl.Date:
-            return scalar.date()
+            day = scalar.date()
+            if scalar.time() == time(0) or bound == "max":
+                return day
+            return day + timedelta(days=1) if bound == "min" else None
         if isinstance(dtype, pl.Datetime):
             return scalar if dtype.time_zone else scalar.replace(tzinfo=None)
     elif _is_string(dtype):
