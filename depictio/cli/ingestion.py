@@ -24,7 +24,14 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from depictio.arrow_types import parse_type_name, storable_type, widens_to
+from depictio.arrow_types import (
+    UnstorableColumn,
+    check_column_names,
+    parse_type_name,
+    storable_table,
+    storable_type,
+    widens_to,
+)
 from depictio.cli.failures import CliFailure
 from depictio.cli.gateway_api import GatewayApi
 from depictio.cli.local_scan import FileChange, FileStatus, ScannedFile, ScannedRun
@@ -183,10 +190,28 @@ def polars_types(stored: dict[str, str]) -> dict[str, pl.DataType]:
 
 
 def read_for_upload(item: DataCollectionWork, file: ScannedFile) -> pa.Table:
-    """One file read in full with its data collection's columns, as Arrow."""
+    """One file read in full with its data collection's columns, as Arrow, checked as
+    data_svc checks what it stores: a value it would refuse fails the whole command here,
+    before any table commits (a refusal from the server comes only once every upload ended,
+    when the other tables may have committed)."""
     types = {name: item.schema[name] for name in item.file_columns[str(file.path)]}
-    frame = read_source(file, schema=types)
-    return conformed_frame(prepared_frame(file, frame), item.schema).to_arrow()
+    frame = conformed_frame(prepared_frame(file, read_source(file, schema=types)), item.schema)
+    where = str(file.path)
+    try:
+        check_column_names(frame.columns, where)
+        wide = [name for name, dtype in frame.schema.items() if dtype in WIDER_THAN_64_BITS]
+        if wide:
+            raise UnstorableColumn(
+                f"column {wide[0]!r} of {where}: integers wider than 64 bits cannot be stored "
+                "(a value has more than 19 digits); give them as text or as floats"
+            )
+        return storable_table(frame.to_arrow(), where)
+    except UnstorableColumn as exc:
+        raise CliFailure(str(exc)) from exc
+
+
+# polars types no Arrow (and so no Delta) integer holds.
+WIDER_THAN_64_BITS = (pl.Int128, pl.UInt128)
 
 
 class DrainedSink(io.RawIOBase):

@@ -125,16 +125,21 @@ def wildcard_regex(dc: DataCollectionPlan) -> re.Pattern[str]:
 
 
 def walk(folder: Path, max_depth: int | None, ignore: list[str]) -> Iterator[tuple[Path, str]]:
-    """(file, path relative to `folder`) below `folder`, sorted, skipping ignored globs."""
+    """(file, path relative to `folder`) below `folder`, sorted, skipping ignored globs and
+    hidden files and folders (names starting with '.': editors' and macOS's `._` companions)."""
     for root, dirs, files in os.walk(folder):
         relative_root = Path(root).relative_to(folder)
         depth = 0 if str(relative_root) == "." else len(relative_root.parts)
         if max_depth is not None and depth >= max_depth:
             dirs.clear()
-        dirs[:] = sorted(d for d in dirs if not _ignored((relative_root / d).as_posix(), ignore))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and not _ignored((relative_root / d).as_posix(), ignore)
+        )
         for name in sorted(files):
             relative = (relative_root / name).as_posix()
-            if not _ignored(relative, ignore):
+            if not name.startswith(".") and not _ignored(relative, ignore):
                 yield Path(root) / name, relative
 
 
@@ -166,7 +171,10 @@ def files_in_run(dc: DataCollectionPlan, run_tag: str, folder: Path) -> list[Sca
                 found.append((path, relative, captures))
     files = []
     for path, relative, captures in found:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise CliFailure(f"{path}: cannot be read ({exc.strerror}); expected a file") from exc
         files.append(
             ScannedFile(
                 data_collection=dc,
@@ -184,9 +192,12 @@ def files_in_run(dc: DataCollectionPlan, run_tag: str, folder: Path) -> list[Sca
 def sha256_of(path: Path) -> str:
     """The hex SHA-256 of a file's content."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK_BYTES):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(HASH_BLOCK_BYTES):
+                digest.update(block)
+    except OSError as exc:
+        raise CliFailure(f"{path}: cannot be read ({exc.strerror})") from exc
     return digest.hexdigest()
 
 

@@ -44,8 +44,10 @@ def read_source(
             if schema is not None:
                 options["schema_overrides"] = {**schema, **options.get("schema_overrides", {})}
             if head_rows is not None:
+                # Types guessed from every row read, not polars' first 100.
+                options.setdefault("infer_schema_length", head_rows)
                 return pl.read_csv(path, **{**options, "n_rows": head_rows})
-            return refuse_short_rows(file, options, pl.read_csv(path, **options))
+            return checked_rows(file, options, pl.read_csv(path, **options))
         if dc.format == "parquet":
             return pl.read_parquet(path, **{**options, "n_rows": head_rows})
         if dc.format == "feather":
@@ -137,29 +139,33 @@ def first_unparsable(
 OTHER_LAYOUT = ("skip_rows", "skip_lines", "comment_prefix", "quote_char", "eol_char")
 
 
-def refuse_short_rows(
-    file: ScannedFile, options: dict[str, Any], frame: pl.DataFrame
-) -> pl.DataFrame:
-    """The frame, unless a row had fewer fields than the header: polars reads those as nulls
-    without a word, so a frame with nulls is checked (a row with more fields is already an
-    error in polars). pyarrow's parser checks the widths fast; only when it objects are the
-    lines read one by one, for the line number."""
+def checked_rows(file: ScannedFile, options: dict[str, Any], frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame, unless a row had fewer fields than the header, and without the rows of blank
+    lines. polars reads both as nulls without a word, so a frame with nulls is checked (a row
+    with more fields is already an error in polars). pyarrow's parser checks the widths fast
+    and skips blank lines, as pandas does; only when it objects are the lines read one by one,
+    for the line number."""
     if options.get("truncate_ragged_lines") or any(name in options for name in OTHER_LAYOUT):
         return frame
     if frame.height == 0 or not any(count for count in frame.null_count().row(0)):
         return frame
     separator = str(options["separator"])
-    if rows_as_wide_as_header(file.path, separator, frame.columns[0]):
+    rows = rows_as_wide_as_header(file.path, separator, frame.columns[0])
+    if rows is None:
+        ragged = first_ragged_line(file.path, separator)
+        if ragged is not None:
+            raise CliFailure(ragged_message(file.path, ragged))
         return frame
-    ragged = first_ragged_line(file.path, separator)
-    if ragged is not None:
-        raise CliFailure(ragged_message(file.path, ragged))
+    if rows < frame.height:
+        return frame.filter(~pl.all_horizontal(pl.all().is_null()))
     return frame
 
 
-def rows_as_wide_as_header(path: Path, separator: str, first_column: str) -> bool:
-    """True when pyarrow's CSV parser, which refuses a row whose width differs from the
-    header's, reads the whole file (converting only the first column, as text)."""
+def rows_as_wide_as_header(path: Path, separator: str, first_column: str) -> int | None:
+    """The rows pyarrow's CSV parser reads from the file (blank lines skipped), or None when it
+    refuses a row whose width differs from the header's (it converts only the first column,
+    as text)."""
+    rows = 0
     try:
         reader = pa_csv.open_csv(
             path,
@@ -168,11 +174,11 @@ def rows_as_wide_as_header(path: Path, separator: str, first_column: str) -> boo
                 include_columns=[first_column], column_types={first_column: pa.string()}
             ),
         )
-        for _ in reader:
-            pass
+        for batch in reader:
+            rows += batch.num_rows
     except (pa.ArrowException, OSError, ValueError):
-        return False
-    return True
+        return None
+    return rows
 
 
 def ragged_message(path: Path, ragged: tuple[int, int, int]) -> str:
@@ -225,6 +231,9 @@ def _kind(dtype: pl.DataType) -> str:
         return "null"
     if dtype.is_integer() or dtype.is_float():
         return "number"
+    if isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
+        # A column of categories (pandas' category dtype) in one file is text in another's.
+        return "text"
     return str(dtype)
 
 
@@ -243,7 +252,8 @@ def valueless_as_null(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:
 
 def aligned_schema(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> dict[str, pl.DataType]:
     """The union of the frames' columns, each with one type: integers widen to Float64 when
-    any file has floats; a column null everywhere stays Null (see settled_schema). A column
+    any file has floats, categories to text when any file has plain text; a column null
+    everywhere stays Null (see settled_schema). A column
     whose type differs otherwise is a CliFailure naming the column, both types and both
     files."""
     first_seen: dict[str, tuple[str, pl.DataType, ScannedFile]] = {}
@@ -267,6 +277,8 @@ def aligned_schema(frames: Sequence[tuple[ScannedFile, pl.DataFrame]]) -> dict[s
                 schema[name] = (
                     pl.Float64() if (dtype.is_float() or schema[name].is_float()) else pl.Int64()
                 )
+            elif kind == "text" and dtype != schema[name]:
+                schema[name] = pl.String()
     return schema
 
 

@@ -4,16 +4,19 @@ version and no run or file is registered. Each case has a small project of its o
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from cli_support import Cli, Server
@@ -47,12 +50,21 @@ def basic_project(folder: Path, name: str, files: dict[str, tuple[str, str]]) ->
 
 
 def advanced_project(
-    folder: Path, name: str, workflow: str, patterns: dict[str, str], location: str = "runs"
+    folder: Path,
+    name: str,
+    workflow: str,
+    patterns: dict[str, str],
+    location: str = "runs",
+    formats: dict[str, str] | None = None,
 ) -> Path:
     """An advanced project: runs under `location` matching run_.*, one recursive data
-    collection per tag -> pattern."""
+    collection per tag -> pattern (CSV unless `formats` names another)."""
     dcs = [
-        table_dc(tag, {"mode": "recursive", "scan_parameters": {"regex_config": {"pattern": p}}})
+        table_dc(
+            tag,
+            {"mode": "recursive", "scan_parameters": {"regex_config": {"pattern": p}}},
+            (formats or {}).get(tag, "CSV"),
+        )
         for tag, p in patterns.items()
     ]
     config = {
@@ -221,6 +233,122 @@ def test_unreadable_xlsx_names_the_file(cli: Cli, server: Server, tmp_path: Path
         [],
         [],
     )
+
+
+def parquet_with(column: pa.Array) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        pq.write_table(pa.table({"id": list(range(len(column))), "c": column}), path)
+
+    return write
+
+
+def text(content: bytes) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(content)
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "said"),
+    [
+        (
+            "b.parquet",
+            parquet_with(pa.array([dt.time(1, 2)], pa.time64("us"))),
+            "column 'c' of {path}: Delta tables cannot store times of day",
+        ),
+        (
+            "b.parquet",
+            parquet_with(pa.array([2**64 - 1], pa.uint64())),
+            "column 'c' of {path}: its uint64 values do not all fit int64",
+        ),
+        (
+            "b.parquet",
+            parquet_with(pa.array([1], pa.timestamp("ns"))),
+            "column 'c' of {path}: its timestamp[ns] values do not all fit timestamp[us]",
+        ),
+        ("b.csv", text(b"id,,x\n1,2,3\n"), "{path}: column 2 has no name"),
+        ("b.csv", text(b"i\x00d,x\n1,2\n"), "{path}: column 1 ('i\\x00d') has a NUL character"),
+        (
+            "b.csv",
+            text(b"id,x\n1,99999999999999999999\n2,3\n"),
+            "column 'x' of {path}: integers wider than 64 bits cannot be stored",
+        ),
+    ],
+)
+def test_values_no_table_can_hold_fail_the_run_before_any_commit(
+    cli: Cli, server: Server, tmp_path: Path, name: str, write: Callable[[Path], None], said: str
+) -> None:
+    """data_svc would refuse these only once every upload ended, when `a` had committed."""
+    project = f"Unstorable {tmp_path.name}"
+    fmt = "parquet" if name.endswith(".parquet") else "CSV"
+    config = basic_project(tmp_path, project, {"a": ("a.csv", "CSV"), "b": (name, fmt)})
+    (config.parent / "a.csv").write_text(MEASURES)
+    bad = config.parent / name
+    write(bad)
+    message = refused(cli, config)
+    assert said.format(path=bad.resolve()) in message, message
+    after = state(server, project)
+    assert (after["versions"], after["runs"], after["files"]) == ({"a": None, "b": None}, [], [])
+
+
+def test_files_as_pandas_reads_them_and_hidden_or_broken_ones(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    """Blank lines skipped, types guessed from the first thousand rows, categories beside
+    text, hidden files left out; a broken link named."""
+    patterns = {"m": r"m\.csv", "p": r"p\.parquet"}
+    config = advanced_project(tmp_path, "As pandas", "wf", patterns, formats={"p": "parquet"})
+    runs = config.parent / "runs"
+    late_float = "id,x\n" + "".join(f"{i},{i}\n" for i in range(148)) + "148,0.5\n"
+    texts = {"run_1": "id,x\n1,2\n\n\n3,4\n", "run_2": late_float}
+    write_runs(config.parent, {run: {"m.csv": content} for run, content in texts.items()})
+    (runs / "run_1" / ".m.csv").write_text("id,x\n9,9\n")
+    (runs / "run_2" / "._m.csv").write_bytes(b"\x00\x05\x16\x07")
+    frames = {
+        "run_1": pd.DataFrame({"g": pd.Categorical(["a", "b"]), "v": [1.0, 2.0]}),
+        "run_2": pd.DataFrame({"g": ["b", "c"], "v": [3.0, 4.0]}),
+    }
+    for run, frame in frames.items():
+        frame.to_parquet(runs / run / "p.parquet")
+    ingest(cli, config)
+    project = server.project("As pandas")
+    expected = pd.concat(
+        [pd.read_csv(io.StringIO(content)) for content in texts.values()], ignore_index=True
+    )
+    stored = server.rows(server.dc_id(project, "m")).to_pandas().sort_values(["id", "x"])
+    assert str(server.rows(server.dc_id(project, "m")).schema.field("x").type) == "double"
+    pd.testing.assert_frame_equal(
+        stored[["id", "x"]].reset_index(drop=True),
+        expected.sort_values(["id", "x"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+    parquet = server.rows(server.dc_id(project, "p")).to_pandas().sort_values("v")
+    assert list(parquet["g"]) == ["a", "b", "b", "c"] and list(parquet["v"]) == [1, 2, 3, 4]
+
+    before = state(server, "As pandas")
+    broken = runs / "run_2" / "gone_m.csv"
+    broken.symlink_to(runs / "nowhere.csv")
+    config.write_text(config.read_text().replace(r"m\.csv", r".*m\.csv"))
+    message = refused(cli, config)
+    assert f"{broken}: cannot be read (No such file or directory)" in message
+    assert state(server, "As pandas") == {
+        **before,
+        "patterns": state(server, "As pandas")["patterns"],
+    }
+
+
+def test_instants_in_another_time_zone_add_to_the_table(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = basic_project(tmp_path, "Time zones", {"t": ("t.parquet", "parquet")})
+    path = config.parent / "t.parquet"
+    paris = pa.timestamp("us", tz="Europe/Paris")
+    pq.write_table(pa.table({"id": [1, 2], "at": pa.array([0, 3_600_000_000], paris)}), path)
+    ingest(cli, config)
+    hours = [0, 3_600_000_000, 7_200_000_000]
+    pq.write_table(pa.table({"id": [1, 2, 3], "at": pa.array(hours, paris)}), path)
+    ingest(cli, config)
+    stored = server.rows(server.dc_id(server.project("Time zones"), "t")).sort_by("id")
+    assert stored.schema.field("at").type == pa.timestamp("us", tz="UTC")
+    assert stored.column("at").cast(pa.int64()).to_pylist() == hours
 
 
 def test_empty_file_names_the_file(cli: Cli, server: Server, tmp_path: Path) -> None:
