@@ -137,12 +137,33 @@ def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwr
                 raise CliFailure(
                     f"{path}{at}, column {column.name!r} of {item.dc.label!r}: {value!r} does "
                     f"not parse as {existing}, the column's type in the table"
+                    + widening_hint(existing_type, is_number(value))
                 )
             sources = sorted({str(file.path) for file in item.files})
             raise CliFailure(
                 f"type conflict in column {column.name!r} of {item.dc.label!r}: the table has "
                 f"{existing}, the files {', '.join(sources)} give {incoming}"
+                + widening_hint(existing_type, pa.types.is_floating(incoming))
             )
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def widening_hint(existing: pa.DataType | None, incoming_is_float: bool) -> str:
+    """What to do when floats come for a table's integer column: a table keeps its types, but
+    `--overwrite` writes it anew from every file, with the types they give together."""
+    if existing is not None and pa.types.is_integer(existing) and incoming_is_float:
+        return (
+            "; run again with --overwrite to rewrite the table from all its files "
+            "(the column then holds floats)"
+        )
+    return ""
 
 
 class UploadsAborted(Exception):

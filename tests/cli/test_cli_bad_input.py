@@ -335,6 +335,28 @@ def test_files_as_pandas_reads_them_and_hidden_or_broken_ones(
     }
 
 
+def test_floats_for_an_integer_column_say_how_to_widen_it(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = advanced_project(tmp_path, "Widen", "wf", {"m": r"m\.csv"})
+    texts = {"run_1": MEASURES, "run_2": "id,x\n3,0.5\n"}
+    write_runs(config.parent, {"run_1": {"m.csv": texts["run_1"]}})
+    ingest(cli, config)
+    before = state(server, "Widen")
+    write_runs(config.parent, {"run_2": {"m.csv": texts["run_2"]}})
+    message = refused(cli, config)
+    assert "'0.5' does not parse as int64" in message
+    assert "run again with --overwrite to rewrite the table from all its files" in message
+    assert state(server, "Widen") == before
+    done = cli("run", str(config), "--overwrite")
+    assert done.returncode == 0, done.stderr
+    stored = server.rows(server.dc_id(server.project("Widen"), "m"))
+    assert str(stored.schema.field("x").type) == "double"
+    expected = pd.concat([pd.read_csv(io.StringIO(t)) for t in texts.values()], ignore_index=True)
+    got = stored.to_pandas()[["id", "x"]].sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
 def test_instants_in_another_time_zone_add_to_the_table(
     cli: Cli, server: Server, tmp_path: Path
 ) -> None:
