@@ -106,6 +106,11 @@ class Server:
                 return dict(self.get(f"/api/v1/projects/{item['id']}"))
         raise AssertionError(f"no project {name!r}")
 
+    def has_project(self, name: str) -> bool:
+        return any(
+            item["name"] == name for item in self.get("/api/v1/projects", page_size=500)["items"]
+        )
+
     def dc_id(self, project: dict[str, Any], tag: str) -> str:
         dcs = list(project["data_collections"]) + [
             dc for workflow in project["workflows"] for dc in workflow["data_collections"]

@@ -256,13 +256,36 @@ def ingest_project(
         scanned = scan_project(project_plan(project_file, None))
     step(0.1, "syncing the project config")
     server = sync_project_file(api, project_file, reporter)
-    step(0.2, "comparing files with the server's registry")
-    outcome = scan_step(api, project_file, reporter, server, scanned)
-    step(0.3, "ingesting new and changed files")
-    work = process_step(api, outcome, overwrite, reporter)
+    try:
+        step(0.2, "comparing files with the server's registry")
+        outcome = scan_step(api, project_file, reporter, server, scanned)
+        step(0.3, "ingesting new and changed files")
+        work = process_step(api, outcome, overwrite, reporter)
+    except BaseException:
+        withdraw_if_new_and_empty(api, project_file, server, reporter)
+        raise
     step(0.9, "running the joins")
     outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
     return outcome, work, outcomes
+
+
+def withdraw_if_new_and_empty(
+    api: GatewayApi, project_file: ProjectFile, server: dict[str, Any], reporter: Reporter
+) -> None:
+    """Deletes the project this run created when its ingestion failed before any table was
+    written: bad data on a first run leaves no empty project behind. A project whose config
+    names its id is kept (a deleted id is never given again)."""
+    if not server.get("created") or project_file.document.get("id"):
+        return
+    try:
+        dc_ids = [dc.id for dc in project_plan(project_file, server).data_collections() if dc.id]
+        if any(api.schema(dc_id) is not None for dc_id in dc_ids):
+            return
+        api.delete_project(str(server["id"]))
+    except Exception as exc:  # noqa: BLE001 — the ingestion's own failure is what is raised
+        reporter.info(f"project {server['name']!r} was created but could not be removed ({exc})")
+        return
+    reporter.info(f"project {server['name']!r} removed again: nothing was ingested into it")
 
 
 def run(

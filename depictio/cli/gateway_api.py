@@ -98,6 +98,9 @@ class GatewayApi:
     def get_project(self, project_id: str) -> dict[str, Any]:
         return dict(self.json("GET", f"/api/v1/projects/{project_id}"))
 
+    def delete_project(self, project_id: str) -> None:
+        self.request("DELETE", f"/api/v1/projects/{project_id}")
+
     def pages(self, path: str, **params: str) -> Iterator[dict[str, Any]]:
         """Every item of a paged list."""
         token = ""

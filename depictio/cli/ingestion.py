@@ -102,6 +102,8 @@ def align_work(work: list[DataCollectionWork]) -> None:
         heads = [
             (file, valueless_as_null(file, read_source(file, HEAD_ROWS))) for file in item.files
         ]
+        for file, head in heads:
+            check_storable_columns(file, head)
         item.schema = aligned_schema([(file, prepared_frame(file, head)) for file, head in heads])
         item.file_columns = {
             str(file.path): [name for name in head.columns if name in item.schema]
@@ -217,18 +219,27 @@ def read_for_upload(item: DataCollectionWork, file: ScannedFile) -> pa.Table:
     when the other tables may have committed)."""
     types = {name: item.schema[name] for name in item.file_columns[str(file.path)]}
     frame = conformed_frame(prepared_frame(file, read_source(file, schema=types)), item.schema)
-    where = str(file.path)
     try:
-        check_column_names(frame.columns, where)
-        wide = [name for name, dtype in frame.schema.items() if dtype in WIDER_THAN_64_BITS]
-        if wide:
-            raise UnstorableColumn(
-                f"column {wide[0]!r} of {where}: integers wider than 64 bits cannot be stored "
-                "(a value has more than 19 digits); give them as text or as floats"
-            )
-        return storable_table(frame.to_arrow(), where)
+        return storable_table(frame.to_arrow(), str(file.path))
     except UnstorableColumn as exc:
         raise CliFailure(str(exc)) from exc
+
+
+def check_storable_columns(file: ScannedFile, head: pl.DataFrame) -> None:
+    """CliFailure for a file whose columns no table holds, found in its first rows: an unnamed
+    column, a name with a NUL character, integers wider than 64 bits (polars reads them, Arrow
+    cannot carry them)."""
+    where = str(file.path)
+    try:
+        check_column_names(head.columns, where)
+    except UnstorableColumn as exc:
+        raise CliFailure(str(exc)) from exc
+    wide = [name for name, dtype in head.schema.items() if dtype in WIDER_THAN_64_BITS]
+    if wide:
+        raise CliFailure(
+            f"column {wide[0]!r} of {where}: integers wider than 64 bits cannot be stored "
+            "(a value has more than 19 digits); give them as text or as floats"
+        )
 
 
 # polars types no Arrow (and so no Delta) integer holds.

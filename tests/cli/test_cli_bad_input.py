@@ -117,6 +117,11 @@ def state(server: Server, name: str) -> dict[str, Any]:
     }
 
 
+def withdrawn(server: Server, name: str) -> None:
+    """A first run refused before any table was written leaves no project behind."""
+    assert not server.has_project(name), f"project {name!r} left on the server"
+
+
 def ingest(cli: Cli, config: Path) -> None:
     done = cli("run", str(config))
     assert done.returncode == 0, done.stderr
@@ -166,12 +171,7 @@ def test_type_change_across_files_names_column_and_files(
     message = refused(cli, config)
     assert "column 'x'" in message
     assert str(a_file) in message and str(b_file) in message
-    after = state(server, "Bad types")
-    assert (after["versions"], after["runs"], after["files"]) == (
-        {"labels": None, "measures": None},
-        [],
-        [],
-    )
+    withdrawn(server, "Bad types")
 
     # Against an existing integer column: the text in run_b is refused, labels stay as they are.
     b_file.write_text("id,x\n3,30\n4,40\n")
@@ -227,12 +227,7 @@ def test_unreadable_xlsx_names_the_file(cli: Cli, server: Server, tmp_path: Path
     sheet.write_bytes(random.Random(7).randbytes(4096))
     message = refused(cli, config)
     assert f"{sheet.resolve()}: not a readable xlsx file" in message
-    after = state(server, "Bad xlsx")
-    assert (after["versions"], after["runs"], after["files"]) == (
-        {"good": None, "sheet": None},
-        [],
-        [],
-    )
+    withdrawn(server, "Bad xlsx")
 
 
 def parquet_with(column: pa.Array) -> Callable[[Path], None]:
@@ -285,8 +280,20 @@ def test_values_no_table_can_hold_fail_the_run_before_any_commit(
     write(bad)
     message = refused(cli, config)
     assert said.format(path=bad.resolve()) in message, message
-    after = state(server, project)
-    assert (after["versions"], after["runs"], after["files"]) == ({"a": None, "b": None}, [], [])
+    withdrawn(server, project)
+    # Into an existing table too: `a` keeps its version, nothing is registered.
+    bad.unlink()
+    good = pd.DataFrame({"id": [1]})
+    if name.endswith(".parquet"):
+        good.to_parquet(bad)
+    else:
+        bad.write_text("id,x\n1,2\n")
+    ingest(cli, config)
+    before = state(server, project)
+    (config.parent / "a.csv").write_text(MEASURES + "3,30\n")
+    write(bad)
+    refused(cli, config)
+    assert state(server, project) == before
 
 
 def test_files_as_pandas_reads_them_and_hidden_or_broken_ones(
