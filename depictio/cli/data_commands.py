@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
@@ -53,6 +53,9 @@ class ScanOutcome:
     plan: ProjectPlan
     runs: list[ScannedRun]
     changes: list[FileChange]
+    # Data collections whose reading settings differ from the server's previous config, with
+    # what differs: their tables are rewritten from all their files.
+    reread: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> Counter[str]:
         return Counter(change.status.value for change in self.changes)
@@ -82,16 +85,26 @@ def scan_step(
     reporter: Reporter,
     server: dict[str, Any] | None,
     scanned: list[ScannedRun] | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> ScanOutcome:
     """Scans the runs on disk (or takes those `scanned` offline) and compares them with what
-    `server` (None: nothing) registered."""
+    `server` (None: nothing) registered, and the file's reading settings with those of
+    `previous` (the server's config before this command synced it; default `server`)."""
     plan = project_plan(project_file, server)
     runs = scan_project(plan) if scanned is None else with_plan_ids(scanned, plan)
     registered_runs = api.runs(plan.id) if plan.id else []
     registered_files = api.files(plan.id) if plan.id else []
     outcome = ScanOutcome(
-        plan, runs, compare_with_registered(plan, runs, registered_runs, registered_files)
+        plan,
+        runs,
+        compare_with_registered(plan, runs, registered_runs, registered_files),
+        reading_changes(plan, server if previous is None else previous),
     )
+    for label, what in outcome.reread.items():
+        reporter.info(
+            f"{label}: {', '.join(what)} changed since the last sync: its table is rewritten "
+            "from all its files"
+        )
     rows = []
     for dc in plan.data_collections():
         if dc.source != "native":
@@ -120,7 +133,7 @@ def process_step(
     api: GatewayApi, outcome: ScanOutcome, overwrite: bool, reporter: Reporter
 ) -> list[DataCollectionWork]:
     """Ingests what changed: one commit per data collection, then the runs are registered."""
-    work = plan_work(outcome.plan, outcome.runs, outcome.changes, overwrite)
+    work = plan_work(outcome.plan, outcome.runs, outcome.changes, overwrite, set(outcome.reread))
     if not work:
         unchanged = outcome.counts()[FileStatus.UNCHANGED.value]
         reporter.info(f"nothing to ingest: all {unchanged} file(s) are unchanged")
@@ -255,18 +268,79 @@ def ingest_project(
         step(0.0, "scanning the run folders")
         scanned = scan_project(project_plan(project_file, None))
     step(0.1, "syncing the project config")
+    previous = existing_project(api, project_file)
     server = sync_project_file(api, project_file, reporter)
     try:
         step(0.2, "comparing files with the server's registry")
-        outcome = scan_step(api, project_file, reporter, server, scanned)
+        outcome = scan_step(api, project_file, reporter, server, scanned, previous or {})
         step(0.3, "ingesting new and changed files")
         work = process_step(api, outcome, overwrite, reporter)
     except BaseException:
         withdraw_if_new_and_empty(api, project_file, server, reporter)
+        reread = reading_changes(project_plan(project_file, server), previous)
+        if reread:
+            # The config synced above already reads them the new way: a later run would find
+            # nothing to reread.
+            reporter.info(
+                f"the reading settings of {', '.join(reread)} were synced but their tables "
+                "not rewritten: once the error is fixed, run with --overwrite"
+            )
         raise
     step(0.9, "running the joins")
     outcomes = join_step(api, joins_to_run(outcome.plan, work, api), reporter)
     return outcome, work, outcomes
+
+
+def existing_project(api: GatewayApi, project_file: ProjectFile) -> dict[str, Any] | None:
+    """The project as the server has it before this command syncs it; None when it has none."""
+    try:
+        return api.find_project(project_file.config.id, project_file.config.name)
+    except UsageFailure:
+        return None
+
+
+READING_SETTINGS = ("format", "polars_kwargs", "keep_columns", "wildcards")
+
+
+def reading_changes(plan: ProjectPlan, server: dict[str, Any] | None) -> dict[str, list[str]]:
+    """The data collections of `plan` the server's config reads otherwise (format, reader
+    options, kept columns, wildcards), with the settings that differ."""
+    if not server:
+        return {}
+    on_server = {
+        dc["id"]: dc
+        for dc in [
+            *server.get("data_collections", []),
+            *(
+                dc
+                for workflow in server.get("workflows", [])
+                for dc in workflow["data_collections"]
+            ),
+        ]
+    }
+    changes = {}
+    for dc in plan.data_collections():
+        known = on_server.get(dc.id)
+        if known is None or dc.source != "native":
+            continue
+        theirs = {
+            "format": str(known.get("format", "")).lower(),
+            "polars_kwargs": dict(known.get("polars_kwargs") or {}),
+            "keep_columns": tuple(known.get("keep_columns") or ()),
+            "wildcards": tuple(
+                (w["name"], w["wildcard_regex"]) for w in known.get("wildcards", [])
+            ),
+        }
+        mine = {
+            "format": dc.format,
+            "polars_kwargs": dc.polars_kwargs,
+            "keep_columns": dc.keep_columns,
+            "wildcards": dc.wildcards,
+        }
+        differ = [name for name in READING_SETTINGS if theirs[name] != mine[name]]
+        if differ:
+            changes[dc.label] = differ
+    return changes
 
 
 def withdraw_if_new_and_empty(
@@ -330,7 +404,7 @@ def run_dry(
         server = None
         reporter.info(f"project {project_file.config.name!r} would be created")
     outcome = scan_step(api, project_file, reporter, server)
-    work = plan_work(outcome.plan, outcome.runs, outcome.changes, overwrite)
+    work = plan_work(outcome.plan, outcome.runs, outcome.changes, overwrite, set(outcome.reread))
     changed = {item.dc.label for item in work}
     joins = [
         j.name
@@ -343,7 +417,7 @@ def run_dry(
         [
             [
                 item.dc.label,
-                "overwrite" if overwrite else "replace_runs",
+                "overwrite" if overwrite or item.rewrite else "replace_runs",
                 ", ".join(item.runs),
                 len(item.files),
                 f"{sum(f.size for f in item.files) / 1e6:,.1f}",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,13 +68,20 @@ class DataCollectionWork:
     rows: int = 0
     written: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    # Written anew from all its files (its reading settings changed), whatever --overwrite.
+    rewrite: bool = False
 
 
 def plan_work(
-    plan: ProjectPlan, runs: list[ScannedRun], changes: list[FileChange], overwrite: bool
+    plan: ProjectPlan,
+    runs: list[ScannedRun],
+    changes: list[FileChange],
+    overwrite: bool,
+    reread: Collection[str] = (),
 ) -> list[DataCollectionWork]:
     """The commits to make: per data collection, the runs with an added, changed or removed
-    file (every run with `--overwrite`), and all current files of those runs."""
+    file (every run with `--overwrite`, or when the data collection is in `reread`), and all
+    current files of those runs."""
     work = []
     for dc in plan.data_collections():
         if dc.source != "native":
@@ -86,12 +93,13 @@ def plan_work(
             and change.status is not FileStatus.UNCHANGED
         }
         current = [f for run in runs for f in run.files if f.data_collection.label == dc.label]
-        if overwrite:
+        rewrite = dc.label in reread
+        if overwrite or rewrite:
             touched |= {file.run_tag for file in current}
         if not touched:
             continue
         files = [file for file in current if file.run_tag in touched]
-        work.append(DataCollectionWork(dc, sorted(touched), files))
+        work.append(DataCollectionWork(dc, sorted(touched), files, rewrite=rewrite))
     return work
 
 
@@ -115,7 +123,7 @@ def check_against_server(api: GatewayApi, work: list[DataCollectionWork], overwr
     """Types the columns no file gives a value as the existing table does (else as text), and
     refuses, before any commit, a column whose type the existing table cannot take."""
     for item in work:
-        schema = api.schema(item.dc.id) if item.schema and not overwrite else None
+        schema = api.schema(item.dc.id) if item.schema and not (overwrite or item.rewrite) else None
         stored = {column["name"]: column["type"] for column in (schema or {}).get("columns", [])}
         item.schema = settled_schema(item.schema, polars_types(stored))
         if schema is None:
@@ -360,7 +368,10 @@ def upload_one(
 ) -> None:
     """One data collection's upload (in its own thread, with its own HTTP client)."""
     task = state.bars.add(f"uploading {item.dc.label}", 0)
-    params = {"mode": "overwrite" if overwrite else "replace_runs", "run_ids": item.runs}
+    params = {
+        "mode": "overwrite" if overwrite or item.rewrite else "replace_runs",
+        "run_ids": item.runs,
+    }
     started = time.perf_counter()
     try:
         with connect() as api:

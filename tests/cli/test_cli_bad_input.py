@@ -364,6 +364,31 @@ def test_floats_for_an_integer_column_say_how_to_widen_it(
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
+def test_changed_reading_settings_rewrite_the_table(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    config = basic_project(tmp_path, "Reread", {"t": ("t.csv", "CSV")})
+    table = config.parent / "t.csv"
+    table.write_text("id;x;y\n1;2;3\n4;5;6\n")
+    ingest(cli, config)
+    dc = server.dc_id(server.project("Reread"), "t")
+    assert "id;x;y" in server.rows(dc).column_names
+    document = yaml.safe_load(config.read_text())
+    properties = document["data_collections"][0]["config"]["dc_specific_properties"]
+    properties.update(polars_kwargs={"separator": ";"}, keep_columns=["id", "x"])
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    done = cli("run", str(config))
+    assert done.returncode == 0, done.stderr
+    assert "t: polars_kwargs, keep_columns changed since the last sync" in done.stderr
+    stored = server.rows(dc)
+    expected = pd.read_csv(table, sep=";")[["id", "x"]]
+    assert [c for c in stored.column_names if not c.startswith("depictio_")] == ["id", "x"]
+    got = stored.to_pandas()[["id", "x"]].sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    again = cli("run", str(config))
+    assert again.returncode == 0 and "changed since the last sync" not in again.stderr
+
+
 def test_instants_in_another_time_zone_add_to_the_table(
     cli: Cli, server: Server, tmp_path: Path
 ) -> None:
