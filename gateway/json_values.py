@@ -6,16 +6,21 @@ from __future__ import annotations
 import base64
 import json
 import math
+from datetime import date, datetime, time
 from typing import Any
 
 import pyarrow as pa
 
 
 def json_default(value: Any) -> Any:
-    """What `json.dumps` writes for a value it has no form of: bytes as base64 text, the rest
-    (dates, times, decimals) as their text."""
+    """What `json.dumps` writes for a value it has no form of: bytes as base64 text, dates
+    and times in ISO 8601 as /query's results give them (UTC as `Z`), the rest (decimals) as
+    their text."""
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime | date | time):
+        text = value.isoformat()
+        return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
     return str(value)
 
 

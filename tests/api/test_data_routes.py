@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -425,6 +426,8 @@ NESTED = pa.table(
         "qc": pa.array([{"ok": True, "score": 0.5}, {"ok": False, "score": 1.5}, None]),
         "tags": pa.array([[("lane", 1)], [], [("lane", 2)]], pa.map_(pa.string(), pa.int64())),
         "raw": pa.array([b"\x00\xff", b"abc", None], pa.binary()),
+        "at": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC), None, None]),
+        "day": pa.array([dt.date(2024, 2, 29), None, None]),
     }
 )
 
@@ -453,6 +456,9 @@ def test_nested_and_bytes_columns_are_described_and_read_in_every_format(
             "qc": row["qc"],
             "tags": [list(pair) for pair in row["tags"]],
             "raw": b64[row["raw"]],
+            # ISO 8601, as /query gives them.
+            "at": "2024-01-02T03:04:05Z" if row["at"] else None,
+            "day": "2024-02-29" if row["day"] else None,
         }
         for row in NESTED.to_pylist()
     ]
@@ -472,9 +478,12 @@ def test_nested_and_bytes_columns_are_described_and_read_in_every_format(
     assert list(frame["raw"]) == ["AP8=", "YWJj", ""]
     query = gateway.post(
         f"{BASE}/{dc}/query",
-        json={"queries": [{"id": "page", "rows": {"columns": ["sample", "raw", "tags"]}}]},
+        json={
+            "queries": [{"id": "page", "rows": {"columns": ["sample", "raw", "tags", "at", "day"]}}]
+        },
         headers=viewer,
     )
     assert query.status_code == 200, query.text
     rows = sorted(query.json()["results"][0]["rows"], key=lambda r: r["sample"])
-    assert [(r["raw"], r["tags"]) for r in rows] == [(w["raw"], w["tags"]) for w in want]
+    shown = ["raw", "tags", "at", "day"]
+    assert [[r[c] for c in shown] for r in rows] == [[w[c] for c in shown] for w in want]
