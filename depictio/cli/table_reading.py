@@ -214,6 +214,12 @@ def prepared_frame(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:
                 f"(it has {frame.columns})"
             )
         frame = frame.select(dc.keep_columns)
+    reserved = [name for name in (RUN_ID_COLUMN, FILE_COLUMN) if name in frame.columns]
+    if reserved:
+        raise CliFailure(
+            f"{file.path}: column {reserved[0]!r} is Depictio's own (each row's run or file); "
+            "rename it in the file, or leave it out with keep_columns"
+        )
     for name, value in file.captures:
         if name in frame.columns:
             raise CliFailure(

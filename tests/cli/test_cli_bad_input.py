@@ -266,6 +266,11 @@ def text(content: bytes) -> Callable[[Path], None]:
             text(b"id,x\n1,99999999999999999999\n2,3\n"),
             "column 'x' of {path}: integers wider than 64 bits cannot be stored",
         ),
+        (
+            "b.csv",
+            text(b"id,depictio_run_id\n1,mine\n"),
+            "{path}: column 'depictio_run_id' is Depictio's own",
+        ),
     ],
 )
 def test_values_no_table_can_hold_fail_the_run_before_any_commit(
