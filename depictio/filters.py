@@ -134,7 +134,9 @@ def _predicate(
             test = text_column.str.starts_with(text)
         return test.fill_null(False)
     if op == "equals":
-        return (column == _literal(predicate.equals, dtype, name, where)).fill_null(False)
+        value = _literal(predicate.equals, dtype, name, where)
+        # A null, or a time no date equals: nothing is equal.
+        return pl.lit(False) if value is None else (column == value).fill_null(False)
     if op in ("in_values", "not_in_values"):
         values = [_literal(v, dtype, name, where) for v in getattr(predicate, op).values]
         members = _membership(column, dtype, [v for v in values if v is not None])
