@@ -29,7 +29,7 @@ from dash_apps.session import current_identity
 from dash_apps.shell import current_scheme, dash_app, message_page, viewport_height
 from dash_apps.viewer.clientside import register_clientside, register_gates
 from dash_apps.viewer.context import build_context
-from dash_apps.viewer.controls import control_defaults, option_values
+from dash_apps.viewer.controls import control_defaults, option_values, segmented_options
 from dash_apps.viewer.data_batch import Round, TableView, fetch
 from dash_apps.viewer.figures import figure, shown_points
 from dash_apps.viewer.frame import add_frame_styles
@@ -283,7 +283,7 @@ def render_updates(
             }
         elif kind == "interactive":
             updates[("filter-select", cid, "data")] = (
-                [{"value": "__all__", "label": "All"}, *option_values(round_, cid)]
+                segmented_options(round_, cid)
                 if spec["interactive_type"] == "segmented_control"
                 else option_values(round_, cid)
             )

@@ -12,7 +12,8 @@ from typing import Any
 import dash_mantine_components as dmc
 
 from dash_apps.viewer.data_batch import Round
-from dash_apps.viewer.filter_state import INTEGER_TYPES
+from dash_apps.viewer.filter_state import EVERY_VALUE, INTEGER_TYPES
+from dash_apps.viewer.values import SCIENTIFIC_FROM
 from depictio.clients.data import result_table
 
 
@@ -23,7 +24,12 @@ def option_values(round_: Round, cid: str) -> list[dict[str, str]]:
     if result is None:
         return []
     values = sorted(v for v in result_table(result).column(0).to_pylist() if v is not None)
-    return [{"value": str(v), "label": str(v)} for v in values]
+    return [{"value": str(v), "label": str(v) if v != "" else "(empty text)"} for v in values]
+
+
+def segmented_options(round_: Round, cid: str) -> list[dict[str, str]]:
+    """A segmented control's segments: All, then the options."""
+    return [{"value": EVERY_VALUE, "label": "All"}, *option_values(round_, cid)]
 
 
 def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> Any:
@@ -46,12 +52,13 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
             placeholder="All",
         )
     if kind == "segmented_control":
-        data = [{"value": "__all__", "label": "All"}, *option_values(round_, cid)]
         return dmc.Stack(
             [
                 dmc.Text(label, size="sm", fw=500),
                 dmc.SegmentedControl(
-                    id={"type": "filter-select", "id": cid}, data=data, value="__all__"
+                    id={"type": "filter-select", "id": cid},
+                    data=segmented_options(round_, cid),
+                    value=EVERY_VALUE,
                 ),
             ],
             gap=4,
@@ -79,6 +86,12 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
     low, high = bounds.get("min"), bounds.get("max")
     if not isinstance(low, int | float) or not isinstance(high, int | float):
         return dmc.Alert(f"{label}: no numeric range (no data yet?)", color="yellow")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return dmc.Alert(
+            f"{label}: the column holds infinite values, which a slider cannot span",
+            color="yellow",
+        )
+    low, high = low + 0, high + 0  # -0.0 as 0
     step, digits = slider_step(low, high, arrow_type in INTEGER_TYPES)
     common: dict[str, Any] = {
         "id": {"type": "filter-value", "id": cid},
@@ -87,7 +100,7 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
         "step": step,
         # Values rounded to the step's decimals (no 7.720000000000002), the ends marked.
         "precision": digits,
-        "marks": [{"value": v, "label": f"{v:,.{digits}f}"} for v in (low, high)],
+        "marks": [{"value": v, "label": mark_label(v, digits)} for v in (low, high)],
         "updatemode": "mouseup",
         "mb": "lg",  # room for the marks' labels below the track
     }
@@ -101,11 +114,23 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
 
 def slider_step(low: float, high: float, integers: bool) -> tuple[float, int]:
     """A slider's step over [low, high] and the decimals its values keep: 1 for integers,
-    else the power of ten nearest below a hundredth of the span (0.01 for 4.3–7.9)."""
-    if integers or high <= low:
+    else the power of ten nearest below a hundredth of the span (0.01 for 4.3–7.9); over no
+    span, as many decimals as the value shows (3.5: 1)."""
+    if integers:
         return 1, 0
-    exponent = math.floor(math.log10((high - low) / 100))
+    if not high > low:
+        shown = f"{low:.6g}"
+        return 1, len(shown.split(".")[1]) if "." in shown and "e" not in shown else 0
+    # A hundredth of each end first: the span of -1e308..1e308 overflows.
+    exponent = math.floor(math.log10(high / 100 - low / 100))
     return 10.0**exponent, max(0, -exponent)
+
+
+def mark_label(value: float, digits: int) -> str:
+    """A slider end's label: to the slider's decimals, the very large in scientific notation."""
+    if abs(value) >= SCIENTIFIC_FROM:
+        return f"{value:.4g}"
+    return f"{value:,.{digits}f}"
 
 
 def _day(value: Any) -> str | None:
@@ -129,7 +154,7 @@ def default_control_value(entry: dict[str, Any], context: dict[str, Any]) -> Any
     return {
         "select": None,
         "multiselect": [],
-        "segmented_control": "__all__",
+        "segmented_control": EVERY_VALUE,
         "checkbox": False,
         "text_input": "",
         "date_range": [None, None],

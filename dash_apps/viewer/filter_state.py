@@ -21,6 +21,10 @@ MAX_SELECTED_POINTS = 5_000
 INTEGER_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 FLOAT_TYPES = ("float", "double", "halffloat", "float16", "float32", "float64")
 
+# The segmented control's "All" segment, named apart from any text a column holds ("__all__"
+# can be one: a value of that text could not be chosen).
+EVERY_VALUE = "__depictio_every_value__"
+
 
 @dataclass(frozen=True)
 class ActiveFilter:
@@ -81,7 +85,8 @@ def control_filter(
     column = spec["column"]
     kind = spec["interactive_type"]
     if kind in ("select", "segmented_control"):
-        if value in (None, "", "__all__"):
+        # An empty text is a value like any other (a cleared select is None).
+        if value is None or value == EVERY_VALUE:
             return None
         return in_filter(column, [typed(value, arrow_type)])
     if kind == "multiselect":

@@ -11,17 +11,26 @@ from dash import html
 
 from depictio.v1 import data_pb2
 
+# Numbers this large or larger (in magnitude) are shown in scientific notation.
+SCIENTIFIC_FROM = 1e15
+
 
 def format_value(value: Any) -> str:
-    """A number as a card shows it: integers with separators, others to 4 decimals."""
+    """A number as a card shows it: integers with separators, others to 4 decimals, the very
+    large in scientific notation (4e+299, not 300 digits), infinities as ∞."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return f"{value:,}"
+        return f"{value:,}" if abs(value) < SCIENTIFIC_FROM else f"{value:.4g}"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        value += 0.0  # -0.0 shown as 0
+        if abs(value) >= SCIENTIFIC_FROM:
+            return f"{value:.4g}"
+        if value.is_integer():
             return f"{int(value):,}"
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     if isinstance(value, datetime | date):
@@ -78,9 +87,12 @@ def card_body(spec: dict[str, Any], table: pa.Table) -> list[Any]:
 
 
 def json_cell(value: Any) -> Any:
-    """A table cell as JSON (dates and times as ISO text)."""
+    """A table cell as JSON (dates and times as ISO text; NaN and infinities, which JSON has
+    no form of, as text — not blank like a missing value)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "−∞")
     return value
 
 

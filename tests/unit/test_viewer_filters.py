@@ -8,16 +8,18 @@ from typing import Any
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from dash_apps.viewer.filter_state import (
+    EVERY_VALUE,
     MAX_SELECTED_POINTS,
     control_filter,
     filters_by_data_collection,
     selection_filter,
 )
 from depictio.filters import filter_expression
-from depictio.v1 import common_pb2
+from depictio.v1 import common_pb2, data_pb2
 
 FRAME = pd.DataFrame(
     {
@@ -114,7 +116,7 @@ def test_each_control_keeps_the_rows_pandas_keeps(
     ("column", "kind", "value"),
     [
         ("species", "select", None),
-        ("species", "segmented_control", "__all__"),
+        ("species", "segmented_control", EVERY_VALUE),
         ("species", "multiselect", []),
         ("mass", "range_slider", [3200.5, 5000.0]),
         ("mass", "slider", 5000.0),
@@ -210,3 +212,31 @@ def _columns(node: common_pb2.Filter) -> list[str]:
     if kind in ("all_of", "any_of"):
         return [c for child in getattr(node, kind).filters for c in _columns(child)]
     return _columns(node.negate) if kind == "negate" else []
+
+
+@pytest.mark.parametrize("kind", ["select", "segmented_control"])
+def test_empty_text_and_all_are_values_a_control_can_choose(kind: str) -> None:
+    table = pl.DataFrame({"tag": ["", "a", "__all__", None, ""]}).with_row_index("row")
+    spec = {"id": "t", "column": "tag", "interactive_type": kind}
+    for value, wanted in (("", [0, 4]), ("__all__", [2])):
+        chosen = control_filter(spec, value, "string", {})
+        assert chosen is not None
+        expression = filter_expression(chosen, dict(table.schema))
+        assert table.filter(expression).get_column("row").to_list() == wanted
+    assert (
+        control_filter(spec, EVERY_VALUE if kind == "segmented_control" else None, "string", {})
+        is None
+    )
+
+
+def test_an_empty_text_option_is_labelled() -> None:
+    from dash_apps.viewer.controls import option_values
+    from dash_apps.viewer.data_batch import Round
+    from depictio.arrow_ipc import table_to_ipc
+
+    table = pa.table({"value": ["b", ""], "count": pa.array([2, 1], pa.int64())})
+    round_ = Round(results={"c": data_pb2.ComponentResult(id="c", arrow_ipc=table_to_ipc(table))})
+    assert option_values(round_, "c") == [
+        {"value": "", "label": "(empty text)"},
+        {"value": "b", "label": "b"},
+    ]

@@ -35,6 +35,40 @@ def test_a_slider_steps_by_a_round_hundredth_of_its_span() -> None:
     assert slider_step(0.0, 0.5, integers=False) == (0.001, 3)
     assert slider_step(3, 2_000, integers=True) == (1, 0)
     assert slider_step(5.0, 5.0, integers=False) == (1, 0)
+    # One value: its own decimals (3.5 was marked "4"); the widest span floats hold.
+    assert slider_step(3.5, 3.5, integers=False) == (1, 1)
+    assert slider_step(-1e308, 1e308, integers=False) == (1e306, 0)
+
+
+def test_a_slider_over_infinite_values_is_a_notice_not_a_broken_dashboard() -> None:
+    from dash_apps.viewer.controls import control
+
+    spec = {"id": "s", "type": "interactive", "column": "v", "interactive_type": "slider"}
+    context = {
+        "specs": {"dc": {"v": {"min": float("-inf"), "max": 8.0}}},
+        "types": {"dc": {"v": "double"}},
+    }
+    shown = control({"spec": spec, "dc": "dc"}, context, Round(results={}))
+    assert "infinite values" in str(shown.children)
+    huge = {"specs": {"dc": {"v": {"min": -4e299, "max": 4e299}}}, "types": context["types"]}
+    slider = control({"spec": spec, "dc": "dc"}, huge, Round(results={})).children[1]
+    assert [mark["label"] for mark in slider.marks] == ["-4e+299", "4e+299"]
+
+
+def test_numbers_shown_as_people_read_them() -> None:
+    from dash_apps.viewer.values import format_value, json_cell
+
+    assert format_value(4.000000000000001e299) == "4e+299"
+    assert format_value(-0.0) == "0"
+    assert format_value(1_234_567.891) == "1,234,567.891"
+    assert format_value(float("inf")) == "∞"
+    assert format_value(float("nan")) == "–"
+    assert [json_cell(v) for v in (float("inf"), float("-inf"), float("nan"), 1.5)] == [
+        "∞",
+        "−∞",
+        "NaN",
+        1.5,
+    ]
 
 
 def test_active_filter_values_read_without_float_noise() -> None:
