@@ -12,6 +12,7 @@ from typing import Any
 import dash_mantine_components as dmc
 
 from dash_apps.viewer.data_batch import Round
+from dash_apps.viewer.figures import EMPTY_TEXT_NAME
 from dash_apps.viewer.filter_state import EVERY_VALUE, INTEGER_TYPES
 from dash_apps.viewer.values import SCIENTIFIC_FROM
 from depictio.clients.data import result_table
@@ -24,7 +25,7 @@ def option_values(round_: Round, cid: str) -> list[dict[str, str]]:
     if result is None:
         return []
     values = sorted(v for v in result_table(result).column(0).to_pylist() if v is not None)
-    return [{"value": str(v), "label": str(v) if v != "" else "(empty text)"} for v in values]
+    return [{"value": str(v), "label": str(v) if v != "" else EMPTY_TEXT_NAME} for v in values]
 
 
 def segmented_options(round_: Round, cid: str) -> list[dict[str, str]]:

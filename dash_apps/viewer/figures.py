@@ -21,6 +21,7 @@ WEBGL_FROM_POINTS = 2_000
 UNGROUPED = object()
 # The legend name of the rows whose colour column is empty.
 MISSING_NAME = "(missing)"
+EMPTY_TEXT_NAME = "(empty text)"
 # Kinds whose x axis holds categories.
 CATEGORY_X_KINDS = {"bar", "box", "violin", "heatmap"}
 SCHEME_STYLES: dict[str, dict[str, Any]] = {
@@ -124,7 +125,7 @@ def _points_of(frame: pl.DataFrame, column: str | None) -> np.ndarray | list[Any
 def _named(trace: dict[str, Any], key: Any) -> dict[str, Any]:
     """A group's trace named after its value (the group of missing values: MISSING_NAME)."""
     if key is not UNGROUPED:
-        name = MISSING_NAME if key is None else str(key)
+        name = str(category_label(key))
         trace["name"] = name
         trace["legendgroup"] = name
     return trace
@@ -153,9 +154,12 @@ def figure(spec: dict[str, Any], table: pa.Table, scheme: str) -> dict[str, Any]
 
 
 def _holds_rows(frame: pl.DataFrame) -> bool:
-    """Whether a query result counts any row (a histogram's bins may all count none)."""
+    """Whether a query result counts any row (a histogram's bins may all count none, a box's
+    one row of statistics may be all null)."""
     if "bin_start" in frame.columns and "count" in frame.columns:
         return bool(frame.get_column("count").sum())
+    if "median" in frame.columns and "q1" in frame.columns:
+        return frame.get_column("median").drop_nulls().len() > 0
     return frame.height > 0
 
 
@@ -225,7 +229,7 @@ def _box(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     category = x if y else None
     traces = []
     for key, part in groups(frame, color):
-        names = _values(part, category) or [y or x]
+        names = _categories(_values(part, category)) or [y or x]
         traces.append(
             _named(
                 {
@@ -248,7 +252,12 @@ def _violin(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     x, y = spec.get("x"), spec.get("y")
     return [
         _named(
-            {"type": "violin", "x": _values(part, x) if y else None, "y": _values(part, y or x)},
+            {
+                "type": "violin",
+                "x": _categories(_values(part, x)) if y else None,
+                "y": _values(part, y or x),
+                "name": y or x,
+            },
             key,
         )
         for key, part in groups(frame, spec.get("color"))
@@ -256,11 +265,22 @@ def _violin(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _categories(values: list[Any] | None) -> list[Any] | None:
-    """Values placed along a category axis: booleans as text (Plotly draws nothing on an
-    axis of true and false)."""
+    """Values placed along a category axis or in a legend, as every chart names them:
+    booleans as text (Plotly draws nothing on an axis of true and false), a missing value as
+    MISSING_NAME and an empty text as EMPTY_TEXT_NAME (Plotly drops the one and leaves the
+    other unnamed)."""
     if values is None:
         return None
-    return [str(v) if isinstance(v, bool) else v for v in values]
+    return [category_label(v) for v in values]
+
+
+def category_label(value: Any) -> Any:
+    """One value as a category (see _categories); numbers and other text as they are."""
+    if value is None:
+        return MISSING_NAME
+    if value == "":
+        return EMPTY_TEXT_NAME
+    return str(value) if isinstance(value, bool) else value
 
 
 def _measure(frame: pl.DataFrame) -> str:
@@ -283,7 +303,7 @@ def _pie(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [
         {
             "type": "pie",
-            "labels": [str(v) for v in _values(frame, names) or []],
+            "labels": [str(v) for v in _categories(_values(frame, names)) or []],
             "values": _values(frame, _measure(frame)),
         }
     ]
@@ -294,8 +314,8 @@ def _heatmap(spec: dict[str, Any], frame: pl.DataFrame) -> list[dict[str, Any]]:
     if not x or not y:
         return []
     measure = _measure(frame)
-    xs = frame.get_column(x).unique().sort().to_list()
-    ys = frame.get_column(y).unique().sort().to_list()
+    xs = frame.get_column(x).unique().sort(nulls_last=True).to_list()
+    ys = frame.get_column(y).unique().sort(nulls_last=True).to_list()
     cells = {(a, b): v for a, b, v in frame.select(x, y, measure).rows()}
     z = [[cells.get((a, b)) for a in xs] for b in ys]
     return [

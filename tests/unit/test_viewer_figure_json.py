@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import polars as pl
 from dash._utils import to_json
 
@@ -114,3 +115,45 @@ def test_a_figure_of_no_rows_says_so_and_one_with_rows_does_not() -> None:
     bins = pl.DataFrame({"bin_start": [0.0, 1.0], "bin_end": [1.0, 2.0], "count": [0, 0]})
     histogram = {"id": "h", "visu_type": "histogram", "x": "v"}
     assert len(sent(figure(histogram, bins.to_arrow(), "light"))["layout"]["annotations"]) == 1
+
+
+def test_missing_and_empty_categories_are_named_alike_in_every_chart() -> None:
+    # A bar's counts by category as data_svc answers them (the null group included), checked
+    # against pandas' value_counts(dropna=False) of the same values.
+    values = ["a", "", None, "b", "", None, "a", None]
+    counts = pd.Series(values, dtype=object).value_counts(dropna=False)
+    frame = pl.DataFrame(
+        {"cat": list(counts.index), "count": counts.to_list()},
+        schema={"cat": pl.String, "count": pl.Int64},
+    )
+    label = {"a": "a", "b": "b", "": "(empty text)", None: "(missing)"}
+    wanted = {label[None if pd.isna(k) else k]: v for k, v in counts.items()}
+    (bar,) = sent(figure({"id": "b", "visu_type": "bar", "x": "cat"}, frame.to_arrow(), "light"))[
+        "data"
+    ]
+    assert dict(zip(bar["x"], bar["y"], strict=True)) == wanted
+    (pie,) = sent(figure({"id": "p", "visu_type": "pie", "x": "cat"}, frame.to_arrow(), "light"))[
+        "data"
+    ]
+    assert dict(zip(pie["labels"], pie["values"], strict=True)) == wanted
+    cells = pl.DataFrame(
+        {"x": ["p", None, "p"], "y": ["u", "u", None], "mean": [1.0, 5.0, 6.0]},
+        schema={"x": pl.String, "y": pl.String, "mean": pl.Float64},
+    )
+    (heat,) = sent(
+        figure({"id": "h", "visu_type": "heatmap", "x": "x", "y": "y"}, cells.to_arrow(), "light")
+    )["data"]
+    assert (heat["x"], heat["y"]) == (["p", "(missing)"], ["u", "(missing)"])
+    assert heat["z"] == [[1.0, 5.0], [6.0, None]]
+
+
+def test_a_box_of_no_values_says_so_and_a_violin_is_named_after_its_column() -> None:
+    stats = ["q1", "median", "q3", "lower_whisker", "upper_whisker", "mean"]
+    nothing = pl.DataFrame({s: [None] for s in stats}, schema=dict.fromkeys(stats, pl.Float64))
+    box = {"id": "b", "visu_type": "box", "y": "v"}
+    notes = sent(figure(box, nothing.to_arrow(), "light"))["layout"]["annotations"]
+    assert [n["text"] for n in notes] == ["No rows match the filters"]
+    violin = {"id": "v", "visu_type": "violin", "y": "depth"}
+    points = pl.DataFrame({"depth": [1.0, 2.0]})
+    (trace,) = sent(figure(violin, points.to_arrow(), "light"))["data"]
+    assert trace["name"] == "depth"
