@@ -14,6 +14,7 @@ import dash_mantine_components as dmc
 from dash_apps.viewer.data_batch import Round
 from dash_apps.viewer.figures import EMPTY_TEXT_NAME
 from dash_apps.viewer.filter_state import EVERY_VALUE, INTEGER_TYPES
+from dash_apps.viewer.queries import MAX_OPTIONS
 from dash_apps.viewer.values import SCIENTIFIC_FROM
 from depictio.clients.data import result_table
 
@@ -43,9 +44,16 @@ def control(entry: dict[str, Any], context: dict[str, Any], round_: Round) -> An
     label = spec.get("title") or spec["column"]
     if kind in ("select", "multiselect"):
         maker = dmc.MultiSelect if kind == "multiselect" else dmc.Select
+        result = round_.results.get(cid)
         return maker(
             id={"type": "filter-select", "id": cid},
             label=label,
+            # The distinct values were cut to the most frequent ones: said, not hidden.
+            description=(
+                f"The {MAX_OPTIONS:,} most frequent values"
+                if result is not None and result.truncated
+                else None
+            ),
             data=option_values(round_, cid),
             value=[] if kind == "multiselect" else None,
             searchable=True,

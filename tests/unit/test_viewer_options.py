@@ -78,3 +78,16 @@ def test_active_filter_values_read_without_float_noise() -> None:
     assert describe([5.92, 7.720000000000002]) == "5.92, 7.72"
     assert describe(["a", "b", "c", "d"]) == "a, b, c (+1)"
     assert describe(3) == "3"
+
+
+def test_a_select_of_cut_options_says_so() -> None:
+    from dash_apps.viewer.controls import control
+    from dash_apps.viewer.queries import MAX_OPTIONS
+
+    spec = {"id": "c", "type": "interactive", "column": "v", "interactive_type": "select"}
+    context = {"specs": {}, "types": {"dc": {"v": "string"}}}
+    round_ = distinct_result(["a", "b"], [2, 1])
+    assert control({"spec": spec, "dc": "dc"}, context, round_).description is None
+    round_.results["c"].truncated = True
+    cut = control({"spec": spec, "dc": "dc"}, context, round_)
+    assert cut.description == f"The {MAX_OPTIONS:,} most frequent values"
