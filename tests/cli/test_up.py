@@ -97,7 +97,10 @@ class UpProcess:
         return self.child_pids
 
     def wait_exit(self, timeout: float = 60) -> int:
-        code = self.process.wait(timeout)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`depictio up` still running {timeout:.0f} s later:\n{self.output}")
         self._reader.join(timeout=5)
         return code
 
