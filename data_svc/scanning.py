@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 
 import polars as pl
 import pyarrow as pa
@@ -12,7 +12,7 @@ import pyarrow as pa
 from data_svc.encoding import decoded
 from data_svc.query_engine import filtered
 from data_svc.query_plans import check_columns, check_distinct, sort_frame
-from depictio.arrow_ipc import MAX_CHUNK_BYTES, ipc_messages
+from depictio.arrow_ipc import MAX_CHUNK_BYTES, MessagePart, ipc_messages, part_bytes
 from depictio.errors import InvalidArgument
 from depictio.rpc.raw_messages import frame_field_one
 from depictio.v1 import data_pb2
@@ -49,7 +49,8 @@ def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:
     ≤ 1 MiB each, in groups.
 
     Batches are sliced so that each IPC message fits one gRPC message, which is then framed
-    straight from Arrow's buffers (one copy, see depictio.rpc.raw_messages).
+    straight from the batches' buffers: each byte is copied once, into its gRPC message (see
+    depictio.arrow_ipc.ipc_messages and depictio.rpc.raw_messages).
     """
     batches = (
         batch.to_arrow(compat_level=pl.CompatLevel.oldest()) for batch in plan.collect_batches()
@@ -70,22 +71,27 @@ def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:
         yield group
 
 
-def packed(messages: Iterable[pa.Buffer], max_bytes: int) -> Iterator[list[memoryview]]:
-    """`messages` in order, as payloads of ≤ `max_bytes`: whole messages packed together
-    while they fit, a message larger than `max_bytes` cut in pieces."""
-    pending: list[memoryview] = []
+def packed(
+    messages: Iterable[Sequence[MessagePart]], max_bytes: int
+) -> Iterator[list[MessagePart]]:
+    """`messages` (each a list of parts) in order, as payloads of ≤ `max_bytes`: whole messages
+    packed together while they fit, a message larger than `max_bytes` cut in pieces."""
+    pending: list[MessagePart] = []
     size = 0
-    for message in messages:
-        view = memoryview(message)
-        if size + len(view) > max_bytes and pending:
+    for parts in messages:
+        length = sum(part_bytes(part) for part in parts)
+        if size + length > max_bytes and pending:
             yield pending
             pending, size = [], 0
-        while len(view) > max_bytes:
-            yield [view[:max_bytes]]
-            view = view[max_bytes:]
-        if view:
-            pending.append(view)
-            size += len(view)
+        if length > max_bytes:  # a row wider than a message: rare enough to join first
+            view = memoryview(b"".join(parts))
+            while len(view) > max_bytes:
+                yield [view[:max_bytes]]
+                view = view[max_bytes:]
+            parts, length = [view], len(view)
+        if length:
+            pending.extend(parts)
+            size += length
     if pending:
         yield pending
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from itertools import chain
+from typing import TypeAlias
 
 import pyarrow as pa
 
@@ -29,18 +30,86 @@ def ipc_to_table(data: bytes | pa.Buffer) -> pa.Table:
     return pa.ipc.open_stream(pa.BufferReader(data)).read_all()
 
 
-def ipc_messages(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Buffer]:
-    """The IPC stream of `batches` (no dictionary columns) as its messages: the schema, the
-    batches sliced to about MESSAGE_BYTES each, the end-of-stream marker."""
-    yield schema.serialize()
-    for batch in batches:
-        if batch.num_rows == 0:
+# A piece of an IPC message: bytes an Arrow writer built (message headers, padding), a Buffer
+# (a batch's own memory, or offsets rebased for a sliced batch), or a view of either.
+MessagePart: TypeAlias = bytes | memoryview | pa.Buffer
+
+
+class _KeptWrites:
+    """A write-only file keeping what is written to it, uncopied: the parts of the IPC
+    messages an Arrow stream writer writes, the batches' bodies as views of their memory."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.parts: list[MessagePart] = []
+
+    def write(self, data: MessagePart) -> None:
+        self.parts.append(data)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> list[MessagePart]:
+        """The parts written since the last take."""
+        parts, self.parts = self.parts, []
+        return parts
+
+
+def part_bytes(part: MessagePart) -> int:
+    """The size of a message part in bytes."""
+    return memoryview(part).nbytes
+
+
+def _after(parts: list[MessagePart], skipped: int) -> list[MessagePart]:
+    """`parts` without their first `skipped` bytes."""
+    rest: list[MessagePart] = []
+    for part in parts:
+        size = part_bytes(part)
+        if skipped >= size:
+            skipped -= size
             continue
-        row_bytes = max(1, batch.nbytes // batch.num_rows)
-        rows = max(1, MESSAGE_BYTES // row_bytes)
-        for start in range(0, batch.num_rows, rows):
-            yield batch.slice(start, rows).serialize()
-    yield pa.py_buffer(END_OF_STREAM)
+        rest.append(memoryview(part).cast("B")[skipped:] if skipped else part)
+        skipped = 0
+    return rest
+
+
+def ipc_messages(
+    schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+) -> Iterator[list[MessagePart]]:
+    """The IPC stream of `batches` (no dictionary columns) as its messages, each as the parts
+    it is written from, not joined: the schema, the batches sliced to about MESSAGE_BYTES each,
+    the end-of-stream marker.
+
+    A batch's body is handed over as views of its own buffers: whoever frames a message (for
+    gRPC) copies its bytes once, straight from the batch (`batch.serialize()` would copy them
+    into a buffer of its own first).
+    """
+    schema_message = schema.serialize()
+    yield [schema_message]
+    kept = _KeptWrites()
+    # The writer writes the schema again, before its first batch (or on closing): left out.
+    schema_left = schema_message.size
+
+    def written() -> list[MessagePart]:
+        nonlocal schema_left
+        parts = _after(kept.take(), schema_left)
+        schema_left = 0
+        return parts
+
+    with pa.ipc.new_stream(pa.PythonFile(kept, mode="w"), schema) as writer:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            row_bytes = max(1, batch.nbytes // batch.num_rows)
+            rows = max(1, MESSAGE_BYTES // row_bytes)
+            for start in range(0, batch.num_rows, rows):
+                writer.write_batch(batch.slice(start, rows))
+                yield written()
+    yield written()
 
 
 class ChunkReader(io.RawIOBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any, Literal, TypeAlias
 
 import grpc
@@ -13,6 +14,7 @@ from grpc import aio
 
 from depictio.arrow_ipc import (
     MAX_CHUNK_BYTES,
+    MessagePart,
     batches_from_chunks,
     ipc_messages,
     ipc_to_table,
@@ -49,7 +51,7 @@ SCAN_CODECS: dict[str, Any] = {
 
 WRITE_METHOD = "/depictio.v1.DataService/WriteTable"
 # Pieces of an Arrow IPC stream, as a write sends them, sync or async.
-Chunk: TypeAlias = bytes | memoryview | pa.Buffer
+Chunk: TypeAlias = MessagePart
 Chunks: TypeAlias = Iterable[Chunk] | AsyncIterable[Chunk]
 # The field of WriteTableRequest that carries IPC chunks (framed by hand on both sides).
 ARROW_IPC_FIELD = data_pb2.WriteTableRequest.DESCRIPTOR.fields_by_name["arrow_ipc"].number
@@ -148,7 +150,8 @@ class DataClient(ServiceClient):
                 raise ValueError("an empty batch iterator needs its schema")
             schema = first.schema
             batch_iter = _prepend(first, batch_iter)
-        return await self.write_ipc_chunks(header, ipc_messages(schema, batch_iter))
+        chunks = chain.from_iterable(ipc_messages(schema, batch_iter))
+        return await self.write_ipc_chunks(header, chunks)
 
     async def write_ipc_chunks(
         self, header: data_pb2.WriteHeader, chunks: Chunks

@@ -398,7 +398,7 @@ def test_eight_concurrent_appends_make_contiguous_versions(
 def test_write_messages_carry_the_stream_in_bounded_messages() -> None:
     table = pa.table({"a": list(range(300_000)), "s": [str(i) for i in range(300_000)]})
     header = data_pb2.WriteHeader(data_collection_id="dc-1", run_id="r1")
-    messages = ipc_messages(table.schema, table.to_batches(max_chunksize=70_000))
+    messages = itertools.chain.from_iterable(ipc_messages(table.schema, table.to_batches(70_000)))
 
     async def framed() -> list[data_pb2.WriteTableRequest]:
         requests = [
@@ -422,16 +422,42 @@ def test_write_messages_carry_the_stream_in_bounded_messages() -> None:
 @pytest.mark.parametrize("limit", [1024 * 1024, 4096, 100])
 def test_packed_payloads_are_bounded_and_keep_whole_messages_together(limit: int) -> None:
     table = pa.table({"n": np.arange(50_000), "x": np.linspace(0.0, 1.0, 50_000)})
-    messages = list(ipc_messages(table.schema, table.to_batches(max_chunksize=2_000)))
-    payloads = [b"".join(parts) for parts in packed(messages, limit)]
+    batches = table.to_batches(max_chunksize=2_000)
+    messages = [b"".join(parts) for parts in ipc_messages(table.schema, batches)]
+    # The messages are the stream Arrow's own writer writes.
+    assert b"".join(messages) == table_to_ipc(pa.Table.from_batches(batches))
+    payloads = [b"".join(parts) for parts in packed(([m] for m in messages), limit)]
     assert all(0 < len(payload) <= limit for payload in payloads)
-    assert b"".join(payloads) == b"".join(message.to_pybytes() for message in messages)
+    assert b"".join(payloads) == b"".join(messages)
     assert table_from_chunks(payloads).equals(table)
-    sizes = [message.size for message in messages]
+    sizes = [len(message) for message in messages]
     if max(sizes) <= limit:
         # No message cut: each payload ends where a message ends.
         ends = set(itertools.accumulate(sizes))
         assert set(itertools.accumulate(len(p) for p in payloads)) <= ends
+
+
+def test_ipc_messages_hand_over_the_batches_own_memory() -> None:
+    """Each message comes as its parts: the body's columns are views of the batch's buffers
+    (framing a message is its only copy), and the parts make Arrow's own stream."""
+    values = np.arange(1_000, dtype=np.int64)
+    table = pa.table({"n": values, "s": [f"v{i}" for i in range(1_000)]})
+    batch = table.to_batches()[0].slice(10, 500)
+    schema_parts, body_parts, end_parts = list(ipc_messages(table.schema, [batch]))
+    assert b"".join(schema_parts) == table.schema.serialize().to_pybytes()
+    assert b"".join(body_parts) == batch.serialize().to_pybytes()
+    assert b"".join(end_parts) == END_OF_STREAM
+    n_data = batch.column("n").buffers()[1]
+    first_value = n_data.address + batch.column("n").offset * 8
+    addresses = {part.address for part in body_parts if isinstance(part, pa.Buffer)}
+    assert first_value in addresses
+
+
+def test_ipc_messages_of_no_batches_are_the_schema_and_the_end() -> None:
+    schema = pa.schema([("n", pa.int64()), ("s", pa.string())])
+    messages = [b"".join(parts) for parts in ipc_messages(schema, [])]
+    assert messages == [schema.serialize().to_pybytes(), END_OF_STREAM]
+    assert table_from_chunks(messages).equals(schema.empty_table())
 
 
 @pytest.mark.parametrize("piece", [None, 3000, 70_000])
