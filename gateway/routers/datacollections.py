@@ -40,7 +40,7 @@ from gateway.data_models import (
 from gateway.errors import ServiceCallError
 from gateway.identity import CurrentUser, Services
 from gateway.json_values import csv_ready, json_default, json_text
-from gateway.metadata_backend import ERRORS, Caller
+from gateway.metadata_backend import ERRORS, Caller, require_access
 from gateway.models import INT64_MAX
 
 router = APIRouter(prefix="/api/v1/datacollections", tags=["data"], responses=ERRORS)
@@ -243,6 +243,8 @@ async def upload(
     ] = None,
 ) -> WrittenPublic:
     """Writes the body into the data collection's table in one commit (editors)."""
+    # Before the body is looked at: a caller who may not write learns nothing from it.
+    await require_access(services, user, "write", dc=dc)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     kind = UPLOAD_TYPES.get(media_type)
     if kind is None:

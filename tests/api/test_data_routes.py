@@ -232,6 +232,16 @@ def test_refusals_per_route(
     if route == "upload":
         viewer = send(url, headers={**bearer(project.people.viewer), **extra}, **options)
         assert viewer.status_code == 403, viewer.text
+        # Refused before the body is read: whatever it is, and however badly it is typed.
+        for body, media_type in ((b"sample\ns9\n", "text/csv"), (b"{}", "application/json")):
+            for person in (project.people.outsider, project.people.viewer):
+                refused = gateway.post(
+                    url,
+                    params={"run_id": "r"},
+                    content=body,
+                    headers={**bearer(person), "content-type": media_type},
+                )
+                assert refused.status_code == 403, refused.text
     owner = {**bearer(project.people.owner), **extra}
     missing = send(f"{BASE}/no-such-dc/{route}", headers=owner, **options)
     assert missing.status_code == 404, missing.text
