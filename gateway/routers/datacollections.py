@@ -178,13 +178,17 @@ async def read_rows(
         RowFormat.ARROW
     ),
     columns: Annotated[str, Query(description="Comma-separated columns; empty: all.")] = "",
+    column: Annotated[
+        list[str] | None,
+        Query(description="One column, named as it is (commas, spaces); repeatable."),
+    ] = None,
     limit: Annotated[int, Query(ge=0, le=INT64_MAX, description="0: all rows.")] = 0,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     version: Annotated[int | None, Query(ge=0, le=INT64_MAX, description="Time travel.")] = None,
 ) -> Response:
     """A data collection's rows as an Arrow IPC stream, Parquet, CSV or a JSON array."""
     client = data_as(services, caller)
-    names = [name.strip() for name in columns.split(",") if name.strip()]
+    names = [name.strip() for name in columns.split(",") if name.strip()] + (column or [])
     request = client.scan_request(dc, columns=names, limit=limit, offset=offset, version=version)
     idle = services.settings.stream_idle_seconds
     chunks = await started(labelled(client.scan_chunks(request, idle), client))

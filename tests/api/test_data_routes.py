@@ -497,3 +497,29 @@ def test_nested_and_bytes_columns_are_described_and_read_in_every_format(
     rows = sorted(query.json()["results"][0]["rows"], key=lambda r: r["sample"])
     shown = ["raw", "tags", "at", "day"]
     assert [[r[c] for c in shown] for r in rows] == [[w[c] for c in shown] for w in want]
+
+
+def test_column_names_a_column_as_it_is(data_api_stack: Any, gateway: httpx.Client) -> None:
+    """`column=` takes a name whole (a comma, outer spaces); `columns=` splits at commas."""
+    fresh = linked_project(data_api_stack)
+    odd = pa.table({"sample": ["s1", "s2"], "depth, m": [1.5, 2.5], " pad ": [1, 2]})
+    upload(gateway, fresh.samples, odd, fresh.people.editor, "run-1")
+    viewer = bearer(fresh.people.viewer)
+    url = f"{BASE}/{fresh.samples}/rows"
+    response = gateway.get(
+        url,
+        params=[
+            ("format", "json"),
+            ("columns", "sample"),
+            ("column", "depth, m"),
+            ("column", " pad "),
+        ],
+        headers=viewer,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == [
+        {"sample": "s1", "depth, m": 1.5, " pad ": 1},
+        {"sample": "s2", "depth, m": 2.5, " pad ": 2},
+    ]
+    split = gateway.get(url, params={"format": "json", "columns": "depth, m"}, headers=viewer)
+    assert split.status_code == 400 and "'depth'" in split.json()["detail"]
