@@ -127,7 +127,7 @@ class ChunkReader(io.RawIOBase):
             chunk = next(self._chunks, None)
             if chunk is None:
                 return 0
-            self._current = memoryview(chunk)
+            self._current = memoryview(chunk).cast("B")  # a pa.Buffer's view is signed
         size = min(len(target), len(self._current))
         target[:size] = self._current[:size]
         self._current = self._current[size:]
@@ -177,7 +177,7 @@ def table_from_chunks(chunks: Iterable[bytes | memoryview | pa.Buffer]) -> pa.Ta
                 message = pa.ipc.read_message(reader)
             except (pa.ArrowInvalid, EOFError, OSError):
                 rest = data.slice(position)
-                if rest.to_pybytes()[:8] == END_OF_STREAM:
+                if rest.slice(0, len(END_OF_STREAM)).to_pybytes() == END_OF_STREAM:
                     break
                 rest_stream = pa.ipc.MessageReader.open_stream(
                     pa.PythonFile(

@@ -493,6 +493,16 @@ def test_pooled_chunks_decode_to_the_table_without_holding_the_received_messages
     assert decoded.equals(table)
 
 
+def test_a_row_wider_than_a_message_decodes_from_pooled_chunks() -> None:
+    """A 3 MiB value is cut across messages as data_svc cuts it; the client's copies of the
+    received messages (Arrow buffers) still read back as the table."""
+    table = pa.table({"sample": ["small", "big", "after"], "w": ["x", "y" * (3 << 20), "z"]})
+    messages = ipc_messages(table.schema, table.to_batches(max_chunksize=1))
+    payloads = [b"".join(parts) for parts in packed(messages, MAX_CHUNK_BYTES)]
+    assert max(len(payload) for payload in payloads) == MAX_CHUNK_BYTES
+    assert table_from_chunks([pooled(payload) for payload in payloads]).equals(table)
+
+
 def test_table_from_chunks_refuses_a_truncated_stream() -> None:
     whole = table_to_ipc(pa.table({"n": list(range(10_000))}))
     with pytest.raises((pa.ArrowInvalid, EOFError, OSError)):
