@@ -1,7 +1,8 @@
 """Recently read table versions kept decoded in memory, least recently used first out.
 
-A Delta version never changes, so (table URI, version) names its content for good: queries
-and scans of a hot version skip storage and Parquet decoding entirely.
+A Delta version never changes, so (table URI and id, version) names its content for good (see
+DeltaTables.table_id): queries and scans of a hot version skip storage and Parquet decoding
+entirely. The versions of a deleted table leave as any other, least recently used first.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from data_svc.query_engine import distinct_values, run_batch
 from data_svc.result_cache import ResultCache, result_key
 from data_svc.storage import TableRef
 from data_svc.tables import DeltaTables
-from depictio.errors import InvalidArgument
+from depictio.errors import FailedPrecondition, InvalidArgument
 from depictio.v1 import common_pb2, data_pb2
 
 MAX_QUERIES = 256
@@ -91,12 +91,13 @@ class QueryRunner:
                 self.tables.frame(table), node, column, f"filters[{source!r}] via link"
             )
 
-        def prepare() -> tuple[int, common_pb2.Filter]:
-            version = self.tables.open(ref).version()
-            return version, effective_filter(dc, filters, links, values_of)
+        def prepare() -> tuple[str, int, common_pb2.Filter]:
+            table = self.tables.open(ref)
+            node = effective_filter(dc, filters, links, values_of)
+            return self.tables.table_id(table), table.version(), node
 
-        version, node = await asyncio.to_thread(prepare)
-        keys = [result_key(dc, version, query, node) for _, query in queries]
+        table_id, version, node = await asyncio.to_thread(prepare)
+        keys = [result_key(dc, table_id, version, query, node) for _, query in queries]
         hits = await self.cache.get_many(keys) if self.cache else [None] * len(keys)
         found = {i: hit for i, hit in enumerate(hits) if hit is not None}
         missing = [i for i in range(len(queries)) if i not in found]
@@ -104,6 +105,11 @@ class QueryRunner:
 
             def compute() -> list[data_pb2.ComponentResult]:
                 table = self.tables.open(ref, version)
+                if self.tables.table_id(table) != table_id:
+                    raise FailedPrecondition(
+                        f"data collection {dc!r}: its table was deleted and written again "
+                        "during the query; ask again"
+                    )
                 batch = [(f"queries[{queries[i][0]}]", queries[i][1]) for i in missing]
                 return run_batch(self.tables.frame(table), node, batch, version)
 

@@ -1,4 +1,4 @@
-"""Query results cached in Redis under (data collection, table version, query hash).
+"""Query results cached in Redis under (data collection, table id and version, query hash).
 
 Only ever consulted after the caller was authorized for every table the query reads. Redis
 bounds the memory (`maxmemory` with an eviction policy, set by whoever runs it); entries also
@@ -21,13 +21,16 @@ PREFIX = "depictio:query:v1"
 
 def result_key(
     data_collection_id: str,
+    table_id: str,
     version: int,
     query: data_pb2.ComponentQuery,
     effective_filter: common_pb2.Filter,
 ) -> str:
     """The cache key of one query's result on one table version under its effective filter.
 
-    The query's caller-chosen id is not part of the key: equal queries share a result.
+    `table_id` is the table's own id (`DeltaTables.table_id`): a data collection whose table
+    was deleted and written again counts its versions from 0 again, under a new id. The
+    query's caller-chosen id is not part of the key: equal queries share a result.
     """
     anonymous = data_pb2.ComponentQuery()
     anonymous.CopyFrom(query)
@@ -37,7 +40,7 @@ def result_key(
     digest.update(anonymous.SerializeToString(deterministic=True))
     digest.update(b"\0")
     digest.update(effective_filter.SerializeToString(deterministic=True))
-    return f"{PREFIX}:{data_collection_id}:{version}:{digest.hexdigest()}"
+    return f"{PREFIX}:{data_collection_id}:{table_id}:{version}:{digest.hexdigest()}"
 
 
 class ResultCache:

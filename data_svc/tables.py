@@ -162,11 +162,18 @@ class DeltaTables:
         if self.hot is not None:
             actions = pa.table(table.get_add_actions(flatten=True))
             stored = int(pc.sum(actions.column("size_bytes")).as_py() or 0)
-            key = (table.table_uri, table.version())
+            key = (f"{table.table_uri}#{self.table_id(table)}", table.version())
             found = self.hot.get(key, stored, lambda: load_encoded(pl.scan_delta(table)))
             if found is not None:
                 return found.lazy()
         return pl.scan_delta(table)
+
+    @staticmethod
+    def table_id(table: DeltaTable) -> str:
+        """The id Delta gave the table when it was created. A data collection's table deleted
+        and written again starts its versions over under a new id: (id, version), not the
+        version alone, names a content for good."""
+        return str(table.metadata().id)
 
     @staticmethod
     def arrow_schema(table: DeltaTable) -> pa.Schema:

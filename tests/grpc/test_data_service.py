@@ -419,6 +419,29 @@ def test_only_owners_delete_a_projects_tables_and_they_go_whole(data_stack: Any)
     assert run(lambda: owner.delete_project_tables(doomed.id)) == 0
 
 
+def test_a_table_deleted_and_written_again_is_not_read_from_the_caches(data_stack: Any) -> None:
+    """Written again after a deletion, a table counts its versions from 0 again: neither the
+    decoded versions in memory nor the cached query results of the old one are served."""
+    project = linked_project(data_stack)
+    owner = data(data_stack, project.people.owner)
+    total = data_pb2.ComponentQuery(
+        id="sum",
+        aggregate=data_pb2.AggregateQuery(columns=["v"], aggregations=[data_pb2.AGGREGATION_SUM]),
+    )
+
+    def write_and_read(values: list[int]) -> tuple[list[int], float]:
+        table = pa.table({"sample": [f"s{i}" for i in range(len(values))], "v": values})
+        written = run(lambda: owner.write_table(project.samples, table, run_id="r"))
+        assert written.version == 0
+        scanned = run(lambda: owner.scan(project.samples, columns=["v"]))
+        result = result_table(run(lambda: owner.query([total], project.samples))[0])
+        return scanned.column("v").to_pylist(), result.column(0)[0].as_py()
+
+    assert write_and_read([1, 2]) == ([1, 2], 3)
+    assert run(lambda: owner.delete_project_tables(project.id)) == 1
+    assert write_and_read([1000]) == ([1000], 1000)
+
+
 def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> None:
     """samples.sample → abundance.sample, abundance.taxon → taxa.taxon: a filter on samples
     reaches taxa through abundance, which the query neither reads nor filters itself."""

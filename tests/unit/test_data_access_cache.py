@@ -69,24 +69,26 @@ def test_the_ttl_cannot_exceed_five_seconds() -> None:
     assert guard._ttl == 5.0
 
 
-def test_result_keys_depend_on_version_query_and_filter_but_not_on_ids() -> None:
+def test_result_keys_depend_on_table_version_query_and_filter_but_not_on_ids() -> None:
     query = data_pb2.ComponentQuery(id="x", distinct=data_pb2.DistinctQuery(column="g"))
     renamed = data_pb2.ComponentQuery(id="y", distinct=data_pb2.DistinctQuery(column="g"))
     other = data_pb2.ComponentQuery(id="x", distinct=data_pb2.DistinctQuery(column="h"))
     node = in_filter("g", ["a"])
-    key = result_key("dc", 3, query, node)
-    assert key == result_key("dc", 3, renamed, node)
+    key = result_key("dc", "t1", 3, query, node)
+    assert key == result_key("dc", "t1", 3, renamed, node)
     assert (
         len(
             {
                 key,
-                result_key("dc", 4, query, node),
-                result_key("dc", 3, other, node),
-                result_key("dc", 3, query, in_filter("g", ["b"])),
-                result_key("dc2", 3, query, node),
+                result_key("dc", "t1", 4, query, node),
+                result_key("dc", "t1", 3, other, node),
+                result_key("dc", "t1", 3, query, in_filter("g", ["b"])),
+                result_key("dc2", "t1", 3, query, node),
+                # The data collection's table deleted and written again: versions start over.
+                result_key("dc", "t2", 3, query, node),
             }
         )
-        == 5
+        == 6
     )
 
 
