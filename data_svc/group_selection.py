@@ -27,6 +27,7 @@ import polars as pl
 from data_svc import kernels
 from data_svc.encoding import group_codes, is_encoded
 from data_svc.selection import interpolated, ranks_around
+from depictio.arrow_types import internal_name
 
 BUCKET_BITS = 12
 # Values kept after a cut below which ranks are selected directly, and the cuts at most.
@@ -197,7 +198,7 @@ def grouped_quantiles(
     return result
 
 
-CODE = "__group_code"
+CODE = internal_name("group_code")
 
 
 def select_by_group(

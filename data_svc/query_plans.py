@@ -19,6 +19,7 @@ from data_svc.encoding import is_encoded
 from data_svc.group_selection import join_selected, select_by_group
 from data_svc.leading_rows import leading_rows
 from data_svc.selection import SharedSelections, quantile_exprs
+from depictio.arrow_types import internal_name
 from depictio.errors import InvalidArgument
 from depictio.v1 import data_pb2
 
@@ -359,11 +360,23 @@ BOX_COLUMNS = [
 ]  # fmt: skip
 
 
+# The fences of a box (1.5 IQR beyond its quartiles) and the extreme values within them.
+LOW, HIGH = internal_name("low"), internal_name("high")
+LOWER, UPPER = internal_name("lower"), internal_name("upper")
+VALUE = internal_name("value")
+
+
 def plan_box(body: data_pb2.BoxQuery, batch: Batch, where: str) -> Plan:
     """Quartiles, whiskers, mean and count, optionally grouped."""
     check_columns([body.column, *body.group_by], batch.schema, where)
     check_distinct(body.group_by, f"{where}.group_by")
     _numeric(body.column, batch.schema, where)
+    for key in body.group_by:
+        if key in BOX_COLUMNS:
+            raise InvalidArgument(
+                f"{where}.group_by: column {key!r} cannot group a box: a box's result names "
+                f"its statistics {', '.join(BOX_COLUMNS)}"
+            )
     keys = list(body.group_by)
     v = pl.col(body.column).cast(pl.Float64)
     tallies: list[Aggregation] = [
@@ -384,11 +397,11 @@ def plan_box(body: data_pb2.BoxQuery, batch: Batch, where: str) -> Plan:
                 frames[1], on=keys, how="left", nulls_equal=True, maintain_order="left"
             )
         stats = stats.with_columns(
-            low=pl.col("q1") - 1.5 * iqr, high=pl.col("q3") + 1.5 * iqr
+            (pl.col("q1") - 1.5 * iqr).alias(LOW), (pl.col("q3") + 1.5 * iqr).alias(HIGH)
         ).with_columns(lower_whisker=pl.col("min"), upper_whisker=pl.col("max"))
         # A whisker is the extreme value within 1.5 IQR of the box: the min/max themselves
         # unless a group has outliers, and only those groups need a second look at the rows.
-        outlying = stats.filter((pl.col("min") < pl.col("low")) | (pl.col("max") > pl.col("high")))
+        outlying = stats.filter((pl.col("min") < pl.col(LOW)) | (pl.col("max") > pl.col(HIGH)))
         if outlying.height:
             stats = _with_outlier_whiskers(batch.base.lazy(), stats, outlying, keys, v)
         return Outcome(stats.select([*keys, *BOX_COLUMNS]))
@@ -416,27 +429,34 @@ def _with_outlier_whiskers(
     base: pl.LazyFrame, stats: pl.DataFrame, outlying: pl.DataFrame, keys: list[str], v: pl.Expr
 ) -> pl.DataFrame:
     """`stats` with the whiskers of the `outlying` groups computed from the rows."""
-    fences = outlying.select([*keys, "low", "high"]).lazy()
-    rows = base.join(fences, on=keys, nulls_equal=True) if keys else base.join(fences, how="cross")
+    fences = outlying.select([*keys, LOW, HIGH]).lazy()
+    values = base.select(*keys, v.alias(VALUE))
+    rows = (
+        values.join(fences, on=keys, nulls_equal=True) if keys else values.join(fences, how="cross")
+    )
     # Values outside the fences masked to null, then plain min/max: a grouped aggregation
     # the streaming engine runs in one pass (a filter inside the aggregation runs per group).
+    value = pl.col(VALUE)
     inside = rows.select(
         *keys,
-        lower=pl.when(v >= pl.col("low")).then(v),
-        upper=pl.when(v <= pl.col("high")).then(v),
+        pl.when(value >= pl.col(LOW)).then(value).alias(LOWER),
+        pl.when(value <= pl.col(HIGH)).then(value).alias(UPPER),
     )
-    whiskers = _grouped(inside, keys, [pl.col("lower").min(), pl.col("upper").max()]).collect(
+    whiskers = _grouped(inside, keys, [pl.col(LOWER).min(), pl.col(UPPER).max()]).collect(
         engine="streaming"
     )
     if not keys:
         return stats.with_columns(
-            lower_whisker=pl.lit(whiskers["lower"][0]), upper_whisker=pl.lit(whiskers["upper"][0])
+            lower_whisker=pl.lit(whiskers[LOWER][0]), upper_whisker=pl.lit(whiskers[UPPER][0])
         )
     merged = stats.join(whiskers, on=keys, how="left", nulls_equal=True, maintain_order="left")
     return merged.with_columns(
-        lower_whisker=pl.coalesce("lower", "lower_whisker"),
-        upper_whisker=pl.coalesce("upper", "upper_whisker"),
+        lower_whisker=pl.coalesce(LOWER, "lower_whisker"),
+        upper_whisker=pl.coalesce(UPPER, "upper_whisker"),
     )
+
+
+COUNT = internal_name("count")
 
 
 def plan_distinct(body: data_pb2.DistinctQuery, batch: Batch, where: str) -> Plan:
@@ -448,14 +468,15 @@ def plan_distinct(body: data_pb2.DistinctQuery, batch: Batch, where: str) -> Pla
     def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
         counted = (
             frames[0]
-            .rename({body.column: "value"})
+            .select(pl.col(body.column).alias("value"), pl.col(COUNT).alias("count"))
             .drop_nulls("value")
             .sort(["count", "value"], descending=[True, False])
             .head(limit + 1)
         )
         return keep([counted], total)
 
-    return Plan([], finish, grouped=Grouped([body.column], [Tally("len", None, "count")]))
+    # Counted under a name of its own: the column may be called "count".
+    return Plan([], finish, grouped=Grouped([body.column], [Tally("len", None, COUNT)]))
 
 
 def plan_top_n(body: data_pb2.TopNQuery, batch: Batch, where: str) -> Plan:

@@ -57,6 +57,12 @@ def check_column_names(names: list[str], where: str) -> None:
         raise UnstorableColumn(f"{where}: duplicate columns {duplicates}")
 
 
+def internal_name(name: str) -> str:
+    """The name of an intermediate column of a computation over a table: no stored column's
+    name holds a NUL character (check_column_names), so it cannot meet one of them."""
+    return f"\x00{name}"
+
+
 def storable_type(dtype: pa.DataType) -> pa.DataType:
     """The type a column is stored with: one string/binary flavour, dictionaries decoded,
     unsigned integers signed, timestamps in microseconds and instants in UTC."""

@@ -18,6 +18,7 @@ from data_svc import code_grouping
 from data_svc.encoding import encoded
 from data_svc.query_engine import run_batch
 from depictio.arrow_ipc import ipc_to_table
+from depictio.errors import InvalidArgument
 from depictio.filters import python_to_value
 from depictio.v1 import common_pb2, data_pb2
 
@@ -322,6 +323,45 @@ def test_box_whiskers_include_values_exactly_on_the_fences(held: str) -> None:
     actual, _ = one(frame, common_pb2.Filter(), query)
     rows = actual.select("g", "q1", "q3", "lower_whisker", "upper_whisker").rows()
     assert rows == [("a", 4.0, 8.0, -2.0, 8.0), ("b", 1.5, 2.5, 1.0, 3.0)]
+
+
+@pytest.mark.parametrize("names", [("low", "high"), ("high", "low"), ("lower", "upper")])
+def test_box_columns_named_like_its_fences_are_read_as_columns(
+    held: str, names: tuple[str, str]
+) -> None:
+    """Hand-checked as above: the same rows with the group and value columns named as the
+    box's intermediate results once were (a value column "high" met the upper fence)."""
+    key, value = names
+    a = [30.0, -2.0, 5.0, 8.0, -10.0, 6.0, 20.0, 4.0, 7.0]
+    b = [1.0, 2.0, 3.0]
+    frame = pl.LazyFrame({key: ["a"] * len(a) + ["b"] * len(b), value: a + b})
+    frame = frame if held == "as stored" else encoded(frame, [key])
+    grouped = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column=value, group_by=[key]))
+    actual, _ = one(frame, common_pb2.Filter(), grouped)
+    rows = actual.select(key, "q1", "q3", "lower_whisker", "upper_whisker").rows()
+    assert rows == [("a", 4.0, 8.0, -2.0, 8.0), ("b", 1.5, 2.5, 1.0, 3.0)]
+    only_a = pl.LazyFrame({value: a})
+    ungrouped = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column=value))
+    actual, _ = one(only_a, common_pb2.Filter(), ungrouped)
+    assert actual.select("lower_whisker", "upper_whisker").rows() == [(-2.0, 8.0)]
+
+
+def test_a_box_grouped_by_a_column_named_like_a_statistic_is_refused() -> None:
+    frame = pl.LazyFrame({"mean": ["a", "b"], "v": [1.0, 2.0]})
+    query = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="v", group_by=["mean"]))
+    with pytest.raises(InvalidArgument, match="column 'mean' cannot group a box"):
+        one(frame, common_pb2.Filter(), query)
+
+
+@pytest.mark.parametrize("column", ["count", "value"])
+def test_distinct_values_of_a_column_named_count_or_value(held: str, column: str) -> None:
+    values = ["x", "y", "x", None, "x", "y", "z"]
+    frame = pl.LazyFrame({column: values, "other": list(range(len(values)))})
+    frame = frame if held == "as stored" else encoded(frame, [column])
+    query = data_pb2.ComponentQuery(distinct=data_pb2.DistinctQuery(column=column))
+    actual, _ = one(frame, common_pb2.Filter(), query)
+    assert actual.columns == ["value", "count"]
+    assert actual.rows() == [("x", 3), ("y", 2), ("z", 1)]
 
 
 @PROPERTY
