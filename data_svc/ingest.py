@@ -152,20 +152,29 @@ def rows_run_ids(table: pa.Table, spec: WriteSpec, where: str) -> pa.ChunkedArra
     return column
 
 
-def conform(table: pa.Table, existing: pa.Schema | None, file: str) -> pa.Table:
+def conform(
+    table: pa.Table, existing: pa.Schema | None, file: str, keep_nulls: bool = False
+) -> pa.Table:
     """`table` cast to the types it is stored with, checked against the table's schema.
 
     New columns are accepted (they are added to the table); a column whose type cannot be
     widened to the existing one is refused with the column, both types and the file. Text
-    dictionaries are kept (`written_type`).
+    dictionaries are kept (`written_type`). A column of nulls only (an empty column of a CSV
+    file) takes the type the table has for it, else text; with `keep_nulls` it is left as it
+    is, for the table's schema to settle later.
     """
     columns = []
     fields = []
     for column_field, column in zip(table.schema, table.columns, strict=True):
+        if keep_nulls and pa.types.is_null(column_field.type):
+            columns.append(column)
+            fields.append(column_field)
+            continue
         target = written_type(column_field.type)
         if existing is not None and column_field.name in existing.names:
             stored = existing.field(column_field.name).type
-            if not widens_to(storable_type(column_field.type), stored):
+            incoming = column_field.type
+            if not (pa.types.is_null(incoming) or widens_to(storable_type(incoming), stored)):
                 raise FailedPrecondition(
                     f"type conflict in column {column_field.name!r}: the table has {stored}, "
                     f"{file or 'the incoming data'} has {column_field.type}"

@@ -201,15 +201,13 @@ class DeltaTables:
         parts: list[pa.Table] = []
         try:
             for batch in reader:
-                parts.append(
-                    conform(with_provenance(pa.Table.from_batches([batch]), spec), None, spec.file)
-                )
+                batch_table = with_provenance(pa.Table.from_batches([batch]), spec)
+                parts.append(conform(batch_table, None, spec.file, keep_nulls=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
         if not parts:
-            parts.append(
-                conform(with_provenance(reader.schema.empty_table(), spec), None, spec.file)
-            )
+            empty = with_provenance(reader.schema.empty_table(), spec)
+            parts.append(conform(empty, None, spec.file, keep_nulls=True))
         return self._commit(ref, spec, pa.concat_tables(parts))
 
     def _commit(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
@@ -226,6 +224,7 @@ class DeltaTables:
             if existing is None or spec.mode is Mode.OVERWRITE:
                 # A new table, or a whole new content whose schema replaces the old one.
                 existing = None
+                data = conform(data, None, spec.file)
                 if table is not None:
                     options = {"mode": "overwrite", "schema_mode": "overwrite"}
             else:

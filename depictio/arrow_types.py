@@ -25,7 +25,14 @@ UNSUPPORTED: tuple[tuple[Callable[[pa.DataType], bool], str], ...] = (
     (pa.types.is_time, "times of day"),
     (pa.types.is_duration, "durations"),
     (pa.types.is_interval, "intervals"),
+    (pa.types.is_union, "unions of types"),
+    (lambda t: pa.types.is_decimal(t) and t.precision > 38, "decimals of over 38 digits"),
 )
+# Every flavour of list, each stored as a plain list.
+LIST_KINDS: tuple[Callable[[pa.DataType], bool], ...] = (
+    pa.types.is_list, pa.types.is_large_list, pa.types.is_list_view,
+    pa.types.is_large_list_view, pa.types.is_fixed_size_list,
+)  # fmt: skip
 
 
 def unsupported_kind(dtype: pa.DataType) -> str | None:
@@ -64,22 +71,46 @@ def internal_name(name: str) -> str:
 
 
 def storable_type(dtype: pa.DataType) -> pa.DataType:
-    """The type a column is stored with: one string/binary flavour, dictionaries decoded,
-    unsigned integers signed, timestamps in microseconds and instants in UTC."""
+    """The type a column is stored with, at every depth of a nested type: one string, binary
+    and list flavour, dictionaries decoded, unsigned integers signed, half floats as float32,
+    dates in days, decimals in 128 bits, timestamps in microseconds and instants in UTC."""
     if pa.types.is_unsigned_integer(dtype):
         return SIGNED_FOR_UNSIGNED[dtype.bit_width]
     if pa.types.is_dictionary(dtype):
         return storable_type(dtype.value_type)
     if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
         return pa.string()
-    if pa.types.is_large_binary(dtype) or pa.types.is_binary_view(dtype):
+    if any(
+        check(dtype)
+        for check in (
+            pa.types.is_large_binary,
+            pa.types.is_binary_view,
+            pa.types.is_fixed_size_binary,
+        )
+    ):
         return pa.binary()
     if pa.types.is_null(dtype):
         return pa.string()
+    if pa.types.is_float16(dtype):
+        return pa.float32()
+    if pa.types.is_date64(dtype):
+        return pa.date32()
+    if pa.types.is_decimal(dtype) and dtype.precision <= 38:
+        return pa.decimal128(dtype.precision, dtype.scale)
     if pa.types.is_timestamp(dtype):
         # Delta stores microseconds, and instants (a time zone given) in UTC.
         return pa.timestamp("us", tz="UTC" if dtype.tz else None)
+    if any(is_list(dtype) for is_list in LIST_KINDS):
+        return pa.list_(_storable_field(dtype.value_field))
+    if pa.types.is_struct(dtype):
+        return pa.struct([_storable_field(dtype.field(i)) for i in range(dtype.num_fields)])
+    if pa.types.is_map(dtype):
+        return pa.map_(storable_type(dtype.key_type), _storable_field(dtype.item_field))
     return dtype
+
+
+def _storable_field(field: pa.Field) -> pa.Field:
+    return field.with_type(storable_type(field.type))
 
 
 def written_type(dtype: pa.DataType) -> pa.DataType:

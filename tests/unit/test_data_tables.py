@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from decimal import Decimal
 import itertools
 import threading
 import time
@@ -102,6 +103,11 @@ def test_new_column_is_added_and_a_type_conflict_leaves_the_table_unchanged(
         (pa.array([{"at": dt.time(3)}], pa.struct([("at", pa.time32("s"))])), "times of day"),
         (pa.array([2**64 - 1], pa.uint64()), "uint64 values do not all fit int64"),
         (pa.array([1], pa.timestamp("ns")), "would lose data"),
+        (
+            pa.UnionArray.from_sparse(pa.array([0], pa.int8()), [pa.array([1]), pa.array(["a"])]),
+            "cannot store unions of types",
+        ),
+        (pa.array([1], pa.decimal256(40, 2)), "cannot store decimals of over 38 digits"),
     ],
 )
 def test_columns_delta_cannot_hold_are_refused_naming_them(
@@ -135,6 +141,45 @@ def test_narrower_integers_are_widened(tables: DeltaTables) -> None:
     tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": pa.array([1], pa.int64())}))
     tables.write(REF, WriteSpec("r2", Mode.APPEND), pa.table({"x": pa.array([2], pa.int32())}))
     assert rows(tables)["x"].dtype == pl.Int64
+
+
+def test_a_column_of_nulls_only_joins_a_typed_column(tables: DeltaTables) -> None:
+    """An empty column of a CSV file (read as type null) adds nulls to the table's column."""
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"s": ["a"], "ph": [6.5]}))
+    empty = pa.table({"s": ["b"], "ph": pa.array([None], pa.null())})
+    tables.write(REF, WriteSpec("r2", Mode.APPEND, "nulls.csv"), empty)
+    stored = rows(tables).sort("s")
+    assert stored.schema["ph"] == pl.Float64
+    assert stored.select("s", "ph").rows() == [("a", 6.5), ("b", None)]
+
+
+def test_the_same_nested_data_is_appended_again_whatever_its_flavour(tables: DeltaTables) -> None:
+    """polars hands over large lists and large strings; Delta reads back lists and strings."""
+    nested = pl.DataFrame({"l": [[1, 2]], "st": [{"k": "a"}], "ls": [["x", "y"]]}).to_arrow()
+    assert pa.types.is_large_list(nested.schema.field("l").type)
+    for run_id in ("r1", "r2"):
+        tables.write(REF, WriteSpec(run_id, Mode.APPEND, f"{run_id}.parquet"), nested)
+    stored = rows(tables)
+    assert stored.select("l", "st", "ls").rows() == [([1, 2], {"k": "a"}, ["x", "y"])] * 2
+
+
+@pytest.mark.parametrize(
+    ("column", "stored_as", "value"),
+    [
+        (pa.array([1.5], pa.float16()), pl.Float32, 1.5),
+        (pa.array([dt.date(2020, 1, 2)], pa.date64()), pl.Date, dt.date(2020, 1, 2)),
+        (pa.array([b"ab"], pa.binary(2)), pl.Binary, b"ab"),
+        (pa.array([Decimal("1.25")], pa.decimal256(20, 2)), pl.Decimal(20, 2), Decimal("1.25")),
+    ],
+)
+def test_types_without_a_delta_counterpart_are_stored_in_one_that_holds_them(
+    tables: DeltaTables, column: pa.Array, stored_as: pl.DataType, value: object
+) -> None:
+    for run_id in ("r1", "r2"):  # a new table, then an append to it
+        tables.write(REF, WriteSpec(run_id, Mode.APPEND, "a.parquet"), pa.table({"c": column}))
+    stored = rows(tables)
+    assert stored.schema["c"] == stored_as
+    assert stored["c"].to_list() == [value, value]
 
 
 def test_text_dictionaries_are_stored_as_strings(tables: DeltaTables) -> None:
