@@ -267,7 +267,8 @@ async def upload(
         written = await _labelled_write(client, client.write_ipc_chunks(header, request.stream()))
     else:
         body = await request.body()
-        types = await stored_types(client, dc) if kind == "csv" else {}
+        # An overwrite replaces the schema too: the table's types do not apply.
+        types = await stored_types(client, dc) if kind == "csv" and mode != "overwrite" else {}
         table = await asyncio.to_thread(_read_table, body, kind, file, types)
         written = await _labelled_write(
             client,
@@ -313,17 +314,35 @@ def _read_table(body: bytes, kind: str, file: str, types: dict[str, pa.DataType]
     """The table a Parquet or CSV body holds; unreadable bodies are refused naming the file.
 
     A CSV's columns that the table has are read as the table types them (a column of digits
-    stays text in a text column, an empty field is a null); the others are inferred."""
+    stays text in a text column); the others are inferred (`_read_csv`)."""
     try:
         if kind == "parquet":
             return pq.read_table(pa.BufferReader(body))
-        options = pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True)
-        return pa_csv.read_csv(pa.BufferReader(body), convert_options=options)
+        return _read_csv(body, types)
     except (pa.ArrowInvalid, OSError) as exc:
         unparsable = UNPARSABLE_CSV.search(str(exc))
         if unparsable is not None:
             raise _value_conflict(body, file or "body", *unparsable.groups()) from exc
         raise InvalidArgument(f"{file or 'body'}: not a readable {kind} file ({exc})") from exc
+
+
+def _read_csv(body: bytes, types: dict[str, pa.DataType]) -> pa.Table:
+    """A CSV body as a table. Only an empty field is a null: "NA", "null", "N/A"… are text
+    (sample and gene names), and a quoted empty field is the empty text (as /rows writes it).
+    A row longer than pyarrow's block (1 MiB) is read in one block of the whole body."""
+    options = pa_csv.ConvertOptions(
+        column_types=types,
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        return pa_csv.read_csv(pa.BufferReader(body), convert_options=options)
+    except pa.ArrowInvalid as exc:
+        if "straddles two block boundaries" not in str(exc):
+            raise
+    whole = pa_csv.ReadOptions(block_size=len(body) + 1)
+    return pa_csv.read_csv(pa.BufferReader(body), read_options=whole, convert_options=options)
 
 
 # pyarrow's message for a CSV value of the wrong type: the column's position, the type, the
