@@ -117,6 +117,10 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
         )
     if FILE_COLUMN not in names:
         table = table.append_column(FILE_COLUMN, constant_text(spec.file, rows))
+    try:  # the provenance columns beside the file's own (`DEPICTIO_FILE`…)
+        check_column_names(table.column_names, where)
+    except UnstorableColumn as exc:
+        raise InvalidArgument(str(exc)) from exc
     return table
 
 
@@ -165,7 +169,14 @@ def conform(
     """
     columns = []
     fields = []
+    table_names = {name.lower(): name for name in existing.names} if existing is not None else {}
     for column_field, column in zip(table.schema, table.columns, strict=True):
+        known = table_names.get(column_field.name.lower(), column_field.name)
+        if known != column_field.name:
+            raise FailedPrecondition(
+                f"column {column_field.name!r} of {file or 'the incoming data'}: the table has "
+                f"it as {known!r} (column names are compared regardless of case)"
+            )
         if keep_nulls and pa.types.is_null(column_field.type):
             columns.append(column)
             fields.append(column_field)

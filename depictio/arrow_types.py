@@ -49,7 +49,7 @@ def unsupported_kind(dtype: pa.DataType) -> str | None:
 
 def check_column_names(names: list[str], where: str) -> None:
     """UnstorableColumn for a column without a name, a name with a NUL character, or a name
-    given twice."""
+    given twice (in any case)."""
     for position, name in enumerate(names, start=1):
         if not name:
             raise UnstorableColumn(
@@ -59,9 +59,13 @@ def check_column_names(names: list[str], where: str) -> None:
             raise UnstorableColumn(
                 f"{where}: column {position} ({name!r}) has a NUL character in its name"
             )
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    # Delta compares column names regardless of case.
+    folded = [name.lower() for name in names]
+    duplicates = sorted({n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1})
     if duplicates:
-        raise UnstorableColumn(f"{where}: duplicate columns {duplicates}")
+        raise UnstorableColumn(
+            f"{where}: duplicate columns {duplicates} (names are compared regardless of case)"
+        )
 
 
 def internal_name(name: str) -> str:

@@ -143,6 +143,18 @@ def test_narrower_integers_are_widened(tables: DeltaTables) -> None:
     assert rows(tables)["x"].dtype == pl.Int64
 
 
+def test_column_names_are_compared_regardless_of_case(tables: DeltaTables) -> None:
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"sample": ["a"]}))
+    with pytest.raises(FailedPrecondition, match="'Sample' of b.csv: the table has it as 'sample'"):
+        tables.write(REF, WriteSpec("r2", Mode.APPEND, "b.csv"), pa.table({"Sample": ["b"]}))
+    for names in (["gene", "GENE"], ["DEPICTIO_FILE"]):
+        table = pa.table({name: ["x"] for name in names})
+        with pytest.raises(InvalidArgument, match="duplicate columns .* regardless of case"):
+            tables.write(REF, WriteSpec("r3", Mode.APPEND, "c.csv"), table)
+    assert tables.open(REF).version() == 0
+    assert rows(tables)["sample"].to_list() == ["a"]
+
+
 def test_a_column_of_nulls_only_joins_a_typed_column(tables: DeltaTables) -> None:
     """An empty column of a CSV file (read as type null) adds nulls to the table's column."""
     tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"s": ["a"], "ph": [6.5]}))
