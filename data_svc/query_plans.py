@@ -171,6 +171,14 @@ def _numeric(name: str, schema: Mapping[str, pl.DataType], where: str) -> None:
         raise InvalidArgument(f"{where}: column {name!r} is {dtype}; a numeric column is needed")
 
 
+def _ordered(name: str, schema: Mapping[str, pl.DataType], where: str) -> None:
+    dtype = schema[name]
+    if dtype.is_nested():
+        raise InvalidArgument(
+            f"{where}: column {name!r} is {dtype}; min and max need numbers, text, dates or times"
+        )
+
+
 # Aggregations answered as tallies (code_grouping.Tally), with their kind.
 TALLIES: dict[int, TallyKind] = {
     data_pb2.AGGREGATION_COUNT: "count",
@@ -276,6 +284,8 @@ def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> P
         for aggregation in body.aggregations:
             if aggregation in NUMERIC_AGGREGATIONS:
                 _numeric(name, batch.schema, where)
+            if aggregation in (data_pb2.AGGREGATION_MIN, data_pb2.AGGREGATION_MAX):
+                _ordered(name, batch.schema, where)
             if aggregation in TALLIES:
                 kind = TALLIES[aggregation]
                 aggregations.append(Tally(kind, name, f"{label_of(aggregation)}({name})"))

@@ -346,6 +346,19 @@ def test_box_columns_named_like_its_fences_are_read_as_columns(
     assert actual.select("lower_whisker", "upper_whisker").rows() == [(-2.0, 8.0)]
 
 
+@pytest.mark.parametrize("aggregation", [data_pb2.AGGREGATION_MIN, data_pb2.AGGREGATION_MAX])
+@pytest.mark.parametrize("group_by", [[], ["g"]])
+def test_min_and_max_of_a_nested_column_are_refused(aggregation: Any, group_by: list[str]) -> None:
+    frame = pl.LazyFrame({"g": ["a", "b"], "l": [[1, 2], [3]], "s": [{"k": 1}, {"k": 2}]})
+    for column in ("l", "s"):
+        aggregate = data_pb2.AggregateQuery(
+            columns=[column], aggregations=[aggregation], group_by=group_by
+        )
+        query = data_pb2.ComponentQuery(aggregate=aggregate)
+        with pytest.raises(InvalidArgument, match=f"column '{column}' is .*min and max need"):
+            one(frame, common_pb2.Filter(), query)
+
+
 def test_a_box_grouped_by_a_column_named_like_a_statistic_is_refused() -> None:
     frame = pl.LazyFrame({"mean": ["a", "b"], "v": [1.0, 2.0]})
     query = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="v", group_by=["mean"]))
