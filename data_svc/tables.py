@@ -355,8 +355,8 @@ class DeltaTables:
     def restore(self, ref: TableRef, version: int) -> int:
         """Restores the table's content to `version` in a new commit: the new version."""
         with self._lock(ref):
+            self.open(ref, version)  # NotFound, saying why, for a version a vacuum removed
             table = self.open(ref)
-            require_version(ref, table, version)
             try:
                 table.restore(version)
             except DeltaError as exc:

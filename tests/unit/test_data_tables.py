@@ -429,6 +429,10 @@ def test_optimize_vacuum_restore(tables: DeltaTables) -> None:
     assert sorted(rows(tables)["x"].to_list()) == [0, 1]
     with pytest.raises(NotFound):
         tables.restore(REF, 99)
+    # Version 3's files (before the optimize) are gone with the vacuum: said so, nothing done.
+    with pytest.raises(NotFound, match="version 3 can no longer be read.*removed by a vacuum"):
+        tables.restore(REF, 3)
+    assert sorted(rows(tables)["x"].to_list()) == [0, 1]
 
 
 @pytest.mark.parametrize("shared_lock", [True, False], ids=["one-store", "eight-stores"])
