@@ -23,7 +23,8 @@ from depictio.errors import FailedPrecondition, InvalidArgument
 
 RUN_ID_COLUMN = "depictio_run_id"
 FILE_COLUMN = "depictio_file"
-RUN_ID = re.compile(r"[^\x00-\x1f]{1,200}")
+# 1–200 characters, none a control character (C0, DEL, C1) or a line or paragraph separator.
+RUN_ID = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,200}")
 
 
 class Mode(StrEnum):
@@ -36,9 +37,13 @@ class Mode(StrEnum):
 
 
 def check_run_id(run_id: str, where: str) -> None:
-    """InvalidArgument unless `run_id` is 1–200 printable characters."""
+    """InvalidArgument unless `run_id` is 1–200 characters, none a control character or a
+    line break."""
     if not RUN_ID.fullmatch(run_id):
-        raise InvalidArgument(f"{where}: expected 1–200 printable characters, got {run_id[:50]!r}")
+        raise InvalidArgument(
+            f"{where}: expected 1–200 characters without control characters or line breaks, "
+            f"got {run_id[:50]!r}"
+        )
 
 
 @dataclass(frozen=True)

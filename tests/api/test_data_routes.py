@@ -277,7 +277,9 @@ def test_a_refused_upload_names_its_query_parameters(
     before = gateway.get(f"{BASE}/{project.samples}/versions", headers=editor).json()
     control = gateway.post(url, params={"run_id": "run\t1"}, content=body, headers=editor)
     assert control.status_code == 400, control.text
-    assert control.json()["detail"].startswith("run_id: expected 1–200 printable characters")
+    assert control.json()["detail"].startswith(
+        "run_id: expected 1–200 characters without control characters or line breaks"
+    )
     both = gateway.post(
         url, params={"run_id": "r", "run_ids": ["r", "s"]}, content=body, headers=editor
     )

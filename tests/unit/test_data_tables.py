@@ -294,6 +294,10 @@ def test_run_ids_must_be_printable() -> None:
     # A final newline too (a regular expression's `$` matches before one).
     with pytest.raises(InvalidArgument, match="run_id"):
         WriteSpec("r1\n", Mode.REPLACE_RUN)
+    for control in ("\x7f", "\x85", "\u2028"):  # DEL, a C1 control, a line separator
+        with pytest.raises(InvalidArgument, match="without control characters or line breaks"):
+            WriteSpec(f"r{control}1", Mode.APPEND)
+    assert WriteSpec("échantillon 1 — ☃", Mode.APPEND).run_id == "échantillon 1 — ☃"
     with pytest.raises(InvalidArgument, match=r"run_ids\[1\]"):
         WriteSpec("", Mode.REPLACE_RUNS, run_ids=("ok", "bad\tid"))
     with pytest.raises(InvalidArgument, match="only when header.run_id is empty"):
