@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import settings_from_env
 
+from data_svc import specs as specs_module
 from data_svc.hot_tables import HotTables
 from data_svc.ingest import Mode, WriteSpec, open_stream
 from data_svc.query_engine import run_batch
@@ -366,7 +367,20 @@ def test_time_travel_history_and_missing_versions(tables: DeltaTables) -> None:
     assert history[0].timestamp_ms >= history[1].timestamp_ms > 0
 
 
-def test_describe_matches_polars(tables: DeltaTables) -> None:
+@pytest.fixture(params=["in memory", "lazily", "in column chunks"])
+def counted(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How specs are counted: small tables in memory, long ones by lazy scans of storage,
+    wide ones so many columns at a time in memory (here: 500 columns of 40 rows)."""
+    if request.param == "lazily":
+        monkeypatch.setattr(specs_module, "SMALL_TABLE_CELLS", 0)
+        monkeypatch.setattr(specs_module, "WIDE_COLUMNS", 10**6)
+    if request.param == "in column chunks":
+        monkeypatch.setattr(specs_module, "SMALL_TABLE_CELLS", 40 * 500)
+        monkeypatch.setattr(specs_module, "WIDE_COLUMNS", 2)
+    return str(request.param)
+
+
+def test_describe_matches_polars(tables: DeltaTables, counted: str) -> None:
     data = pa.table(
         {
             "n": [3, 1, None, 3, 7],
@@ -399,7 +413,40 @@ def test_describe_matches_polars(tables: DeltaTables) -> None:
     assert tables.describe(REF) == described
 
 
-def test_describe_counts_nested_columns(tables: DeltaTables) -> None:
+def test_describe_leaves_long_text_out_of_min_max_and_top_values(
+    tables: DeltaTables, counted: str
+) -> None:
+    """A 3 MB value listed in a column's min, max and top values made every Describe larger
+    than a gRPC message: values over MAX_LISTED_CHARS are counted but not listed."""
+    long_value = "A" * 3_000_000
+    data = pa.table({"seq": [long_value, "C", "C", "G"], "name": ["a", "b", "c", long_value]})
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.parquet"), data)
+    specs = {spec.name: spec for spec in tables.describe(REF).columns}
+    assert specs["seq"].nunique == 3 and specs["name"].nunique == 4
+    assert [(v.value.string_value, v.count) for v in specs["seq"].top_values] == [
+        ("C", 2),
+        ("G", 1),
+    ]
+    assert not specs["seq"].HasField("min") and not specs["name"].HasField("max")
+    assert specs["seq"].ByteSize() < 10_000
+
+
+# Counted lazily, 1,500 columns take a minute (the reason for the other two ways).
+@pytest.mark.parametrize("counted", ["in memory", "in column chunks"], indirect=True)
+def test_describe_of_a_wide_table_matches_polars(tables: DeltaTables, counted: str) -> None:
+    rng = np.random.default_rng(4)
+    data = pa.table({f"g{i}": rng.integers(0, 5, 40) for i in range(1_500)})
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "wide.csv"), data)
+    specs = {spec.name: spec for spec in tables.describe(REF).columns}
+    frame = pl.from_arrow(data)
+    for name in ("g0", "g777", "g1499"):
+        counts = frame[name].value_counts(name="n").sort(["n", name], descending=[True, False])
+        assert specs[name].nunique == frame[name].n_unique()
+        assert [(v.value.int_value, v.count) for v in specs[name].top_values] == counts.rows()
+        assert specs[name].mean == pytest.approx(frame[name].mean())
+
+
+def test_describe_counts_nested_columns(tables: DeltaTables, counted: str) -> None:
     data = pa.table(
         {
             "l": pa.array([[1], [2, 3], [1], None]),
