@@ -14,6 +14,7 @@ from depictio.arrow_ipc import chunk_stream
 from depictio.arrow_types import (
     UnstorableColumn,
     check_column_names,
+    holds_only_nulls,
     storable_type,
     stored_column,
     widens_to,
@@ -105,10 +106,6 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
     if table.num_columns == 0:
         raise InvalidArgument(f"{where}: the table has no columns")
     names = table.column_names
-    try:
-        check_column_names(names, where)
-    except UnstorableColumn as exc:
-        raise InvalidArgument(str(exc)) from exc
     rows = table.num_rows
     if spec.run_id:
         if RUN_ID_COLUMN in names:
@@ -122,7 +119,7 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
         )
     if FILE_COLUMN not in names:
         table = table.append_column(FILE_COLUMN, constant_text(spec.file, rows))
-    try:  # the provenance columns beside the file's own (`DEPICTIO_FILE`…)
+    try:  # the provenance columns too, beside the file's own (`DEPICTIO_FILE`…)
         check_column_names(table.column_names, where)
     except UnstorableColumn as exc:
         raise InvalidArgument(str(exc)) from exc
@@ -169,8 +166,8 @@ def conform(
     New columns are accepted (they are added to the table); a column whose type cannot be
     widened to the existing one is refused with the column, both types and the file. Text
     dictionaries are kept (`written_type`). A column of nulls only (an empty column of a CSV
-    file) takes the type the table has for it, else text; with `keep_nulls` it is left as it
-    is, for the table's schema to settle later.
+    file), or of lists of nulls only, takes the type the table has for it, else text (lists
+    of text); with `keep_nulls` it is left as it is, for the table's schema to settle later.
     """
     columns = []
     fields = []
@@ -182,7 +179,7 @@ def conform(
                 f"column {column_field.name!r} of {file or 'the incoming data'}: the table has "
                 f"it as {known!r} (column names are compared regardless of case)"
             )
-        if keep_nulls and pa.types.is_null(column_field.type):
+        if keep_nulls and holds_only_nulls(column_field.type):
             columns.append(column)
             fields.append(column_field)
             continue
@@ -190,7 +187,11 @@ def conform(
         if existing is not None and column_field.name in existing.names:
             stored = existing.field(column_field.name).type
             incoming = column_field.type
-            if not (pa.types.is_null(incoming) or widens_to(storable_type(incoming), stored)):
+            fits = widens_to(storable_type(incoming), stored) or (
+                holds_only_nulls(incoming)
+                and (pa.types.is_null(incoming) or pa.types.is_list(stored))
+            )
+            if not fits:
                 raise FailedPrecondition(
                     f"type conflict in column {column_field.name!r}: the table has {stored}, "
                     f"{file or 'the incoming data'} has {column_field.type}"

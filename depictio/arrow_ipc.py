@@ -104,6 +104,10 @@ def ipc_messages(
         for batch in batches:
             if batch.num_rows == 0:
                 continue
+            if not batch.schema.equals(schema):
+                # The writer takes only batches of its schema: the same columns as declared
+                # (a column nullable in the batch, not in the schema, is written as before).
+                batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
             row_bytes = max(1, batch.nbytes // batch.num_rows)
             rows = max(1, MESSAGE_BYTES // row_bytes)
             for start in range(0, batch.num_rows, rows):

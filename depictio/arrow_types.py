@@ -7,6 +7,7 @@ table before uploading anything).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -35,6 +36,24 @@ LIST_KINDS: tuple[Callable[[pa.DataType], bool], ...] = (
 )  # fmt: skip
 
 
+def has_kind(dtype: pa.DataType, matches: Callable[[pa.DataType], bool]) -> bool:
+    """True when `dtype`, or a type nested in it at any depth, `matches`."""
+    if matches(dtype):
+        return True
+    if pa.types.is_dictionary(dtype):
+        return has_kind(dtype.value_type, matches)
+    return any(has_kind(dtype.field(i).type, matches) for i in range(dtype.num_fields))
+
+
+def holds_only_nulls(dtype: pa.DataType) -> bool:
+    """True for the type of a column of nulls only, or of lists of them (a CSV file's empty
+    column, polars' lists that are all empty): its values fit a column of any type (a list
+    column of any list type)."""
+    if pa.types.is_null(dtype):
+        return True
+    return any(is_list(dtype) for is_list in LIST_KINDS) and holds_only_nulls(dtype.value_type)
+
+
 def unsupported_kind(dtype: pa.DataType) -> str | None:
     """What `dtype`'s values are when Delta cannot store them (at any depth of a nested
     type), else None."""
@@ -60,8 +79,8 @@ def check_column_names(names: list[str], where: str) -> None:
                 f"{where}: column {position} ({name!r}) has a NUL character in its name"
             )
     # Delta compares column names regardless of case.
-    folded = [name.lower() for name in names]
-    duplicates = sorted({n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1})
+    folded = Counter(name.lower() for name in names)
+    duplicates = sorted({name for name in names if folded[name.lower()] > 1})
     if duplicates:
         raise UnstorableColumn(
             f"{where}: duplicate columns {duplicates} (names are compared regardless of case)"
@@ -142,8 +161,14 @@ def stored_column(
     if column.type == target:
         return column
     try:
+        if has_kind(column.type, pa.types.is_list_view):
+            # pyarrow casts a list view to a list of broken offsets: rebuilt from its values
+            # (a rare type: slow is fine).
+            return pa.chunked_array(
+                [pa.array(chunk.to_pylist(), target) for chunk in column.chunks], target
+            )
         return column.cast(target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
         raise UnstorableColumn(
             f"column {name!r} of {where}: its {column.type} values do not all fit {target}, "
             f"the type it is stored with ({exc})"

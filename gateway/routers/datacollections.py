@@ -326,6 +326,13 @@ def _read_table(body: bytes, kind: str, file: str, types: dict[str, pa.DataType]
         raise InvalidArgument(f"{file or 'body'}: not a readable {kind} file ({exc})") from exc
 
 
+# pyarrow's messages for a CSV row (a data row, the header) longer than its reading block.
+LONGER_THAN_A_BLOCK = (
+    "straddles two block boundaries",
+    "Empty CSV file or block: cannot infer number of columns",
+)
+
+
 def _read_csv(body: bytes, types: dict[str, pa.DataType]) -> pa.Table:
     """A CSV body as a table. Only an empty field is a null: "NA", "null", "N/A"… are text
     (sample and gene names), and a quoted empty field is the empty text (as /rows writes it).
@@ -339,7 +346,8 @@ def _read_csv(body: bytes, types: dict[str, pa.DataType]) -> pa.Table:
     try:
         return pa_csv.read_csv(pa.BufferReader(body), convert_options=options)
     except pa.ArrowInvalid as exc:
-        if "straddles two block boundaries" not in str(exc):
+        # A row (or the header) longer than a block: read again, in one block.
+        if not any(said in str(exc) for said in LONGER_THAN_A_BLOCK):
             raise
     whole = pa_csv.ReadOptions(block_size=len(body) + 1)
     return pa_csv.read_csv(pa.BufferReader(body), read_options=whole, convert_options=options)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as pa_dataset
 import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 import pytest
@@ -174,6 +175,19 @@ def test_the_same_nested_data_is_appended_again_whatever_its_flavour(tables: Del
         tables.write(REF, WriteSpec(run_id, Mode.APPEND, f"{run_id}.parquet"), nested)
     stored = rows(tables)
     assert stored.select("l", "st", "ls").rows() == [([1, 2], {"k": "a"}, ["x", "y"])] * 2
+
+
+def test_list_views_and_lists_of_nulls_are_stored(tables: DeltaTables) -> None:
+    views = pa.array([[1, 2], None, [3]], pa.list_view(pa.int64()))
+    nested = pa.array([{"a": [1]}, {"a": None}, {"a": [2, 3]}], pa.struct([("a", views.type)]))
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "v.arrow"), pa.table({"l": views, "s": nested}))
+    # polars' lists that are all empty are lists of nulls: they join the list column.
+    empty_lists = pa.array([[], []], pa.large_list(pa.null()))
+    tables.write(REF, WriteSpec("r2", Mode.APPEND, "e.arrow"), pa.table({"l": empty_lists}))
+    stored = rows(tables).sort("depictio_run_id", maintain_order=True)
+    assert stored.schema["l"] == pl.List(pl.Int64)
+    assert stored["l"].to_list() == [[1, 2], None, [3], [], []]
+    assert stored["s"].to_list()[:3] == [{"a": [1]}, {"a": None}, {"a": [2, 3]}]
 
 
 @pytest.mark.parametrize(
@@ -431,6 +445,31 @@ def test_describe_leaves_long_text_out_of_min_max_and_top_values(
     assert specs["seq"].ByteSize() < 10_000
 
 
+def test_describe_of_columns_named_value_and_count(tables: DeltaTables, counted: str) -> None:
+    data = pa.table({"gene": ["a", "b", "a"], "count": [3, 4, 3], "value": [1.0, 1.0, 2.0]})
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), data)
+    specs = {spec.name: spec for spec in tables.describe(REF).columns}
+    assert [(v.value.int_value, v.count) for v in specs["count"].top_values] == [(3, 2), (4, 1)]
+    assert [(v.value.double_value, v.count) for v in specs["value"].top_values] == [
+        (1.0, 2),
+        (2.0, 1),
+    ]
+
+
+def test_long_text_is_left_out_of_the_top_values_of_a_dictionary_column() -> None:
+    """Specs after a write read the written batches: text dictionaries there are polars
+    Categoricals, whose long values are left out as text values are."""
+    long_values = ["ACGT" * 500 + str(i) for i in range(2)]
+    codes = pa.array(np.arange(30) % 3, pa.int32())
+    column = pa.DictionaryArray.from_arrays(codes, pa.array([*long_values, "short"]))
+    frame = pl.scan_pyarrow_dataset(pa_dataset.dataset(pa.table({"seq": column})))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(specs_module, "SMALL_TABLE_CELLS", 0)  # counted lazily
+        [spec] = specs_module.compute_specs(frame, 0).columns
+    assert [(v.value.string_value, v.count) for v in spec.top_values] == [("short", 10)]
+    assert spec.nunique == 3
+
+
 # Counted lazily, 1,500 columns take a minute (the reason for the other two ways).
 @pytest.mark.parametrize("counted", ["in memory", "in column chunks"], indirect=True)
 def test_describe_of_a_wide_table_matches_polars(tables: DeltaTables, counted: str) -> None:
@@ -563,6 +602,12 @@ def test_ipc_messages_hand_over_the_batches_own_memory() -> None:
     first_value = n_data.address + batch.column("n").offset * 8
     addresses = {part.address for part in body_parts if isinstance(part, pa.Buffer)}
     assert first_value in addresses
+
+
+def test_ipc_messages_take_batches_declared_not_nullable() -> None:
+    schema = pa.schema([pa.field("x", pa.int64(), nullable=False)])
+    messages = [b"".join(parts) for parts in ipc_messages(schema, [pa.record_batch({"x": [1, 2]})])]
+    assert table_from_chunks(messages).column("x").to_pylist() == [1, 2]
 
 
 def test_ipc_messages_of_no_batches_are_the_schema_and_the_end() -> None:
