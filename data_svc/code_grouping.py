@@ -26,12 +26,14 @@ MIN_ROWS = 100_000
 @dataclass(frozen=True)
 class Tally:
     """A per-group statistic that counting by code can answer: `kind` of `column` (of the
-    rows, for len), of its values as Float64 when `as_float`, named `name`."""
+    rows, for len), of its values as Float64 when `as_float` (as Int64 when `as_int`: the sum
+    of an int32 column overflowed in int32), named `name`."""
 
     kind: TallyKind
     column: str | None
     name: str
     as_float: bool = False
+    as_int: bool = False
 
     def named(self, name: str) -> Tally:
         return replace(self, name=name)
@@ -43,6 +45,8 @@ class Tally:
         column = pl.col(self.column)
         if self.as_float:
             column = column.cast(pl.Float64)
+        elif self.as_int:
+            column = column.cast(pl.Int64)
         found = {
             "count": column.count().cast(pl.Int64),
             "sum": column.sum(),

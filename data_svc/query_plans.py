@@ -288,7 +288,11 @@ def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> P
                 _ordered(name, batch.schema, where)
             if aggregation in TALLIES:
                 kind = TALLIES[aggregation]
-                aggregations.append(Tally(kind, name, f"{label_of(aggregation)}({name})"))
+                dtype = batch.schema[name]
+                # Integers and booleans are summed in 64 bits, whatever their width.
+                widened = kind == "sum" and (dtype.is_integer() or dtype == pl.Boolean)
+                label = f"{label_of(aggregation)}({name})"
+                aggregations.append(Tally(kind, name, label, as_int=widened))
                 continue
             aggregations += _aggregation_exprs(name, aggregation, body.quantiles, ungrouped, where)
     exprs = as_exprs(aggregations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from data_svc.encoding import logical_schema
-from depictio.arrow_types import internal_name
+from depictio.arrow_types import internal_name, storable_type
 from depictio.filters import python_to_value
 from depictio.v1 import data_pb2
 
@@ -30,10 +30,8 @@ MAX_LISTED_CHARS = 1_000
 def arrow_type_name(dtype: pl.DataType) -> str:
     """The Arrow name of a polars type, as clients see it (int64, string, timestamp[us]…)."""
     frame = pl.DataFrame(schema={"c": dtype}).to_arrow()
-    name = str(frame.schema.field("c").type)
-    return {"large_string": "string", "string_view": "string", "large_binary": "binary"}.get(
-        name, name
-    )
+    # One flavour of text, binary and list, at any depth, as the table stores them.
+    return str(storable_type(frame.schema.field("c").type))
 
 
 def _orderable(dtype: pl.DataType) -> bool:
@@ -134,7 +132,9 @@ def _specs(
             nunique_estimated=estimated,
         )
         low, high = row.get(f"{index}.min"), row.get(f"{index}.max")
-        if low is not None and _listable_value(low) and _listable_value(high):
+        if not (_listable_value(low) and _listable_value(high)):
+            low, high = _short_text_range(source, name)
+        if low is not None:
             spec.min.CopyFrom(python_to_value(low))
             spec.max.CopyFrom(python_to_value(high))
         for value, count in top_of[index].iter_rows() if index in top_of else []:
@@ -153,6 +153,15 @@ def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 def _listable_value(value: object) -> bool:
     """False for a text value too long to be listed (MAX_LISTED_CHARS)."""
     return not (isinstance(value, str) and len(value) > MAX_LISTED_CHARS)
+
+
+def _short_text_range(source: pl.DataFrame | pl.LazyFrame, name: str) -> tuple[object, object]:
+    """The least and greatest of a text column's values short enough to be listed (None,
+    None when it has none): a second look at the column, when its min or max is too long."""
+    text = pl.col(name).cast(pl.String)
+    short = text.filter(text.str.len_chars() <= MAX_LISTED_CHARS)
+    found = _collected(source.select(short.min().alias("low"), short.max().alias("high")))
+    return found.item(0, "low"), found.item(0, "high")
 
 
 def _listed(counted: pl.DataFrame) -> pl.DataFrame:

@@ -605,8 +605,9 @@ class AggregateQuery(_message.Message):
     Result: the group_by columns, then one column per (column, aggregation) in request order,
     named "<aggregation>(<column>)" (e.g. "mean(score)", "count(*)" without columns) or
     "quantile(<column>, <q>)"; one row, or one row per group sorted by the group keys
-    (null groups last). COUNT and NUNIQUE are int64; SUM, MIN, MAX and MODE keep the
-    column's type; the others are double.
+    (null groups last). COUNT and NUNIQUE are int64; SUM is int64 for integers and
+    booleans and keeps a float column's type; MIN, MAX and MODE keep the column's type; the
+    others are double.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

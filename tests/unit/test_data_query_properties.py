@@ -359,6 +359,33 @@ def test_min_and_max_of_a_nested_column_are_refused(aggregation: Any, group_by: 
             one(frame, common_pb2.Filter(), query)
 
 
+@pytest.mark.parametrize("group_by", [[], ["g"]])
+def test_sums_of_integers_and_booleans_are_int64(held: str, group_by: list[str]) -> None:
+    """An int32 column's sum past 2^31 overflowed in int32 (a negative total)."""
+    frame = pl.LazyFrame(
+        {
+            "g": ["a", "a", "b"],
+            "i32": pl.Series([2_000_000_000, 2_000_000_000, 1], dtype=pl.Int32),
+            "i8": pl.Series([100, 100, 1], dtype=pl.Int8),
+            "b": [True, True, False],
+            "f32": pl.Series([0.5, 0.25, 1.0], dtype=pl.Float32),
+        }
+    )
+    frame = frame if held == "as stored" else encoded(frame, ["g"])
+    columns = ["i32", "i8", "b", "f32"]
+    aggregate = data_pb2.AggregateQuery(
+        columns=columns, aggregations=[data_pb2.AGGREGATION_SUM], group_by=group_by
+    )
+    actual, _ = one(frame, common_pb2.Filter(), data_pb2.ComponentQuery(aggregate=aggregate))
+    expected = pd.DataFrame(
+        {"g": ["a", "a", "b"], "i32": [2_000_000_000] * 2 + [1], "i8": [100, 100, 1]}
+    ).assign(b=[1, 1, 0], f32=[0.5, 0.25, 1.0])
+    sums = expected.groupby("g").sum() if group_by else expected[columns].sum().to_frame().T
+    assert [actual.schema[f"sum({c})"] for c in columns] == [pl.Int64] * 3 + [pl.Float32]
+    for column in columns:
+        assert actual[f"sum({column})"].to_list() == sums[column].tolist(), column
+
+
 def test_a_box_grouped_by_a_column_named_like_a_statistic_is_refused() -> None:
     frame = pl.LazyFrame({"mean": ["a", "b"], "v": [1.0, 2.0]})
     query = data_pb2.ComponentQuery(box=data_pb2.BoxQuery(column="v", group_by=["mean"]))
