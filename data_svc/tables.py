@@ -296,25 +296,48 @@ class DeltaTables:
         self.storage.write_side_file(ref, self.specs_name(specs.version), specs.SerializeToString())
 
     def describe(self, ref: TableRef, version: int | None = None) -> data_pb2.DescribeResponse:
-        """Row count and column specs of a version (computed once, then read from storage)."""
+        """Row count and column specs of a version (computed once, then read from storage).
+
+        Concurrent calls for a version whose specs are not stored yet wait for one
+        computation: each computing its own (a caller giving up after its deadline left its
+        computation running) piled up computations of one version."""
         table = self.open(ref, version)
         current = table.version()
+        key = (self.storage.uri(ref), current)
         with self._locks_guard:
-            in_flight = self._specs_in_flight.get((self.storage.uri(ref), current))
+            in_flight = self._specs_in_flight.get(key)
+            if in_flight is None:
+                mine: Future[data_pb2.DescribeResponse] = Future()
+                self._specs_in_flight[key] = mine
         if in_flight is not None:
             return in_flight.result()
-        stored = self.storage.read_side_file(ref, self.specs_name(current))
-        if stored is not None:
-            response = data_pb2.DescribeResponse()
-            try:
-                response.ParseFromString(stored)
-            except DecodeError:
-                response.Clear()  # a torn file is recomputed
-            if response.version == current and response.columns:
-                return response
-        response = compute_specs(decoded(self.frame(table)), current)
-        self.store_specs(ref, response)
+        try:
+            response = self._stored_specs(ref, current)
+            if response is None:
+                response = compute_specs(decoded(self.frame(table)), current)
+                self.store_specs(ref, response)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        else:
+            mine.set_result(response)
+        finally:
+            with self._locks_guard:
+                if self._specs_in_flight.get(key) is mine:
+                    del self._specs_in_flight[key]
         return response
+
+    def _stored_specs(self, ref: TableRef, version: int) -> data_pb2.DescribeResponse | None:
+        """The specs stored for `version`; None when missing or torn (to be recomputed)."""
+        stored = self.storage.read_side_file(ref, self.specs_name(version))
+        if stored is None:
+            return None
+        response = data_pb2.DescribeResponse()
+        try:
+            response.ParseFromString(stored)
+        except DecodeError:
+            return None
+        return response if response.version == version and response.columns else None
 
     def history(self, ref: TableRef) -> list[VersionInfo]:
         """The table's versions, newest first."""

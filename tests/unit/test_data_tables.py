@@ -802,3 +802,32 @@ def test_a_projects_tables_are_deleted_after_the_specs_being_computed(
     assert listed == []
     with pytest.raises(NotFound):
         tables.open(REF)
+
+
+def test_concurrent_describes_of_a_version_without_specs_compute_them_once(
+    tables: DeltaTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version made by an optimize has no specs yet: four callers at once wait for one
+    computation (each computed its own, and a caller past its deadline left it running)."""
+    from data_svc import tables as tables_module
+
+    for run in range(3):
+        tables.write(REF, WriteSpec(f"r{run}", Mode.APPEND), pa.table({"x": [run, run + 10]}))
+    tables.describe(REF)  # the specs of the last write, computed in the background
+    tables.optimize(REF)
+    computed: list[int] = []
+    real = tables_module.compute_specs
+
+    def counted_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeResponse:
+        computed.append(version)
+        time.sleep(0.5)  # long enough for the other callers to arrive
+        return real(frame, version)
+
+    monkeypatch.setattr(tables_module, "compute_specs", counted_specs)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: tables.describe(REF), range(4)))
+    assert computed == [3]
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0].rows == 6 and answers[0].columns[0].nunique == 6
+    assert tables.describe(REF) == answers[0]  # stored: not computed again
+    assert computed == [3]
