@@ -57,13 +57,7 @@ def holds_only_nulls(dtype: pa.DataType) -> bool:
 def unsupported_kind(dtype: pa.DataType) -> str | None:
     """What `dtype`'s values are when Delta cannot store them (at any depth of a nested
     type), else None."""
-    for matches, kind in UNSUPPORTED:
-        if matches(dtype):
-            return kind
-    if pa.types.is_dictionary(dtype):
-        return unsupported_kind(dtype.value_type)
-    found = (unsupported_kind(dtype.field(i).type) for i in range(dtype.num_fields))
-    return next((child_kind for child_kind in found if child_kind), None)
+    return next((kind for matches, kind in UNSUPPORTED if has_kind(dtype, matches)), None)
 
 
 def check_column_names(names: list[str], where: str) -> None:
