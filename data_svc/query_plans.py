@@ -300,6 +300,13 @@ def plan_aggregate(body: data_pb2.AggregateQuery, batch: Batch, where: str) -> P
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InvalidArgument(f"{where}: {', '.join(repeated)} asked for more than once")
+    # A result has one column per grouping column and per aggregation: names must not meet.
+    clashing = sorted(set(names) & set(body.group_by))
+    if clashing:
+        raise InvalidArgument(
+            f"{where}.group_by: {', '.join(map(repr, clashing))} is also the name of an "
+            "aggregation's result column; group by another column or rename it"
+        )
     selects = {data_pb2.AGGREGATION_MEDIAN, data_pb2.AGGREGATION_QUANTILES} & set(body.aggregations)
     keys = list(body.group_by)
     counted = _counted_selections(body, batch.base) if selects and keys else None

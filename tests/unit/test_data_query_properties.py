@@ -393,6 +393,22 @@ def test_a_box_grouped_by_a_column_named_like_a_statistic_is_refused() -> None:
         one(frame, common_pb2.Filter(), query)
 
 
+@pytest.mark.parametrize(
+    ("columns", "aggregation", "key"),
+    [(["x"], data_pb2.AGGREGATION_MEAN, "mean(x)"), ([], data_pb2.AGGREGATION_COUNT, "count(*)")],
+)
+def test_grouping_by_a_column_named_like_an_aggregation_result_is_refused(
+    columns: list[str], aggregation: Any, key: str
+) -> None:
+    """The result would have two columns of that name (polars refused: INTERNAL)."""
+    frame = pl.LazyFrame({key: ["a", "a", "b"], "x": [1.0, 2.0, 3.0]})
+    aggregate = data_pb2.AggregateQuery(
+        columns=columns, aggregations=[aggregation], group_by=[key]
+    )
+    with pytest.raises(InvalidArgument, match=r"group_by: '.*' is also the name of an agg"):
+        one(frame, common_pb2.Filter(), data_pb2.ComponentQuery(aggregate=aggregate))
+
+
 @pytest.mark.parametrize("column", ["count", "value"])
 def test_distinct_values_of_a_column_named_count_or_value(held: str, column: str) -> None:
     values = ["x", "y", "x", None, "x", "y", "z"]
