@@ -156,12 +156,14 @@ def _picked(
 
 def grouped_quantiles(
     codes: np.ndarray, values: np.ndarray, groups: int, quantiles: Sequence[float]
-) -> np.ndarray | None:
-    """Linearly interpolated quantiles of `values` in each group, as polars computes them.
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Linearly interpolated quantiles of `values` in each group, as polars computes them,
+    and the number of values in each group.
 
     `codes` (integers in 0..groups-1) name each value's group; `values` are float64 without
-    NaN. The result has a row per group and a column per quantile (NaN for an empty group),
-    or is None when counting does not narrow the values down (see the module).
+    NaN. The quantiles have a row per group and a column per quantile (NaN for an empty group,
+    and where polars gives NaN: between -inf and inf), or are None when counting does not
+    narrow the values down (see the module).
     """
     if not 0 < groups <= MAX_GROUPS or values.size == 0:
         return None
@@ -195,7 +197,7 @@ def grouped_quantiles(
                 result[group, column] = interpolated(
                     picked[(group, lower)], picked[(group, upper)], weight
                 )
-    return result
+    return result, np.array(sizes, dtype=np.int64)
 
 
 CODE = internal_name("group_code")
@@ -217,10 +219,11 @@ def select_by_group(
     if np.isnan(values).any():
         return None
     codes, groups = group_codes(pairs.get_column("code"))
-    found = grouped_quantiles(codes, values, groups, quantiles)
-    if found is None:
+    counted = grouped_quantiles(codes, values, groups, quantiles)
+    if counted is None:
         return None
-    present = ~np.isnan(found[:, 0])
+    found, sizes = counted
+    present = sizes > 0
     named = pl.Series(CODE, np.arange(groups, dtype=np.uint32)).scatter(groups - 1, None)
     frame = pl.DataFrame([named, *(pl.Series(str(i), found[:, i]) for i in range(len(quantiles)))])
     return frame.filter(pl.Series(present))

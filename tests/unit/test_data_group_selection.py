@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from test_data_selection import with_infinities
 
 from data_svc import group_selection
@@ -58,19 +59,22 @@ def test_counted_quantiles_match_polars(
     codes[codes == 7] = 8
     codes[0] = 39
     codes = codes.astype(code_type)
-    found = grouped_quantiles(codes, values, 41, QUANTILES)
-    assert found is not None
+    counted = grouped_quantiles(codes, values, 41, QUANTILES)
+    assert counted is not None
+    found, sizes = counted
     expected = expected_by_polars(codes, values, 41)
     np.testing.assert_array_equal(found, expected)
     assert np.isnan(found[7]).all() and np.isnan(found[40]).all()
+    np.testing.assert_array_equal(sizes, np.bincount(codes, minlength=41))
 
 
 def test_infinities_interpolate_as_polars_does() -> None:
     # Equal infinities are their own quantile (interpolating between them would give NaN).
     values = with_infinities(np.random.default_rng(11).normal(size=ROWS))
     codes = np.random.default_rng(12).integers(0, 3, ROWS)
-    found = grouped_quantiles(codes, values, 3, QUANTILES)
-    assert found is not None
+    counted = grouped_quantiles(codes, values, 3, QUANTILES)
+    assert counted is not None
+    found, _ = counted
     np.testing.assert_array_equal(found, expected_by_polars(codes, values, 3))
     assert np.isposinf(found[:, -2]).all()
 
@@ -153,3 +157,35 @@ def test_grouped_medians_and_quantiles_on_a_large_encoded_table_match_polars() -
     assert actual.drop("mean(i)", "mean(f)").rows() == expected.drop("mean(i)", "mean(f)").rows()
     for mean in ("mean(i)", "mean(f)"):
         assert np.allclose(actual[mean].to_numpy(), expected[mean].to_numpy(), rtol=1e-12)
+
+
+def test_a_group_of_opposite_infinities_keeps_its_quantiles() -> None:
+    """Between -inf and inf polars interpolates NaN: the group is not empty for that (its
+    quantiles came back null, its maximum too)."""
+    rng = np.random.default_rng(13)
+    groups = np.array(["a", "b"], dtype=object)[rng.integers(0, 2, ROWS)]
+    values = rng.normal(size=ROWS)
+    frame = pl.DataFrame(
+        {
+            "g": np.concatenate([groups, ["c", "c"]]),
+            "v": np.concatenate([values, [-np.inf, np.inf]]),
+        }
+    )
+    held = encoded(frame.lazy(), ["g"])
+    quantiles = [0.5, 0.0, 1.0]  # the first one NaN: a group with NaN there was taken as empty
+    assert select_by_group(held.collect(), ["g"], "v", quantiles) is not None
+    agg = data_pb2.AggregateQuery(
+        columns=["v"],
+        group_by=["g"],
+        aggregations=[data_pb2.AGGREGATION_QUANTILES],
+        quantiles=quantiles,
+    )
+    [result] = run_batch(held, None, [("queries[0]", data_pb2.ComponentQuery(aggregate=agg))], 1)
+    actual = pl.from_arrow(ipc_to_table(result.arrow_ipc))
+    middle, low, high = actual.filter(pl.col("g") == "c").row(0)[1:]
+    assert (low, high) == (-np.inf, np.inf) and middle is not None and np.isnan(middle)
+    expected = frame.group_by("g").agg(
+        pl.col("v").quantile(q, interpolation="linear").alias(f"quantile(v, {q})")
+        for q in quantiles
+    )
+    assert_frame_equal(actual.sort("g"), expected.sort("g"))
