@@ -304,13 +304,20 @@ class DeltaTables:
         table = self.open(ref, version)
         current = table.version()
         key = (self.storage.uri(ref), current)
-        with self._locks_guard:
-            in_flight = self._specs_in_flight.get(key)
-            if in_flight is None:
-                mine: Future[data_pb2.DescribeResponse] = Future()
-                self._specs_in_flight[key] = mine
-        if in_flight is not None:
-            return in_flight.result()
+        mine: Future[data_pb2.DescribeResponse] = Future()
+        while True:
+            with self._locks_guard:
+                in_flight = self._specs_in_flight.setdefault(key, mine)
+            if in_flight is mine:
+                break
+            try:
+                return in_flight.result()
+            except Exception:
+                # A computation that failed (storage briefly out of reach) is not the answer
+                # for good: the next caller computes the specs again.
+                with self._locks_guard:
+                    if self._specs_in_flight.get(key) is in_flight:
+                        del self._specs_in_flight[key]
         try:
             response = self._stored_specs(ref, current)
             if response is None:

@@ -831,3 +831,24 @@ def test_concurrent_describes_of_a_version_without_specs_compute_them_once(
     assert answers[0].rows == 6 and answers[0].columns[0].nunique == 6
     assert tables.describe(REF) == answers[0]  # stored: not computed again
     assert computed == [3]
+
+
+def test_a_failed_specs_computation_is_tried_again(
+    tables: DeltaTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The specs of a write are stored in the background: when storing them failed once
+    (storage briefly out of reach), every later Describe of that version raised that error."""
+    real = tables.store_specs
+    failures = [OSError("storage out of reach")]
+
+    def store_once_failing(ref: TableRef, specs: data_pb2.DescribeResponse) -> None:
+        if failures:
+            raise failures.pop()
+        real(ref, specs)
+
+    monkeypatch.setattr(tables, "store_specs", store_once_failing)
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": [1, 2, 2]}))
+    described = tables.describe(REF)
+    assert not failures
+    assert (described.rows, described.columns[0].nunique) == (3, 2)
+    assert tables.describe(REF) == described
