@@ -24,7 +24,7 @@ from deltalake import (
     WriterProperties,
     write_deltalake,
 )
-from deltalake.exceptions import DeltaError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from google.protobuf.message import DecodeError
 
 from data_svc.encoding import decoded, load_encoded
@@ -33,12 +33,14 @@ from data_svc.ingest import RUN_ID_COLUMN, Mode, WriteSpec, conform, with_proven
 from data_svc.specs import arrow_type_name, compute_specs
 from data_svc.storage import Storage, TableRef
 from depictio.arrow_types import storable_type
-from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
+from depictio.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from depictio.v1 import data_pb2
 
 RUN_ID_KEY = "depictio.run_id"
 RUN_IDS_KEY = "depictio.run_ids"
 MODE_KEY = "depictio.mode"
+# Files no version lists are vacuumed once this old (see DeltaTables.vacuum).
+ORPHAN_MIN_AGE_HOURS = 1
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,14 @@ def require_version(ref: TableRef, table: DeltaTable, version: int) -> None:
             f"data collection {ref.data_collection_id!r} has no version {version} "
             f"(versions 0–{table.version()})"
         )
+
+
+def concurrent_commit(exc: CommitFailedError) -> Aborted:
+    """A commit another writer's commit (another data_svc process) got in the way of."""
+    return Aborted(
+        f"another change to the table was committed at the same time ({exc}): nothing was "
+        "changed by this request; make it again"
+    )
 
 
 class DeltaTables:
@@ -242,6 +252,8 @@ class DeltaTables:
                     writer_properties=writer_properties(data.schema),
                     **options,
                 )
+            except CommitFailedError as exc:
+                raise concurrent_commit(exc) from exc
             except DeltaError as exc:
                 raise FailedPrecondition(f"the write was refused by the table: {exc}") from exc
         # A written DeltaTable is left at the version its own commit created (after any retries).
@@ -369,26 +381,60 @@ class DeltaTables:
     def optimize(self, ref: TableRef) -> tuple[int, int]:
         """Compacts small files: (files removed, files added)."""
         with self._lock(ref):
-            metrics = self.open(ref).optimize.compact()
+            try:
+                metrics = self.open(ref).optimize.compact()
+            except CommitFailedError as exc:
+                raise concurrent_commit(exc) from exc
         return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
     def vacuum(self, ref: TableRef, retention_hours: int) -> int:
-        """Deletes files unreferenced for `retention_hours`: the number deleted."""
+        """Deletes the data files no version within `retention_hours` uses, and files no
+        version ever listed (left by writes refused after writing them) once they are
+        ORPHAN_MIN_AGE_HOURS old: the number of files deleted.
+
+        A vacuum with nothing to delete commits nothing (each vacuum commits two versions, and
+        delta-rs lists a file it deleted before again and again)."""
         if retention_hours < 0:
             raise InvalidArgument(f"retention_hours must be ≥ 0, got {retention_hours}")
+        # Files no version lists may belong to a write in progress in another process:
+        # younger than this, they are left alone whatever the retention.
+        orphan_hours = max(retention_hours, ORPHAN_MIN_AGE_HOURS)
+        passes = [(orphan_hours, True), (retention_hours, False)]
+        deleted: set[str] = set()
         with self._lock(ref):
-            deleted = self.open(ref).vacuum(
-                retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
-            )
+            table = self.open(ref)
+            for hours, full in passes:
+                options = {"retention_hours": hours, "enforce_retention_duration": False}
+                listed = table.vacuum(dry_run=True, full=full, **options)
+                present = self._present_files(ref, [f for f in listed if f not in deleted])
+                if present:
+                    removed = table.vacuum(dry_run=False, full=full, **options)
+                    deleted |= present & set(removed)
         return len(deleted)
+
+    def _present_files(self, ref: TableRef, names: list[str]) -> set[str]:
+        """Those of the table's files `names` (relative to the table) still in storage."""
+        if not names:
+            return set()
+        root = self.storage.uri(ref).removeprefix("s3://")
+        infos = self.storage.filesystem().get_file_info([f"{root}/{name}" for name in names])
+        return {
+            name
+            for name, info in zip(names, infos, strict=True)
+            if info.type != pa_fs.FileType.NotFound
+        }
 
     def restore(self, ref: TableRef, version: int) -> int:
         """Restores the table's content to `version` in a new commit: the new version."""
         with self._lock(ref):
             self.open(ref, version)  # NotFound, saying why, for a version a vacuum removed
             table = self.open(ref)
+            if version == table.version():
+                return version  # already the content asked for: nothing to commit
             try:
                 table.restore(version)
+            except CommitFailedError as exc:
+                raise concurrent_commit(exc) from exc
             except DeltaError as exc:
                 raise FailedPrecondition(f"cannot restore version {version}: {exc}") from exc
             return self.open(ref).version()

@@ -49,3 +49,9 @@ class FailedPrecondition(DepictioError):
     """The system is not in a state that allows the request."""
 
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class Aborted(DepictioError):
+    """A concurrent change got there first; the same request may succeed if made again."""
+
+    code = grpc.StatusCode.ABORTED

@@ -852,3 +852,40 @@ def test_a_failed_specs_computation_is_tried_again(
     assert not failures
     assert (described.rows, described.columns[0].nunique) == (3, 2)
     assert tables.describe(REF) == described
+
+
+def test_vacuum_deletes_each_file_once_and_files_no_version_lists_once_old(
+    tables: DeltaTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second vacuum counted the files the first had deleted again and committed two more
+    versions; files written by a write refused after writing them were never deleted."""
+    from data_svc import tables as tables_module
+
+    for run in range(3):
+        tables.write(REF, WriteSpec(f"r{run}", Mode.OVERWRITE), pa.table({"x": [run]}))
+    described = tables.describe(REF)  # stored beside the table (not a Delta file)
+    filesystem = tables.storage.filesystem()
+    orphan = tables.storage.uri(REF).removeprefix("s3://") + "/part-refused-write.parquet"
+    with filesystem.open_output_stream(orphan) as out:
+        out.write(b"written by a write whose commit was refused")
+    before = tables.open(REF).version()
+    # The two overwritten files; the orphan is younger than ORPHAN_MIN_AGE_HOURS.
+    assert tables.vacuum(REF, 0) == 2
+    assert filesystem.get_file_info(orphan).type == pa_fs.FileType.File
+    vacuumed = tables.open(REF).version()
+    assert vacuumed == before + 2  # VACUUM START and VACUUM END
+    assert tables.vacuum(REF, 0) == 0
+    assert tables.open(REF).version() == vacuumed
+    monkeypatch.setattr(tables_module, "ORPHAN_MIN_AGE_HOURS", 0)
+    assert tables.vacuum(REF, 0) == 1
+    assert filesystem.get_file_info(orphan).type == pa_fs.FileType.NotFound
+    assert rows(tables)["x"].to_list() == [2]
+    assert tables.storage.read_side_file(REF, tables.specs_name(described.version)) is not None
+
+
+def test_restoring_the_current_version_commits_nothing(tables: DeltaTables) -> None:
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": [1]}))
+    tables.write(REF, WriteSpec("r2", Mode.APPEND), pa.table({"x": [2]}))
+    assert tables.restore(REF, 1) == 1
+    assert tables.open(REF).version() == 1
+    assert sorted(rows(tables)["x"].to_list()) == [1, 2]
