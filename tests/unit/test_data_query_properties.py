@@ -402,9 +402,7 @@ def test_grouping_by_a_column_named_like_an_aggregation_result_is_refused(
 ) -> None:
     """The result would have two columns of that name (polars refused: INTERNAL)."""
     frame = pl.LazyFrame({key: ["a", "a", "b"], "x": [1.0, 2.0, 3.0]})
-    aggregate = data_pb2.AggregateQuery(
-        columns=columns, aggregations=[aggregation], group_by=[key]
-    )
+    aggregate = data_pb2.AggregateQuery(columns=columns, aggregations=[aggregation], group_by=[key])
     with pytest.raises(InvalidArgument, match=r"group_by: '.*' is also the name of an agg"):
         one(frame, common_pb2.Filter(), data_pb2.ComponentQuery(aggregate=aggregate))
 
