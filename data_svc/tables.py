@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,10 @@ RUN_IDS_KEY = "depictio.run_ids"
 MODE_KEY = "depictio.mode"
 # Files no version lists are vacuumed once this old (see DeltaTables.vacuum).
 ORPHAN_MIN_AGE_HOURS = 1
+# How long writes to a project whose tables were deleted are refused: longer than a write
+# stream may last (depictio.clients.data.STREAM_TIMEOUT_SECONDS), so that a write already
+# under way when the project was deleted cannot bring its table back.
+DELETED_PROJECT_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ class DeltaTables:
         # Specs of versions just written, being computed after their write answered.
         self._specs_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="specs")
         self._specs_in_flight: dict[tuple[str, int], Future[data_pb2.DescribeResponse]] = {}
+        # Projects whose tables were deleted, and when (time.monotonic()).
+        self._deleted_projects: dict[str, float] = {}
 
     def _lock(self, ref: TableRef) -> threading.Lock:
         """The in-process write lock of a table (other processes are handled by Delta)."""
@@ -228,6 +235,7 @@ class DeltaTables:
         )
         properties = CommitProperties(custom_metadata={**provenance, MODE_KEY: spec.mode})
         with self._lock(ref):
+            self._require_not_deleted(ref)
             table = self.open(ref) if self.exists(ref) else None
             existing = self.arrow_schema(table) if table is not None else None
             options: dict[str, Any] = {"mode": "append", "schema_mode": "merge"}
@@ -293,16 +301,41 @@ class DeltaTables:
         return f"specs/{version:020d}.pb"
 
     def delete_project(self, project_id: str) -> int:
-        """Deletes every table of the project; how many there were. The column specs still
-        being computed for them are awaited first: written after the deletion, a spec file
-        would bring the project's folder back."""
+        """Deletes every table of the project; how many there were.
+
+        Writes to the project are refused from now on (for DELETED_PROJECT_SECONDS), and the
+        commits under way are awaited: a write still streaming when the project was deleted
+        brought its table back when it committed. So are the column specs still being
+        computed: written after the deletion, a spec file would bring the folder back too."""
         prefix = self.storage.project_uri(project_id) + "/"
+        with self._locks_guard:
+            now = time.monotonic()
+            self._deleted_projects = {
+                project: at
+                for project, at in self._deleted_projects.items()
+                if now - at < DELETED_PROJECT_SECONDS
+            }
+            self._deleted_projects[project_id] = now
+            locks = [lock for uri, lock in self._locks.items() if uri.startswith(prefix)]
+        for lock in locks:
+            with lock:
+                pass  # the commit that held it has ended
         with self._locks_guard:
             pending = [f for (uri, _), f in self._specs_in_flight.items() if uri.startswith(prefix)]
         for future in pending:
             with contextlib.suppress(Exception):  # a failed computation wrote nothing
                 future.result()
         return self.storage.delete_project(project_id)
+
+    def _require_not_deleted(self, ref: TableRef) -> None:
+        """FailedPrecondition when the table's project was deleted a moment ago."""
+        with self._locks_guard:
+            deleted_at = self._deleted_projects.get(ref.project_id)
+        if deleted_at is not None and time.monotonic() - deleted_at < DELETED_PROJECT_SECONDS:
+            raise FailedPrecondition(
+                f"project {ref.project_id!r} and its tables were deleted while this write ran: "
+                "nothing was written"
+            )
 
     def store_specs(self, ref: TableRef, specs: data_pb2.DescribeResponse) -> None:
         self.storage.write_side_file(ref, self.specs_name(specs.version), specs.SerializeToString())

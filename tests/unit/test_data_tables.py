@@ -889,3 +889,35 @@ def test_restoring_the_current_version_commits_nothing(tables: DeltaTables) -> N
     assert tables.restore(REF, 1) == 1
     assert tables.open(REF).version() == 1
     assert sorted(rows(tables)["x"].to_list()) == [1, 2]
+
+
+def test_a_write_still_streaming_when_its_project_is_deleted_writes_nothing(
+    tables: DeltaTables,
+) -> None:
+    """Its commit, made after the deletion, brought the table back (orphaned: the project's
+    metadata is deleted next)."""
+    tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"x": [1, 2]}))
+    schema = pa.schema([("x", pa.int64())])
+    streaming, deleted = threading.Event(), threading.Event()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch([pa.array([3])], schema=schema)
+        streaming.set()
+        deleted.wait(30)
+        yield pa.record_batch([pa.array([4])], schema=schema)
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    with ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(tables.write_batches, REF, WriteSpec("r2", Mode.APPEND), reader)
+        assert streaming.wait(30)
+        assert tables.delete_project(REF.project_id) == 1
+        deleted.set()
+        with pytest.raises(FailedPrecondition, match="deleted while this write ran"):
+            writing.result(timeout=30)
+    project = tables.storage.project_uri(REF.project_id).removeprefix("s3://")
+    listed = tables.storage.filesystem().get_file_info(
+        pa_fs.FileSelector(project, allow_not_found=True)
+    )
+    assert listed == []
+    with pytest.raises(NotFound):
+        tables.open(REF)
