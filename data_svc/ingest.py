@@ -13,7 +13,7 @@ import pyarrow as pa
 from depictio.arrow_ipc import chunk_stream
 from depictio.arrow_types import (
     UnstorableColumn,
-    check_column_names,
+    check_field_names,
     holds_only_nulls,
     storable_type,
     stored_column,
@@ -120,7 +120,7 @@ def with_provenance(table: pa.Table, spec: WriteSpec) -> pa.Table:
     if FILE_COLUMN not in names:
         table = table.append_column(FILE_COLUMN, constant_text(spec.file, rows))
     try:  # the provenance columns too, beside the file's own (`DEPICTIO_FILE`…)
-        check_column_names(table.column_names, where)
+        check_field_names(table.schema, where)
     except UnstorableColumn as exc:
         raise InvalidArgument(str(exc)) from exc
     return table

@@ -220,11 +220,15 @@ class DeltaTables:
             for batch in reader:
                 batch_table = with_provenance(pa.Table.from_batches([batch]), spec)
                 parts.append(conform(batch_table, None, spec.file, keep_nulls=True))
+            if not parts:
+                empty = with_provenance(reader.schema.empty_table(), spec)
+                parts.append(conform(empty, None, spec.file, keep_nulls=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
-        if not parts:
-            empty = with_provenance(reader.schema.empty_table(), spec)
-            parts.append(conform(empty, None, spec.file, keep_nulls=True))
+        except UnicodeDecodeError as exc:  # names are UTF-8 in Arrow: only in a forged stream
+            raise InvalidArgument(
+                f"{where}: the column or field name {exc.object!r} is not UTF-8 text"
+            ) from exc
         return self._commit(ref, spec, pa.concat_tables(parts))
 
     def _commit(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:

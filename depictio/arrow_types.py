@@ -60,25 +60,41 @@ def unsupported_kind(dtype: pa.DataType) -> str | None:
     return next((kind for matches, kind in UNSUPPORTED if has_kind(dtype, matches)), None)
 
 
-def check_column_names(names: list[str], where: str) -> None:
-    """UnstorableColumn for a column without a name, a name with a NUL character, or a name
-    given twice (in any case)."""
+def check_column_names(names: list[str], where: str, what: str = "column") -> None:
+    """UnstorableColumn for a column (or a struct's field: `what` says which) without a
+    name, a name with a NUL character, or a name given twice (in any case)."""
     for position, name in enumerate(names, start=1):
         if not name:
-            raise UnstorableColumn(
-                f"{where}: column {position} has no name (every column needs one)"
-            )
+            raise UnstorableColumn(f"{where}: {what} {position} has no name (each needs one)")
         if "\x00" in name:
             raise UnstorableColumn(
-                f"{where}: column {position} ({name!r}) has a NUL character in its name"
+                f"{where}: {what} {position} ({name!r}) has a NUL character in its name"
             )
     # Delta compares column names regardless of case.
     folded = Counter(name.lower() for name in names)
     duplicates = sorted({name for name in names if folded[name.lower()] > 1})
     if duplicates:
         raise UnstorableColumn(
-            f"{where}: duplicate columns {duplicates} (names are compared regardless of case)"
+            f"{where}: duplicate {what}s {duplicates} (names are compared regardless of case)"
         )
+
+
+def check_field_names(schema: pa.Schema, where: str) -> None:
+    """check_column_names for the columns of `schema` and for the fields of its struct
+    columns, at any depth (inside lists and maps too)."""
+    check_column_names(schema.names, where)
+
+    def check_inside(dtype: pa.DataType, path: str) -> None:
+        if pa.types.is_dictionary(dtype):
+            dtype = dtype.value_type
+        fields = [dtype.field(i) for i in range(dtype.num_fields)]
+        if pa.types.is_struct(dtype):
+            check_column_names([f.name for f in fields], where, f"column {path!r}, field")
+        for field in fields:  # a struct's fields, a list's items, a map's entries
+            check_inside(field.type, f"{path}.{field.name}")
+
+    for field in schema:
+        check_inside(field.type, field.name)
 
 
 def internal_name(name: str) -> str:
@@ -186,7 +202,7 @@ def storable_table(table: pa.Table, where: str) -> pa.Table:
     """`table` checked as data_svc checks what it is to store (`where`: its file), its columns
     cast to the types they are stored with — text left as it is (it always fits; the server
     settles its flavour). UnstorableColumn for the first column that cannot be stored."""
-    check_column_names(table.column_names, where)
+    check_field_names(table.schema, where)
     columns = [
         column
         if is_text(column.type)

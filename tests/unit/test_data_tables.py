@@ -157,6 +157,43 @@ def test_column_names_are_compared_regardless_of_case(tables: DeltaTables) -> No
     assert rows(tables)["sample"].to_list() == ["a"]
 
 
+def test_struct_fields_are_named_as_columns_are(tables: DeltaTables) -> None:
+    """Fields differing only in case (or twice the same) made delta-rs fail: INTERNAL."""
+    tables.write(REF, WriteSpec("r1", Mode.APPEND, "a.csv"), pa.table({"k": [1]}))
+
+    def struct(*names: str) -> pa.StructArray:
+        return pa.StructArray.from_arrays([pa.array([i]) for i in range(len(names))], names=names)
+
+    refused = {
+        "duplicate column 'st', fields \\['A', 'a'\\]": pa.table({"st": struct("a", "A")}),
+        "duplicate column 'st.inner', fields": pa.table(
+            {"st": pa.StructArray.from_arrays([struct("x", "x")], names=["inner"])}
+        ),
+        "duplicate column 'l.item', fields": pa.table(
+            {
+                "l": pa.array(
+                    [[{"b": 1, "B": 2}]],
+                    pa.list_(pa.struct([("b", pa.int64()), ("B", pa.int64())])),
+                )
+            }
+        ),
+        "column 'st', field 2 has no name": pa.table({"st": struct("a", "")}),
+    }
+    for message, table in refused.items():
+        with pytest.raises(InvalidArgument, match=message):
+            tables.write(REF, WriteSpec("r2", Mode.APPEND, "b.arrow"), table)
+    assert tables.open(REF).version() == 0
+
+
+def test_a_column_name_that_is_not_utf8_is_refused(tables: DeltaTables) -> None:
+    body = bytearray(table_to_ipc(pa.table({"zqzq": [1]})))
+    body[body.find(b"zqzq")] = 0xFF  # a forged stream: Arrow writers write UTF-8
+    reader = pa.ipc.open_stream(pa.BufferReader(bytes(body)))
+    with pytest.raises(InvalidArgument, match=r"name b'\\xffqzq' is not UTF-8 text"):
+        tables.write_batches(REF, WriteSpec("r1", Mode.APPEND, "a.arrow"), reader)
+    assert not tables.exists(REF)
+
+
 def test_a_column_of_nulls_only_joins_a_typed_column(tables: DeltaTables) -> None:
     """An empty column of a CSV file (read as type null) adds nulls to the table's column."""
     tables.write(REF, WriteSpec("r1", Mode.APPEND), pa.table({"s": ["a"], "ph": [6.5]}))
