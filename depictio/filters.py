@@ -144,12 +144,13 @@ def _predicate(
             return members.fill_null(False)
         return (~members).fill_null(False) & column.is_not_null()
     if op == "range":
+        # A bound left out or null is no bound (`column >= null` held for no row at all).
         test = pl.lit(True)
-        if predicate.range.HasField("min"):
-            low = _literal(predicate.range.min, dtype, name, where, bound="min")
+        low = _literal(predicate.range.min, dtype, name, where, bound="min")
+        if low is not None:
             test = test & (column >= low)
-        if predicate.range.HasField("max"):
-            high = _literal(predicate.range.max, dtype, name, where, bound="max")
+        high = _literal(predicate.range.max, dtype, name, where, bound="max")
+        if high is not None:
             test = test & (column <= high)
         return (test & column.is_not_null()).fill_null(False)
     raise InvalidArgument(f"{where}: predicate on {name!r} has no test")

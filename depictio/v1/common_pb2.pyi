@@ -176,11 +176,11 @@ class Range(_message.Message):
     MAX_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def min(self) -> Global___Value:
-        """Lower bound (inclusive)."""
+        """Lower bound (inclusive); unset or null: none."""
 
     @_builtins.property
     def max(self) -> Global___Value:
-        """Upper bound (inclusive)."""
+        """Upper bound (inclusive); unset or null: none."""
 
     def __init__(
         self,

@@ -69,3 +69,14 @@ def test_no_date_equals_a_time_past_midnight() -> None:
     assert kept(common_pb2.ColumnPredicate(column="day", equals=noon)) == []
     midnight = python_to_value(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     assert kept(common_pb2.ColumnPredicate(column="day", equals=midnight)) == [0, 1]
+
+
+def test_a_null_range_bound_is_no_bound() -> None:
+    """`{"min": {}}` over REST (a bound present but null) kept no row at all."""
+    bounds = common_pb2.Range(min=common_pb2.Value(), max=python_to_value(2))
+    open_low = common_pb2.ColumnPredicate(column="i", range=bounds)
+    assert kept(open_low) == [i for i, v in enumerate(TABLE["i"]) if v is not None and v <= 2]
+    both_null = common_pb2.Range(min=common_pb2.Value(), max=common_pb2.Value())
+    assert kept(common_pb2.ColumnPredicate(column="i", range=both_null)) == [
+        i for i, v in enumerate(TABLE["i"]) if v is not None
+    ]
