@@ -12,6 +12,7 @@ from data_svc.result_cache import ResultCache, result_key
 from data_svc.storage import TableRef
 from data_svc.tables import DeltaTables
 from depictio.errors import FailedPrecondition, InvalidArgument
+from depictio.rpc.server import MAX_MESSAGE_BYTES
 from depictio.v1 import common_pb2, data_pb2
 
 MAX_QUERIES = 256
@@ -70,7 +71,9 @@ class QueryRunner:
         for queries, group_results in zip(groups.values(), answered, strict=True):
             for (index, _), result in zip(queries, group_results, strict=True):
                 results[index] = result
-        return data_pb2.QueryResponse(results=[r for r in results if r is not None])
+        response = data_pb2.QueryResponse(results=[r for r in results if r is not None])
+        require_sendable(response)
+        return response
 
     async def _answer_table(
         self,
@@ -123,3 +126,24 @@ class QueryRunner:
             result.id = query.id
             answered.append(result)
         return answered
+
+
+def require_sendable(response: data_pb2.QueryResponse) -> None:
+    """InvalidArgument, naming the largest results, when `response` is larger than a gRPC
+    message may be (gRPC refused to send it: RESOURCE_EXHAUSTED, naming no query)."""
+    size = response.ByteSize()
+    if size <= MAX_MESSAGE_BYTES:
+        return
+    sizes = sorted(
+        ((result.ByteSize(), index, result.id) for index, result in enumerate(response.results)),
+        reverse=True,
+    )
+    largest = ", ".join(
+        f"queries[{index}] (id {query_id!r}) {bytes_ / 1e6:.1f} MB"
+        for bytes_, index, query_id in sizes[:3]
+    )
+    raise InvalidArgument(
+        f"the answer is {size / 1e6:.1f} MB, more than the {MAX_MESSAGE_BYTES / 2**20:.0f} MiB "
+        f"one answer may carry; largest results: {largest}. Ask for fewer rows, points or "
+        "columns, or send the queries in several batches"
+    )

@@ -442,6 +442,38 @@ def test_a_table_deleted_and_written_again_is_not_read_from_the_caches(data_stac
     assert write_and_read([1000]) == ([1000], 1000)
 
 
+def test_an_answer_larger_than_a_message_is_refused_naming_its_largest_results(
+    data_stack: Any,
+) -> None:
+    """gRPC refused to send it: RESOURCE_EXHAUSTED (HTTP 429, "retry later"), no query named."""
+    project = linked_project(data_stack)
+    editor = data(data_stack, project.people.editor)
+    rows = 100_000
+    text = [f"{i:06d}" + "x" * 114 for i in range(rows)]  # 12 MB of text
+    table = pa.table({"sample": [f"s{i}" for i in range(rows)], "note": text})
+    run(lambda: editor.write_table(project.samples, table, run_id="r"))
+    count = data_pb2.ComponentQuery(
+        id="n", aggregate=data_pb2.AggregateQuery(aggregations=[data_pb2.AGGREGATION_COUNT])
+    )
+    points = data_pb2.ComponentQuery(
+        id="all-points",
+        sample=data_pb2.SampleQuery(columns=["sample", "note"], max_points=rows),
+    )
+    with pytest.raises(aio.AioRpcError) as caught:
+        run(lambda: editor.query([count, points], project.samples))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = caught.value.details() or ""
+    assert "more than the 8 MiB one answer may carry" in details
+    assert details.index("queries[1] (id 'all-points')") < details.index("queries[0] (id 'n')")
+    # Fewer points fit.
+    fewer = data_pb2.ComponentQuery(
+        id="some-points", sample=data_pb2.SampleQuery(columns=["note"], max_points=1_000)
+    )
+    [answered] = run(lambda: editor.query([fewer], project.samples))
+    notes = result_table(answered).column("note").to_pylist()
+    assert len(notes) == 1_000 and set(notes) <= set(text)
+
+
 def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> None:
     """samples.sample → abundance.sample, abundance.taxon → taxa.taxon: a filter on samples
     reaches taxa through abundance, which the query neither reads nor filters itself."""
