@@ -367,9 +367,12 @@ def plan_histogram(body: data_pb2.HistogramQuery, batch: Batch, where: str) -> P
     # single value), and numpy's binning in one pass over the values (kernels.histogram).
     try:
         edges = np.histogram_bin_edges(np.array([low, high]), bins=bins)
-    except ValueError as exc:  # bins without a width: a span past the largest float, or tiny
-        raise InvalidArgument(f"{where}: column {body.column!r} cannot be cut so: {exc}") from exc
-    counts = kernels.histogram(values, edges)
+        counts = kernels.histogram(values, edges)
+    except ValueError:
+        # Bins without a width as float64 (numpy refuses): the values of a large integer or
+        # timestamp column all alike, or a few units apart, or a span past the largest float.
+        # One bin holds them all.
+        edges, counts = np.array([low, high]), np.array([finite])
     table = pl.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts})
     return Plan([], lambda frames, _: Outcome(table))
 
