@@ -11,8 +11,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from depictio.errors import FailedPrecondition
-from depictio.filters import all_of, in_filter, is_empty
+import polars as pl
+
+from depictio.errors import FailedPrecondition, InvalidArgument
+from depictio.filters import all_of, filter_expression, in_filter, is_empty
 from depictio.v1 import common_pb2, metadata_pb2
 
 MAX_HOPS = 3
@@ -23,6 +25,8 @@ MATCHING_RESOLVERS = ("regex", "wildcard")
 
 # (data collection id, column, filter) → the distinct values of the column under the filter.
 ValuesOf = Callable[[str, str, common_pb2.Filter], list[object]]
+# The columns of a data collection's table, with their types.
+SchemaOf = Callable[[str], Mapping[str, pl.DataType]]
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,15 @@ def effective_filter(
     links: Iterable[LinkSpec],
     values_of: ValuesOf,
     max_hops: int = MAX_HOPS,
+    schema_of: SchemaOf | None = None,
 ) -> common_pb2.Filter:
-    """Target's own filter AND the `in` filters its linked data collections' filters imply."""
-    resolver = _Resolver(filters, list(links), values_of)
+    """Target's own filter AND the `in` filters its linked data collections' filters imply.
+
+    With `schema_of`, each link's `in` filter is checked against its target's columns: a link
+    to a missing column, or between columns whose values cannot be compared, is a
+    FailedPrecondition naming the link (a fault of the project's configuration, not of the
+    request's filters)."""
+    resolver = _Resolver(filters, list(links), values_of, schema_of)
     return resolver.resolve(target, max_hops, frozenset({target}))
 
 
@@ -130,11 +140,16 @@ class _Resolver:
     """Resolves effective filters, asking for each source's values at most once."""
 
     def __init__(
-        self, filters: Mapping[str, common_pb2.Filter], links: list[LinkSpec], values_of: ValuesOf
+        self,
+        filters: Mapping[str, common_pb2.Filter],
+        links: list[LinkSpec],
+        values_of: ValuesOf,
+        schema_of: SchemaOf | None,
     ) -> None:
         self.filters = filters
         self.links = links
         self.values_of = values_of
+        self.schema_of = schema_of
         self.values: dict[tuple[str, str, bytes], list[object]] = {}
 
     def _all_values_of(self, link: LinkSpec) -> Callable[[], list[object]]:
@@ -158,5 +173,25 @@ class _Resolver:
                 if key not in self.values:
                     self.values[key] = self.values_of(link.source, link.source_column, upstream)
                 translated = link.translate(self.values[key], self._all_values_of(link))
-                parts.append(in_filter(link.target_column, translated))
+                carried = in_filter(link.target_column, translated)
+                self._check(link, carried)
+                parts.append(carried)
         return all_of(parts)
+
+    def _check(self, link: LinkSpec, carried: common_pb2.Filter) -> None:
+        """FailedPrecondition when `link`'s target cannot take the filter it carries."""
+        if self.schema_of is None:
+            return
+        schema = self.schema_of(link.target)
+        if link.target_column not in schema:
+            raise FailedPrecondition(
+                f"{link.describe()}: {link.target!r} has no column {link.target_column!r} "
+                f"(it has {', '.join(sorted(schema))}); fix the link in the project's config"
+            )
+        try:
+            filter_expression(carried, schema, "the linked values")
+        except InvalidArgument as exc:
+            raise FailedPrecondition(
+                f"{link.describe()}: the values it carries do not fit {link.target!r}'s "
+                f"column ({exc.message}); fix the link in the project's config"
+            ) from exc

@@ -6,6 +6,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 
+import polars as pl
+
 from data_svc.links import LinkSpec, effective_filter
 from data_svc.query_engine import distinct_values, run_batch
 from data_svc.result_cache import ResultCache, result_key
@@ -94,9 +96,13 @@ class QueryRunner:
                 self.tables.frame(table), node, column, f"filters[{source!r}] via link"
             )
 
+        def schema_of(target: str) -> Mapping[str, pl.DataType]:
+            table = self.tables.open(TableRef(projects[target], target))
+            return self.tables.frame(table).collect_schema()
+
         def prepare() -> tuple[str, int, common_pb2.Filter]:
             table = self.tables.open(ref)
-            node = effective_filter(dc, filters, links, values_of)
+            node = effective_filter(dc, filters, links, values_of, schema_of=schema_of)
             return self.tables.table_id(table), table.version(), node
 
         table_id, version, node = await asyncio.to_thread(prepare)

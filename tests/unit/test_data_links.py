@@ -127,3 +127,35 @@ def test_links_without_a_sample_placeholder_or_with_a_broken_regex_are_refused()
     unknown = LinkSpec("samples", "sample", "metrics", "sample", "fuzzy")
     with pytest.raises(FailedPrecondition, match="resolver 'fuzzy' is not supported"):
         effective_filter("metrics", {"samples": equals("tissue", "gut")}, [unknown], values_of)
+
+
+def schema_of(dc: str) -> dict[str, pl.DataType]:
+    return dict(pl.from_pandas(TABLES[dc]).schema)
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        (
+            LinkSpec("samples", "sample", "metrics", "sample_id"),
+            r"link samples.sample → metrics.sample_id: 'metrics' has no column 'sample_id' "
+            r"\(it has reads, sample\)",
+        ),
+        (
+            LinkSpec("samples", "sample", "genes", "reads_bucket"),
+            r"link samples.sample → genes.reads_bucket: the values it carries do not fit "
+            r"'genes''s column \(.*'reads_bucket' is Int64; a str value",
+        ),
+    ],
+    ids=["missing target column", "text values for a number column"],
+)
+def test_a_link_its_target_cannot_take_is_named(link: LinkSpec, message: str) -> None:
+    """Such links were refused as if the request's own filter were wrong ("filters.column:
+    …"), not naming the link."""
+    filters = {"samples": equals("tissue", "gut")}
+    with pytest.raises(FailedPrecondition, match=message):
+        effective_filter(link.target, filters, [link], values_of, schema_of=schema_of)
+    # Without a filter to carry, the link is not used and nothing is refused.
+    assert effective_filter(link.target, {}, [link], values_of, schema_of=schema_of) == (
+        common_pb2.Filter()
+    )
