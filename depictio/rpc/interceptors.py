@@ -150,6 +150,26 @@ class AccessLogInterceptor(ScopedInterceptor):
                 )
 
 
+# The most a status message may take in its trailer once percent-encoded (gRPC refuses
+# trailers past 8 KiB: a message echoing a 20,000-character name reached its caller as
+# RESOURCE_EXHAUSTED or UNAVAILABLE instead of the error it was).
+MAX_DETAILS_BYTES = 4096
+ELLIPSIS = "…"
+
+
+def status_details(message: str) -> str:
+    """`message`, cut short (ending with an ellipsis) to fit MAX_DETAILS_BYTES encoded."""
+    budget = MAX_DETAILS_BYTES - 3 * len(ELLIPSIS.encode())
+    for index, char in enumerate(message):
+        # Printable ASCII but "%" is sent as it is; any other byte as "%XX".
+        budget -= (
+            1 if " " <= char <= "~" and char != "%" else 3 * len(char.encode(errors="replace"))
+        )
+        if budget < 0:
+            return message[:index] + ELLIPSIS
+    return message
+
+
 class ErrorMappingInterceptor(ScopedInterceptor):
     """Turns domain errors into their status codes; hides the details of unexpected ones."""
 
@@ -158,7 +178,7 @@ class ErrorMappingInterceptor(ScopedInterceptor):
         try:
             yield
         except DepictioError as exc:
-            await context.abort(exc.code, exc.message)
+            await context.abort(exc.code, status_details(exc.message))
         except NotImplementedError:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
         except aio.AbortError:

@@ -474,6 +474,26 @@ def test_an_answer_larger_than_a_message_is_refused_naming_its_largest_results(
     assert len(notes) == 1_000 and set(notes) <= set(text)
 
 
+def test_an_error_echoing_a_very_long_name_keeps_its_code(
+    data_stack: Any, project: LinkedProject
+) -> None:
+    """The message, over gRPC's trailer limit, turned into RESOURCE_EXHAUSTED (a 20,000
+    character column) or UNAVAILABLE (a data collection id, relayed from metadata_svc)."""
+    viewer = data(data_stack, project.people.viewer)
+    name = "c" * 20_000
+    mean = data_pb2.ComponentQuery(
+        aggregate=data_pb2.AggregateQuery(columns=[name], aggregations=[data_pb2.AGGREGATION_MEAN])
+    )
+    with pytest.raises(aio.AioRpcError) as caught:
+        run(lambda: viewer.query([mean], project.samples))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = caught.value.details() or ""
+    assert details.startswith("queries[0].aggregate: unknown column 'ccc") and details.endswith("…")
+    with pytest.raises(aio.AioRpcError) as caught:
+        run(lambda: viewer.describe("d" * 20_000))
+    assert caught.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+
+
 def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> None:
     """samples.sample → abundance.sample, abundance.taxon → taxa.taxon: a filter on samples
     reaches taxa through abundance, which the query neither reads nor filters itself."""
