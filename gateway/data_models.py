@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -16,7 +16,7 @@ from depictio.v1 import data_pb2
 from gateway.json_values import json_value
 from gateway.models import Input
 
-Scalar = str | int | float | bool | datetime | None
+Scalar = str | int | float | bool | datetime | date | None
 
 
 class ValueCountPublic(BaseModel):
@@ -45,6 +45,13 @@ class ColumnPublic(BaseModel):
 
     @classmethod
     def from_pb(cls, spec: data_pb2.ColumnSpec) -> ColumnPublic:
+        def scalar(value: Any) -> Scalar:
+            found = value_to_python(value)
+            # A date travels as its midnight: shown as the date, as /rows and /query show it.
+            if isinstance(found, datetime) and spec.type.startswith("date"):
+                return found.date()
+            return found
+
         return cls(
             name=spec.name,
             type=spec.type,
@@ -52,12 +59,11 @@ class ColumnPublic(BaseModel):
             nulls=spec.nulls,
             nunique=spec.nunique,
             nunique_estimated=spec.nunique_estimated,
-            min=value_to_python(spec.min) if spec.HasField("min") else None,
-            max=value_to_python(spec.max) if spec.HasField("max") else None,
+            min=scalar(spec.min) if spec.HasField("min") else None,
+            max=scalar(spec.max) if spec.HasField("max") else None,
             mean=spec.mean if spec.HasField("mean") else None,
             top_values=[
-                ValueCountPublic(value=value_to_python(v.value), count=v.count)
-                for v in spec.top_values
+                ValueCountPublic(value=scalar(v.value), count=v.count) for v in spec.top_values
             ],
         )
 
