@@ -223,6 +223,7 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
                 operation=entry.operation,
                 rows=entry.rows,
                 run_ids=entry.run_ids,
+                mode=entry.mode,
             )
         return response
 

@@ -65,6 +65,7 @@ class VersionInfo:
     operation: str
     rows: int
     run_ids: list[str] = field(default_factory=list)
+    mode: str = ""
 
 
 def sql_string(text: str) -> str:
@@ -411,6 +412,7 @@ class DeltaTables:
                     operation=str(entry.get("operation", "")),
                     rows=int(rows or 0),
                     run_ids=run_ids,
+                    mode=str(entry.get(MODE_KEY, "")),
                 )
             )
         return versions

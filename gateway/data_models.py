@@ -92,6 +92,9 @@ class VersionPublic(BaseModel):
     operation: str = Field(description="WRITE, OPTIMIZE, RESTORE, …")
     rows: int = Field(description="Rows the version added.")
     run_ids: list[str]
+    mode: str = Field(
+        "", description="A write's mode: append, overwrite, replace_run or replace_runs."
+    )
 
     @classmethod
     def from_pb(cls, entry: data_pb2.TableVersion) -> VersionPublic:
@@ -101,6 +104,7 @@ class VersionPublic(BaseModel):
             operation=entry.operation,
             rows=entry.rows,
             run_ids=list(entry.run_ids),
+            mode=entry.mode,
         )
 
 

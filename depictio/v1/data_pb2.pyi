@@ -522,12 +522,17 @@ class TableVersion(_message.Message):
     OPERATION_FIELD_NUMBER: _builtins.int
     ROWS_FIELD_NUMBER: _builtins.int
     RUN_IDS_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Version."""
     operation: _builtins.str
     """Operation (WRITE, DELETE, OPTIMIZE, ...)."""
     rows: _builtins.int
     """Rows added."""
+    mode: _builtins.str
+    """How a write combined with the table: append, overwrite, replace_run or replace_runs
+    (empty for other operations and for writes made outside data_svc).
+    """
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp:
         """Commit time."""
@@ -544,10 +549,11 @@ class TableVersion(_message.Message):
         operation: _builtins.str = ...,
         rows: _builtins.int = ...,
         run_ids: _abc.Iterable[_builtins.str] | None = ...,
+        mode: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["operation", b"operation", "rows", b"rows", "run_ids", b"run_ids", "time", b"time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mode", b"mode", "operation", b"operation", "rows", b"rows", "run_ids", b"run_ids", "time", b"time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -190,6 +190,8 @@ def test_scan_streams_bounded_messages_with_filter_sort_slice_and_version(
     assert history[0].rows == rows
     run(lambda: editor.write_table(dc, ABUNDANCE, run_id="big", mode="replace_run"))
     assert run(lambda: editor.scan(dc)).num_rows == 2 * ABUNDANCE.num_rows
+    modes = [entry.mode for entry in run(lambda: editor.history(dc))[:2]]
+    assert modes == ["replace_run", "append"]
 
 
 def test_a_scan_cancelled_by_its_caller_cancels_its_call(

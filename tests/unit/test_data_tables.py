@@ -413,12 +413,20 @@ def test_time_travel_history_and_missing_versions(tables: DeltaTables) -> None:
     assert rows(tables, 0)["x"].to_list() == [1]
     with pytest.raises(NotFound, match="no version 5"):
         tables.open(REF, 5)
+    tables.write(REF, WriteSpec("r1", Mode.REPLACE_RUN), pa.table({"x": [4]}))
+    tables.write(REF, WriteSpec("r3", Mode.OVERWRITE), pa.table({"x": [5]}))
+    tables.optimize(REF)  # one file: nothing to compact, no version
+    tables.restore(REF, 1)
     history = tables.history(REF)
-    assert [(h.version, h.operation, h.rows, h.run_ids) for h in history] == [
-        (1, "WRITE", 2, ["r2"]),
-        (0, "WRITE", 1, ["r1"]),
+    # Every write is a WRITE to Delta: the mode tells them apart.
+    assert [(h.version, h.operation, h.rows, h.run_ids, h.mode) for h in history] == [
+        (4, "RESTORE", 0, [], ""),
+        (3, "WRITE", 1, ["r3"], "overwrite"),
+        (2, "WRITE", 1, ["r1"], "replace_run"),
+        (1, "WRITE", 2, ["r2"], "append"),
+        (0, "WRITE", 1, ["r1"], "append"),
     ]
-    assert history[0].timestamp_ms >= history[1].timestamp_ms > 0
+    assert history[0].timestamp_ms >= history[-1].timestamp_ms > 0
 
 
 @pytest.fixture(params=["in memory", "lazily", "in column chunks"])
