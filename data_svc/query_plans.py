@@ -509,7 +509,7 @@ def plan_top_n(body: data_pb2.TopNQuery, batch: Batch, where: str) -> Plan:
     check_columns([body.column, *columns], batch.schema, where)
     check_distinct(columns, f"{where}.columns")
     n = bounded(body.n, 10, 10_000, f"{where}.n")
-    descending = body.order != data_pb2.SORT_ORDER_ASCENDING
+    descending = is_descending(body.order, f"{where}.order", default=True)
     read = batch.base.select(list(dict.fromkeys([body.column, *columns])))
     ranked = (
         leading_rows(read, body.column, descending, n + 1)
@@ -534,9 +534,10 @@ def plan_rows(body: data_pb2.RowsQuery, batch: Batch, where: str) -> Plan:
     rows = batch.base.select(list(dict.fromkeys([*columns, *(key.column for key in body.sort)])))
     if body.sort:
         first = body.sort[0]
-        descending = first.order == data_pb2.SORT_ORDER_DESCENDING
+        descending = is_descending(first.order, f"{where}.sort[0].order")
         rows = leading_rows(rows, first.column, descending, body.offset + limit)
-    page = sort_frame(rows.lazy(), body.sort).slice(body.offset, limit).select(columns)
+    sorted_rows = sort_frame(rows.lazy(), body.sort, f"{where}.sort")
+    page = sorted_rows.slice(body.offset, limit).select(columns)
 
     def finish(frames: list[pl.DataFrame], total: int) -> Outcome:
         return Outcome(frames[0], truncated=body.offset + limit < total)
@@ -564,13 +565,27 @@ def plan_sample(body: data_pb2.SampleQuery, batch: Batch, where: str) -> Plan:
     return Plan([sample], finish)
 
 
-def sort_frame(frame: pl.LazyFrame, keys: Sequence[data_pb2.SortKey]) -> pl.LazyFrame:
+def is_descending(order: int, where: str, default: bool = False) -> bool:
+    """Whether a SortOrder asks for descending order (unset: `default`); InvalidArgument for
+    a value the enum does not have (it sorted one way or the other, silently)."""
+    if order == data_pb2.SORT_ORDER_UNSPECIFIED:
+        return default
+    if order not in (data_pb2.SORT_ORDER_ASCENDING, data_pb2.SORT_ORDER_DESCENDING):
+        raise InvalidArgument(
+            f"{where}: unknown sort order {order}; expected ASCENDING or DESCENDING"
+        )
+    return order == data_pb2.SORT_ORDER_DESCENDING
+
+
+def sort_frame(
+    frame: pl.LazyFrame, keys: Sequence[data_pb2.SortKey], where: str = "sort"
+) -> pl.LazyFrame:
     """`frame` sorted by the keys (stable, nulls last)."""
     if not keys:
         return frame
     return frame.sort(
         [key.column for key in keys],
-        descending=[key.order == data_pb2.SORT_ORDER_DESCENDING for key in keys],
+        descending=[is_descending(key.order, f"{where}[{i}].order") for i, key in enumerate(keys)],
         nulls_last=True,
         maintain_order=True,
     )

@@ -644,3 +644,25 @@ def test_values_bins_cannot_have_a_width_for_are_one_bin(held: str, values: list
         np.histogram(np.array(values, dtype=np.float64), bins=4)
     [result] = run_batch(polars_frame(frame, held), None, [("queries[0]", query)], 0)
     assert decode(result).rows() == [(float(min(values)), float(max(values)), 3)]
+
+
+def test_an_unknown_sort_order_is_refused() -> None:
+    """A SortOrder value the enum does not have sorted one way or the other, silently."""
+    from data_svc.scanning import scan_frame
+    from depictio.errors import InvalidArgument
+
+    frame = pl.LazyFrame({"g": ["a", "b"], "i": [1, 2]})
+    unknown = 7
+    page = data_pb2.RowsQuery(sort=[data_pb2.SortKey(column="i", order=unknown)])
+    top = data_pb2.TopNQuery(column="i", order=unknown)
+    for query, message in (
+        (data_pb2.ComponentQuery(rows=page), r"queries\[0\]\.rows\.sort\[0\]\.order: unknown"),
+        (data_pb2.ComponentQuery(top_n=top), r"queries\[0\]\.top_n\.order: unknown sort order 7"),
+    ):
+        with pytest.raises(InvalidArgument, match=message):
+            run_batch(frame, None, [("queries[0]", query)], 0)
+    scan = data_pb2.ScanRequest(
+        sort=[data_pb2.SortKey(column="g"), data_pb2.SortKey(column="i", order=unknown)]
+    )
+    with pytest.raises(InvalidArgument, match=r"sort\[1\]\.order: unknown sort order 7"):
+        scan_frame(frame, scan)
