@@ -308,7 +308,10 @@ class Filter(_message.Message):
 
     @_builtins.property
     def negate(self) -> Global___Filter:
-        """The child filter does not hold (NOT)."""
+        """The child filter does not hold (NOT). Leaf predicates are two-valued (a null satisfies
+        none but is_null), so NOT of one keeps the rows whose column is null: NOT(in [x])
+        keeps them, not_in [x] does not.
+        """
 
     def __init__(
         self,
