@@ -40,6 +40,10 @@ from depictio.v1 import data_pb2
 RUN_ID_KEY = "depictio.run_id"
 RUN_IDS_KEY = "depictio.run_ids"
 MODE_KEY = "depictio.mode"
+# Commits that leave the rows of the version before them as they were (for their specs).
+SAME_ROWS_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+# How far back Describe looks for the specs of the same rows.
+SAME_ROWS_LOOKBACK = 20
 # Files no version lists are vacuumed once this old (see DeltaTables.vacuum).
 ORPHAN_MIN_AGE_HOURS = 1
 # How long writes to a project whose tables were deleted are refused: longer than a write
@@ -369,7 +373,7 @@ class DeltaTables:
                     if self._specs_in_flight.get(key) is in_flight:
                         del self._specs_in_flight[key]
         try:
-            response = self._stored_specs(ref, current)
+            response = self._stored_specs(ref, current) or self._inherited_specs(ref, table)
             if response is None:
                 response = compute_specs(decoded(self.frame(table)), current)
                 self.store_specs(ref, response)
@@ -383,6 +387,43 @@ class DeltaTables:
                 if self._specs_in_flight.get(key) is mine:
                     del self._specs_in_flight[key]
         return response
+
+    def _inherited_specs(
+        self, ref: TableRef, table: DeltaTable
+    ) -> data_pb2.DescribeResponse | None:
+        """The specs of the table's version taken from an earlier version of the same rows, when
+        that one's are stored (and then stored for this version too): an optimize or a vacuum
+        keeps the rows of the version before it, a restore brings back those of the version
+        it names. None otherwise (the specs are computed)."""
+        current = table.version()
+        # From the latest table: delta-rs numbers the history of a table loaded at an
+        # earlier version as if its latest entries were that version's.
+        latest = self.open(ref)
+        entries = {
+            int(entry["version"]): entry
+            for entry in latest.history(limit=latest.version() - current + SAME_ROWS_LOOKBACK)
+        }
+        version = current
+        for _ in range(SAME_ROWS_LOOKBACK):
+            entry = entries.get(version)
+            if entry is None:
+                return None
+            operation = entry.get("operation")
+            if operation in SAME_ROWS_OPERATIONS:
+                version -= 1
+            elif operation == "RESTORE":
+                restored = (entry.get("operationParameters") or {}).get("version")
+                if restored is None:  # restored to a timestamp: the version is not said
+                    return None
+                version = int(restored)
+            else:
+                return None
+            stored = self._stored_specs(ref, version)
+            if stored is not None:
+                stored.version = current
+                self.store_specs(ref, stored)
+                return stored
+        return None
 
     def _stored_specs(self, ref: TableRef, version: int) -> data_pb2.DescribeResponse | None:
         """The specs stored for `version`; None when missing or torn (to be recomputed)."""

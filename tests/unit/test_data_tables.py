@@ -860,6 +860,8 @@ def test_concurrent_describes_of_a_version_without_specs_compute_them_once(
         tables.write(REF, WriteSpec(f"r{run}", Mode.APPEND), pa.table({"x": [run, run + 10]}))
     tables.describe(REF)  # the specs of the last write, computed in the background
     tables.optimize(REF)
+    # Without them, the optimized version's specs cannot be taken over from version 2.
+    tables.storage.filesystem().delete_file(tables.storage.side_path(REF, tables.specs_name(2)))
     computed: list[int] = []
     real = tables_module.compute_specs
 
@@ -966,3 +968,42 @@ def test_a_write_still_streaming_when_its_project_is_deleted_writes_nothing(
     assert listed == []
     with pytest.raises(NotFound):
         tables.open(REF)
+
+
+def test_versions_of_the_same_rows_take_over_their_specs(
+    tables: DeltaTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An optimize, a vacuum and a restore keep (or bring back) rows whose specs are stored:
+    they were computed again from the whole table."""
+    from data_svc import tables as tables_module
+
+    for run in range(3):
+        tables.write(REF, WriteSpec(f"r{run}", Mode.APPEND), pa.table({"x": [run, run + 10]}))
+    at_two = tables.describe(REF)
+    tables.write(REF, WriteSpec("r3", Mode.APPEND), pa.table({"x": [99]}))
+    computed: list[int] = []
+    real = tables_module.compute_specs
+
+    def counted_specs(frame: pl.LazyFrame, version: int) -> data_pb2.DescribeResponse:
+        computed.append(version)
+        return real(frame, version)
+
+    monkeypatch.setattr(tables_module, "compute_specs", counted_specs)
+    tables.restore(REF, 2)  # version 4: the rows of version 2
+    tables.optimize(REF)  # version 5
+    # Version 3 (the append) is computed, as it must be.
+    assert tables.describe(REF, 3).rows == 7 and computed == [3]
+    tables.vacuum(REF, 0)  # versions 6 and 7
+    assert tables.open(REF).version() == 7
+    latest = tables.describe(REF)
+    assert computed == [3]
+    assert latest.version == 7 and latest.rows == 6
+    assert list(latest.columns) == list(at_two.columns)
+    expected = pl.from_arrow(tables.open(REF).to_pyarrow_table())
+    x = next(spec for spec in latest.columns if spec.name == "x")
+    assert (x.count, x.nunique, x.min.int_value, x.max.int_value) == (
+        expected["x"].count(),
+        expected["x"].n_unique(),
+        expected["x"].min(),
+        expected["x"].max(),
+    )
