@@ -484,12 +484,19 @@ class DeltaTables:
         with self._lock(ref):
             table = self.open(ref)
             for hours, full in passes:
-                options = {"retention_hours": hours, "enforce_retention_duration": False}
-                listed = table.vacuum(dry_run=True, full=full, **options)
+
+                def vacuum(dry_run: bool, hours: int = hours, full: bool = full) -> list[str]:
+                    return table.vacuum(
+                        retention_hours=hours,
+                        dry_run=dry_run,
+                        enforce_retention_duration=False,
+                        full=full,
+                    )
+
+                listed = vacuum(dry_run=True)
                 present = self._present_files(ref, [f for f in listed if f not in deleted])
                 if present:
-                    removed = table.vacuum(dry_run=False, full=full, **options)
-                    deleted |= present & set(removed)
+                    deleted |= present & set(vacuum(dry_run=False))
         return len(deleted)
 
     def _present_files(self, ref: TableRef, names: list[str]) -> set[str]:
