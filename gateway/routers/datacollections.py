@@ -18,7 +18,7 @@ import grpc
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from grpc import aio
 
@@ -39,7 +39,14 @@ from gateway.data_models import (
 )
 from gateway.errors import ServiceCallError
 from gateway.identity import CurrentUser, Services
-from gateway.json_values import csv_ready, json_default, json_text
+from gateway.json_values import (
+    TextValueError,
+    csv_ready,
+    from_text,
+    json_default,
+    json_text,
+    needs_text,
+)
 from gateway.metadata_backend import ERRORS, Caller, require_access
 from gateway.models import INT64_MAX
 
@@ -254,6 +261,7 @@ async def upload(
     if kind is None:
         expected = ", ".join(sorted(UPLOAD_TYPES))
         raise InvalidArgument(f"content-type: expected one of {expected}, got {media_type!r}")
+    refuse_content_coding(request.headers.get("content-encoding", ""))
     client = data_as(services, user)
     header = data_pb2.WriteHeader(
         data_collection_id=dc,
@@ -282,6 +290,20 @@ async def upload(
             ),
         )
     return WrittenPublic(version=written.version, rows=written.rows, bytes=written.bytes)
+
+
+def refuse_content_coding(header: str) -> None:
+    """Refuses (415) a body sent with a content coding (gzip…): it is read as it comes, so a
+    coded body would be read as the table itself."""
+    codings = [coding.strip().lower() for coding in header.split(",") if coding.strip()]
+    coded = [coding for coding in codings if coding != "identity"]
+    if coded:
+        raise HTTPException(
+            status_code=415,
+            detail=f"content-encoding {', '.join(coded)}: not supported; send the body as it "
+            "is (identity)",
+            headers={"Accept-Encoding": "identity"},
+        )
 
 
 async def _labelled_write(client: LabelledCalls, call: Any) -> data_pb2.WriteTableResponse:
@@ -315,15 +337,20 @@ def _read_table(body: bytes, kind: str, file: str, types: dict[str, pa.DataType]
 
     A CSV's columns that the table has are read as the table types them (a column of digits
     stays text in a text column); the others are inferred (`_read_csv`)."""
+    where = file or "body"
     try:
         if kind == "parquet":
             return pq.read_table(pa.BufferReader(body))
-        return _read_csv(body, types)
-    except (pa.ArrowInvalid, OSError) as exc:
-        unparsable = UNPARSABLE_CSV.search(str(exc))
-        if unparsable is not None:
-            raise _value_conflict(body, file or "body", *unparsable.groups()) from exc
-        raise InvalidArgument(f"{file or 'body'}: not a readable {kind} file ({exc})") from exc
+        return _read_csv(body, types, where)
+    except pa.ArrowMemoryError:
+        raise
+    except (pa.ArrowException, OSError) as exc:
+        # Every pyarrow error reading a body (not only ArrowInvalid: ArrowNotImplementedError,
+        # ArrowTypeError…) is the body's fault.
+        named = _csv_error(body, where, str(exc)) if kind == "csv" else None
+        if named is not None:
+            raise named from exc
+        raise InvalidArgument(f"{where}: not a readable {kind} file ({exc})") from exc
 
 
 # pyarrow's messages for a CSV row (a data row, the header) longer than its reading block.
@@ -333,45 +360,150 @@ LONGER_THAN_A_BLOCK = (
 )
 
 
-def _read_csv(body: bytes, types: dict[str, pa.DataType]) -> pa.Table:
+def _read_csv(body: bytes, types: dict[str, pa.DataType], where: str = "body") -> pa.Table:
     """A CSV body as a table. Only an empty field is a null: "NA", "null", "N/A"… are text
     (sample and gene names), and a quoted empty field is the empty text (as /rows writes it).
-    A row longer than pyarrow's block (1 MiB) is read in one block of the whole body."""
+    A row longer than pyarrow's block (1 MiB) is read in one block of the whole body.
+
+    Columns the table holds as bytes or nested values are read as the text /rows writes for
+    them (base64, JSON) and turned back into their type; a value that is not is refused
+    (409) naming its line and column."""
+    as_text = {name: dtype for name, dtype in types.items() if needs_text(dtype)}
     options = pa_csv.ConvertOptions(
-        column_types=types,
+        column_types={**types, **dict.fromkeys(as_text, pa.string())},
         null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
     )
     try:
-        return pa_csv.read_csv(pa.BufferReader(body), convert_options=options)
+        table = pa_csv.read_csv(pa.BufferReader(body), convert_options=options)
     except pa.ArrowInvalid as exc:
         # A row (or the header) longer than a block: read again, in one block.
         if not any(said in str(exc) for said in LONGER_THAN_A_BLOCK):
             raise
-    whole = pa_csv.ReadOptions(block_size=len(body) + 1)
-    return pa_csv.read_csv(pa.BufferReader(body), read_options=whole, convert_options=options)
+        whole = pa_csv.ReadOptions(block_size=len(body) + 1)
+        table = pa_csv.read_csv(pa.BufferReader(body), read_options=whole, convert_options=options)
+    try:
+        names = table.column_names
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(f"{where}, line 1: the header is not UTF-8 text") from exc
+    for index, name in enumerate(names):
+        if name in as_text:
+            typed = _from_csv_text(body, where, name, table.column(index), as_text[name])
+            table = table.set_column(index, pa.field(name, as_text[name]), typed)
+    return table
 
 
-# pyarrow's message for a CSV value of the wrong type: the column's position, the type, the
-# value.
+def _from_csv_text(
+    body: bytes, where: str, name: str, column: pa.ChunkedArray, dtype: pa.DataType
+) -> pa.Array:
+    """A CSV column of base64 or JSON text as `dtype`, the type the table gives it."""
+    try:
+        return from_text(column, dtype)
+    except TextValueError as exc:
+        detail = f": {exc.detail}" if exc.detail else ""
+        raise _conflict(body, where, name, exc.text, f"{exc.problem} {dtype}", detail) from exc
+
+
+# pyarrow's messages for a CSV value of the wrong type (the column's position, the type, the
+# value), for a value that is not UTF-8 text (the column's position), for a row of the wrong
+# number of fields.
 UNPARSABLE_CSV = re.compile(
     r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'"
 )
+NOT_UTF8_CSV = re.compile(r"In CSV column #(\d+): CSV conversion error to .*invalid UTF8 data")
+RAGGED_CSV = re.compile(r"CSV parse error: Expected \d+ columns, got \d+")
 
 
-def _value_conflict(body: bytes, where: str, position: str, dtype: str, value: str) -> Exception:
-    """The refusal of a CSV value that does not parse as its column's type in the table,
-    naming the line and the column."""
+def _csv_error(body: bytes, where: str, message: str) -> Exception | None:
+    """The refusal of a CSV body that pyarrow refused with `message`, naming the line (and
+    the column) at fault when pyarrow does not; None when it is none of those."""
+    unparsable = UNPARSABLE_CSV.search(message)
+    if unparsable is not None:
+        position, dtype, value = unparsable.groups()
+        column = _header_name(body, int(position))
+        return _conflict(body, where, column, value, f"does not parse as {dtype}")
+    not_utf8 = NOT_UTF8_CSV.search(message)
+    if not_utf8 is not None:
+        position = int(not_utf8.group(1))
+        line = _first_line_not_utf8(body, position)
+        at = f", line {line}" if line is not None else ""
+        column = _header_name(body, position)
+        return InvalidArgument(f"{where}{at}, column {column!r}: the value is not UTF-8 text")
+    if RAGGED_CSV.search(message):
+        ragged = _first_ragged_line(body)
+        if ragged is not None:
+            line, fields, expected = ragged
+            return InvalidArgument(
+                f"{where}, line {line}: {fields} fields, expected {expected} (as in the header)"
+            )
+    return None
+
+
+def _csv_rows(body: bytes, errors: str = "replace") -> Any:
+    """A csv.reader of the body (its undecodable bytes replaced, or as lone surrogates)."""
+    return csv.reader(io.StringIO(body.decode("utf-8", errors=errors), newline=""))
+
+
+def _header_name(body: bytes, position: int) -> str:
+    """The name the CSV header gives the column at `position` (from 0)."""
+    header: list[str]
+    try:
+        header = next(_csv_rows(body), [])
+    except csv.Error:
+        header = []
+    return header[position] if position < len(header) else f"#{position}"
+
+
+def _first_ragged_line(body: bytes) -> tuple[int, int, int] | None:
+    """(line number, fields, the header's fields) of the first row whose width differs from
+    the header's (blank lines skipped, as pyarrow does); read only once pyarrow refused one."""
+    rows = _csv_rows(body)
+    try:
+        header = next(rows, None)
+        if header is None:
+            return None
+        for row in rows:
+            if row and len(row) != len(header):
+                return rows.line_num, len(row), len(header)
+    except csv.Error:
+        return None
+    return None
+
+
+def _first_line_not_utf8(body: bytes, position: int) -> int | None:
+    """The line of the first row whose field at `position` is not UTF-8 text."""
+    rows = _csv_rows(body, errors="surrogateescape")
+    try:
+        next(rows, None)
+        for row in rows:
+            if len(row) > position and not _is_utf8(row[position]):
+                return rows.line_num
+    except csv.Error:
+        return None
+    return None
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _conflict(
+    body: bytes, where: str, column: str, value: str, problem: str, detail: str = ""
+) -> Exception:
+    """The refusal of a CSV value that is not of its column's type in the table (`problem`:
+    "does not parse as double"…), naming the line and the column."""
     text = io.StringIO(body.decode("utf-8", errors="replace"), newline="")
-    header = next(csv.reader(text), [])
-    column = header[int(position)] if int(position) < len(header) else f"#{position}"
-    text.seek(0)
     line = first_line_with(text, ",", column, value)
     at = f", line {line}" if line is not None else ""
+    shown = value if len(value) <= 200 else value[:200] + "…"
     return FailedPrecondition(
-        f"{where}{at}, column {column!r}: {value!r} does not parse as {dtype}, the type of "
-        f"the table's column"
+        f"{where}{at}, column {column!r}: {shown!r} {problem}, the type of the table's "
+        f"column{detail}"
     )
 
 

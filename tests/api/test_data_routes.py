@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import os
@@ -593,3 +594,95 @@ def test_a_csv_overwrite_brings_its_own_types_and_long_rows_are_read(
     )
     samples = pa.ipc.open_stream(got.content).read_all().column("sample").to_pylist()
     assert sorted(samples, key=len) == ["b", long_value]
+
+
+def test_bytes_and_nested_columns_upload_back_from_their_csv_export(
+    data_api_stack: Any, gateway: httpx.Client
+) -> None:
+    """The CSV /rows writes (bytes as base64, lists, structs and maps as JSON) appends back
+    into its own table as the values it held; text that is not is refused naming its line."""
+    fresh = linked_project(data_api_stack)
+    dc = fresh.samples
+    upload(gateway, dc, NESTED, fresh.people.editor, "run-1")
+    editor = bearer(fresh.people.editor)
+    stored = pa.ipc.open_stream(gateway.get(f"{BASE}/{dc}/rows", headers=editor).content).schema
+    exported = gateway.get(f"{BASE}/{dc}/rows", params={"format": "csv"}, headers=editor)
+    assert exported.status_code == 200, exported.text
+    csv_headers = {**editor, "content-type": "text/csv"}
+    appended = gateway.post(
+        f"{BASE}/{dc}/upload",
+        params={"run_id": "run-2", "file": "back.csv"},
+        content=exported.content,
+        headers=csv_headers,
+    )
+    assert appended.status_code == 200, appended.text
+    assert appended.json()["rows"] == NESTED.num_rows
+    got = gateway.get(f"{BASE}/{dc}/rows", headers=editor)
+    table = pa.ipc.open_stream(got.content).read_all()
+    assert table.schema == stored
+    runs = table.column("depictio_run_id").to_pylist()
+    for run in ("run-1", "run-2"):
+        rows = [
+            {name: row[name] for name in NESTED.column_names}
+            for row, of in zip(table.to_pylist(), runs, strict=True)
+            if of == run
+        ]
+        assert sorted(rows, key=lambda row: row["sample"]) == NESTED.to_pylist(), run
+
+    # The table holds large_binary, large_list, map<large_string, …> (as data_svc stores them).
+    versions = gateway.get(f"{BASE}/{dc}/versions", headers=editor).json()
+    refused = {
+        b"sample,raw\ns9,AAE\n": (
+            "bad.csv, line 2, column 'raw': 'AAE' is not base64 text of large_binary, the type "
+            "of the table's column"
+        ),
+        b'sample,reads\ns8,[1]\ns9,"[1,"\n': (
+            "bad.csv, line 3, column 'reads': '[1,' is not JSON text of large_list<item: "
+            "int64>, the type of the table's column: Expecting value: line 1 column 4 (char 3)"
+        ),
+        b'sample,tags\ns9,"[[""lane"", ""one""]]"\n': (
+            "bad.csv, line 2, column 'tags': '[[\"lane\", \"one\"]]' does not fit "
+            "map<large_string, int64>, the type of the table's column: Could not convert "
+            "'one' with type str: tried to convert to int64"
+        ),
+    }
+    for body, detail in refused.items():
+        answer = gateway.post(
+            f"{BASE}/{dc}/upload",
+            params={"run_id": "run-3", "file": "bad.csv"},
+            content=body,
+            headers=csv_headers,
+        )
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["detail"] == detail
+    assert gateway.get(f"{BASE}/{dc}/versions", headers=editor).json() == versions
+
+
+def test_a_coded_upload_body_is_refused_and_a_ragged_csv_row_named(
+    gateway: httpx.Client, project: LinkedProject
+) -> None:
+    editor = bearer(project.people.editor)
+    url = f"{BASE}/{project.samples}"
+    versions = gateway.get(f"{url}/versions", headers=editor).json()
+    body = b"sample,site\ns1,east\n"
+    for media_type, content in (("text/csv", body), (ARROW["content-type"], table_to_ipc(SAMPLES))):
+        coded = gateway.post(
+            f"{url}/upload",
+            params={"run_id": "gz"},
+            content=gzip.compress(content),
+            headers={**editor, "content-type": media_type, "content-encoding": "gzip"},
+        )
+        assert coded.status_code == 415, coded.text
+        assert coded.json()["detail"] == (
+            "content-encoding gzip: not supported; send the body as it is (identity)"
+        )
+        assert coded.headers["accept-encoding"] == "identity"
+    ragged = gateway.post(
+        f"{url}/upload",
+        params={"run_id": "ragged", "file": "r.csv"},
+        content=b"sample,site,ph\ns1,east,6.5\ns10,east\n",
+        headers={**editor, "content-type": "text/csv", "content-encoding": "identity"},
+    )
+    assert ragged.status_code == 400, ragged.text
+    assert ragged.json()["detail"] == "r.csv, line 3: 2 fields, expected 3 (as in the header)"
+    assert gateway.get(f"{url}/versions", headers=editor).json() == versions
