@@ -85,7 +85,9 @@ def open_stream(
     stream = chunk_stream(chunks)
     try:
         reader = pa.ipc.open_stream(pa.PythonFile(stream, mode="r"))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, StopIteration) as exc:
+    except pa.ArrowMemoryError:
+        raise
+    except (pa.ArrowException, OSError, StopIteration) as exc:  # ArrowNotImplementedError too
         raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
 
     def batches_then_end() -> Iterator[pa.RecordBatch]:

@@ -222,13 +222,24 @@ class DeltaTables:
         where = where or spec.file or "the stream"
         parts: list[pa.Table] = []
         try:
-            for batch in reader:
+            for number, batch in enumerate(reader, start=1):
+                try:
+                    # Offsets pointing out of their buffers (a corrupted or forged stream) are
+                    # read as they are by what follows: out-of-bounds reads crashed data_svc.
+                    batch.validate(full=True)
+                except pa.ArrowInvalid as exc:
+                    raise InvalidArgument(
+                        f"{where}: record batch {number} of the Arrow IPC stream is not valid "
+                        f"Arrow data ({exc})"
+                    ) from exc
                 batch_table = with_provenance(pa.Table.from_batches([batch]), spec)
                 parts.append(conform(batch_table, None, spec.file, keep_nulls=True))
             if not parts:
                 empty = with_provenance(reader.schema.empty_table(), spec)
                 parts.append(conform(empty, None, spec.file, keep_nulls=True))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+        except pa.ArrowMemoryError:
+            raise
+        except (pa.ArrowException, OSError) as exc:  # ArrowNotImplementedError too
             raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
         except UnicodeDecodeError as exc:  # names are UTF-8 in Arrow: only in a forged stream
             raise InvalidArgument(

@@ -185,6 +185,52 @@ def test_struct_fields_are_named_as_columns_are(tables: DeltaTables) -> None:
     assert tables.open(REF).version() == 0
 
 
+def test_a_stream_whose_offsets_point_out_of_their_buffers_is_refused(
+    tables: DeltaTables,
+) -> None:
+    """Such a batch (a corrupted or forged stream) was read as it was: a Rust panic quoted in
+    a 409, or data_svc crashed."""
+    table = pa.table({"l": pa.array([[1, 2], [3, 4]], pa.list_(pa.int64()))})
+    body = bytearray(table_to_ipc(table))
+    offsets = np.array([0, 2, 4], dtype=np.int32).tobytes()
+    at = body.find(offsets)
+    assert at > 0 and body.find(offsets, at + 1) == -1
+    # [0, 4, 2]: the last offset within the values, the second list of length -2.
+    body[at : at + 12] = np.array([0, 4, 2], dtype=np.int32).tobytes()
+    reader = open_stream([bytes(body)])
+    with pytest.raises(
+        InvalidArgument, match="record batch 1 of the Arrow IPC stream is not valid"
+    ):
+        tables.write_batches(REF, WriteSpec("r1", Mode.APPEND, "a.arrow"), reader)
+    assert not tables.exists(REF)
+
+
+def test_a_stream_of_a_type_arrow_cannot_read_is_refused(tables: DeltaTables) -> None:
+    """pyarrow's ArrowNotImplementedError (a NotImplementedError) became UNIMPLEMENTED:
+    "WriteTable is not implemented yet"."""
+    original = table_to_ipc(pa.table({"i": pa.array([1], pa.int64())}))
+
+    def widened(at: int) -> bytes:
+        body = bytearray(original)
+        body[at] = 0x80  # the Int type's bitWidth: 64 → 128
+        return bytes(body)
+
+    def unreadable(body: bytes) -> bool:
+        try:
+            pa.ipc.open_stream(pa.BufferReader(body)).read_all()
+        except pa.ArrowNotImplementedError:
+            return True
+        except pa.ArrowException:
+            return False
+        return False
+
+    sixty_fours = [at for at in range(len(original)) if original[at] == 64]
+    body = next(widened(at) for at in sixty_fours if unreadable(widened(at)))
+    with pytest.raises(InvalidArgument, match="more than 64 bits not implemented"):
+        tables.write_batches(REF, WriteSpec("r1", Mode.APPEND), open_stream([body]))
+    assert not tables.exists(REF)
+
+
 def test_a_column_name_that_is_not_utf8_is_refused(tables: DeltaTables) -> None:
     body = bytearray(table_to_ipc(pa.table({"zqzq": [1]})))
     body[body.find(b"zqzq")] = 0xFF  # a forged stream: Arrow writers write UTF-8
