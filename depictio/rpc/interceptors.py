@@ -179,11 +179,15 @@ class ErrorMappingInterceptor(ScopedInterceptor):
             yield
         except DepictioError as exc:
             await context.abort(exc.code, status_details(exc.message))
-        except NotImplementedError:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
         except aio.AbortError:
             raise
-        except Exception:
+        except Exception as exc:
+            # A method of ours not built yet; not a library's subclass (pyarrow's
+            # ArrowNotImplementedError is an unexpected error like any other).
+            if type(exc) is NotImplementedError:
+                await context.abort(
+                    grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet"
+                )
             log.exception("unhandled error", extra={"method": method})
             await context.abort(
                 grpc.StatusCode.INTERNAL,
