@@ -7,7 +7,6 @@ expected. Wildcard captures become columns; `keep_columns` is honoured; every ro
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ import pyarrow.csv as pa_csv
 
 from depictio.cli.failures import CliFailure
 from depictio.cli.local_scan import ScannedFile
-from depictio.delimited_text import first_line_with
+from depictio.delimited_text import first_line_with, first_ragged_line, ragged_message
 
 RUN_ID_COLUMN = "depictio_run_id"
 FILE_COLUMN = "depictio_file"
@@ -79,7 +78,7 @@ def read_error(file: ScannedFile, options: dict[str, Any], exc: BaseException) -
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if dc.format in DELIMITED:
         separator = str(options.get("separator", ","))
-        ragged = first_ragged_line(file.path, separator)
+        ragged = first_ragged_line_of(file.path, separator)
         if ragged is not None:
             return ragged_message(file.path, ragged)
         unparsable = UNPARSABLE.search(str(exc))
@@ -152,7 +151,7 @@ def checked_rows(file: ScannedFile, options: dict[str, Any], frame: pl.DataFrame
     separator = str(options["separator"])
     rows = rows_as_wide_as_header(file.path, separator, frame.columns[0])
     if rows is None:
-        ragged = first_ragged_line(file.path, separator)
+        ragged = first_ragged_line_of(file.path, separator)
         if ragged is not None:
             raise CliFailure(ragged_message(file.path, ragged))
         return frame
@@ -181,25 +180,13 @@ def rows_as_wide_as_header(path: Path, separator: str, first_column: str) -> int
     return rows
 
 
-def ragged_message(path: Path, ragged: tuple[int, int, int]) -> str:
-    line, fields, expected = ragged
-    return f"{path}, line {line}: {fields} fields, expected {expected} (as in the header)"
-
-
-def first_ragged_line(path: Path, separator: str) -> tuple[int, int, int] | None:
-    """(line number, fields, header's fields) of the first row whose width differs."""
+def first_ragged_line_of(path: Path, separator: str) -> tuple[int, int, int] | None:
+    """first_ragged_line of a file (None when it cannot be read)."""
     try:
         with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            reader = csv.reader(handle, delimiter=separator)
-            header = next(reader, None)
-            if header is None:
-                return None
-            for row in reader:
-                if row and len(row) != len(header):
-                    return reader.line_num, len(row), len(header)
-    except (OSError, csv.Error):
+            return first_ragged_line(handle, separator)
+    except OSError:
         return None
-    return None
 
 
 def prepared_frame(file: ScannedFile, frame: pl.DataFrame) -> pl.DataFrame:

@@ -24,7 +24,7 @@ from grpc import aio
 
 from depictio.arrow_ipc import batches_from_chunks
 from depictio.clients.data import WRITE_MODES, ModeName
-from depictio.delimited_text import first_line_with
+from depictio.delimited_text import first_line_with, first_ragged_line, ragged_message
 from depictio.errors import FailedPrecondition, InvalidArgument
 from depictio.v1 import data_pb2
 from gateway.backends import LabelledCalls
@@ -431,12 +431,10 @@ def _csv_error(body: bytes, where: str, message: str) -> Exception | None:
         column = _header_name(body, position)
         return InvalidArgument(f"{where}{at}, column {column!r}: the value is not UTF-8 text")
     if RAGGED_CSV.search(message):
-        ragged = _first_ragged_line(body)
+        lines = io.StringIO(body.decode("utf-8", errors="replace"), newline="")
+        ragged = first_ragged_line(lines, ",")
         if ragged is not None:
-            line, fields, expected = ragged
-            return InvalidArgument(
-                f"{where}, line {line}: {fields} fields, expected {expected} (as in the header)"
-            )
+            return InvalidArgument(ragged_message(where, ragged))
     return None
 
 
@@ -453,22 +451,6 @@ def _header_name(body: bytes, position: int) -> str:
     except csv.Error:
         header = []
     return header[position] if position < len(header) else f"#{position}"
-
-
-def _first_ragged_line(body: bytes) -> tuple[int, int, int] | None:
-    """(line number, fields, the header's fields) of the first row whose width differs from
-    the header's (blank lines skipped, as pyarrow does); read only once pyarrow refused one."""
-    rows = _csv_rows(body)
-    try:
-        header = next(rows, None)
-        if header is None:
-            return None
-        for row in rows:
-            if row and len(row) != len(header):
-                return rows.line_num, len(row), len(header)
-    except csv.Error:
-        return None
-    return None
 
 
 def _first_line_not_utf8(body: bytes, position: int) -> int | None:
