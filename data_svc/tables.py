@@ -46,9 +46,9 @@ SAME_ROWS_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
 SAME_ROWS_LOOKBACK = 20
 # Files no version lists are vacuumed once this old (see DeltaTables.vacuum).
 ORPHAN_MIN_AGE_HOURS = 1
-# How long writes to a project whose tables were deleted are refused: longer than a write
-# stream may last (depictio.clients.data.STREAM_TIMEOUT_SECONDS), so that a write already
-# under way when the project was deleted cannot bring its table back.
+# How long the deletion of a project's tables is remembered: longer than a write stream may
+# last (depictio.clients.data.STREAM_TIMEOUT_SECONDS), so that a write already under way when
+# they were deleted cannot bring its table back.
 DELETED_PROJECT_SECONDS = 900.0
 
 
@@ -220,6 +220,7 @@ class DeltaTables:
         unchanged.
         """
         where = where or spec.file or "the stream"
+        started = time.monotonic()
         parts: list[pa.Table] = []
         try:
             for number, batch in enumerate(reader, start=1):
@@ -245,9 +246,11 @@ class DeltaTables:
             raise InvalidArgument(
                 f"{where}: the column or field name {exc.object!r} is not UTF-8 text"
             ) from exc
-        return self._commit(ref, spec, pa.concat_tables(parts))
+        return self._commit(ref, spec, pa.concat_tables(parts), started)
 
-    def _commit(self, ref: TableRef, spec: WriteSpec, data: pa.Table) -> WriteResult:
+    def _commit(
+        self, ref: TableRef, spec: WriteSpec, data: pa.Table, started: float
+    ) -> WriteResult:
         """Writes a table already in stored types, checked against the table's schema."""
         uri = self.storage.uri(ref)
         provenance = (
@@ -255,7 +258,7 @@ class DeltaTables:
         )
         properties = CommitProperties(custom_metadata={**provenance, MODE_KEY: spec.mode})
         with self._lock(ref):
-            self._require_not_deleted(ref)
+            self._require_not_deleted(ref, started)
             table = self.open(ref) if self.exists(ref) else None
             existing = self.arrow_schema(table) if table is not None else None
             options: dict[str, Any] = {"mode": "append", "schema_mode": "merge"}
@@ -323,10 +326,11 @@ class DeltaTables:
     def delete_project(self, project_id: str) -> int:
         """Deletes every table of the project; how many there were.
 
-        Writes to the project are refused from now on (for DELETED_PROJECT_SECONDS), and the
-        commits under way are awaited: a write still streaming when the project was deleted
-        brought its table back when it committed. So are the column specs still being
-        computed: written after the deletion, a spec file would bring the folder back too."""
+        Writes that started before are refused when they come to commit, and the commits
+        under way are awaited: a write still streaming when the tables were deleted brought
+        its table back when it committed. So are the column specs still being computed:
+        written after the deletion, a spec file would bring the folder back too. A write that
+        starts after the deletion makes a new table."""
         prefix = self.storage.project_uri(project_id) + "/"
         with self._locks_guard:
             now = time.monotonic()
@@ -347,11 +351,12 @@ class DeltaTables:
                 future.result()
         return self.storage.delete_project(project_id)
 
-    def _require_not_deleted(self, ref: TableRef) -> None:
-        """FailedPrecondition when the table's project was deleted a moment ago."""
+    def _require_not_deleted(self, ref: TableRef, started: float) -> None:
+        """FailedPrecondition when the project's tables were deleted after the write started
+        (time.monotonic())."""
         with self._locks_guard:
             deleted_at = self._deleted_projects.get(ref.project_id)
-        if deleted_at is not None and time.monotonic() - deleted_at < DELETED_PROJECT_SECONDS:
+        if deleted_at is not None and deleted_at >= started:
             raise FailedPrecondition(
                 f"project {ref.project_id!r} and its tables were deleted while this write ran: "
                 "nothing was written"

@@ -1014,6 +1014,9 @@ def test_a_write_still_streaming_when_its_project_is_deleted_writes_nothing(
     assert listed == []
     with pytest.raises(NotFound):
         tables.open(REF)
+    # A write that starts after the deletion makes a new table.
+    written = tables.write(REF, WriteSpec("r3", Mode.APPEND), pa.table({"x": [5]}))
+    assert written.version == 0 and rows(tables)["x"].to_list() == [5]
 
 
 def test_versions_of_the_same_rows_take_over_their_specs(
