@@ -636,7 +636,7 @@ class AggregateQuery(_message.Message):
 
     @_builtins.property
     def quantiles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Quantiles in [0, 1] for AGGREGATION_QUANTILES."""
+        """Quantiles in [0, 1] for AGGREGATION_QUANTILES, at most 100."""
 
     def __init__(
         self,

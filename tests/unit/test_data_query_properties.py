@@ -666,3 +666,37 @@ def test_an_unknown_sort_order_is_refused() -> None:
     )
     with pytest.raises(InvalidArgument, match=r"sort\[1\]\.order: unknown sort order 7"):
         scan_frame(frame, scan)
+
+
+def test_more_quantiles_than_a_query_may_ask_for_are_refused() -> None:
+    """50,001 quantiles (a 440 KB request) kept data_svc busy for 50 s."""
+    from data_svc.query_plans import MAX_QUANTILES
+    from depictio.errors import InvalidArgument
+
+    frame = pl.LazyFrame({"g": ["a", "b", "a"], "x": [1.0, 2.0, 3.0]})
+    many = [i / 1000 for i in range(MAX_QUANTILES + 1)]
+    for group_by in ([], ["g"]):
+        aggregate = data_pb2.AggregateQuery(
+            columns=["x"],
+            aggregations=[data_pb2.AGGREGATION_QUANTILES],
+            quantiles=many,
+            group_by=group_by,
+        )
+        median = data_pb2.AggregateQuery(columns=["x"], aggregations=[data_pb2.AGGREGATION_MEDIAN])
+        queries = [
+            ("queries[0]", data_pb2.ComponentQuery(aggregate=median)),
+            ("queries[1]", data_pb2.ComponentQuery(aggregate=aggregate)),
+        ]
+        with pytest.raises(
+            InvalidArgument, match=r"queries\[1\]\.aggregate\.quantiles: at most 100"
+        ):
+            run_batch(frame, None, queries, 0)
+    enough = data_pb2.AggregateQuery(
+        columns=["x"], aggregations=[data_pb2.AGGREGATION_QUANTILES], quantiles=many[:-1]
+    )
+    [result] = run_batch(
+        frame, None, [("queries[0]", data_pb2.ComponentQuery(aggregate=enough))], 0
+    )
+    assert decode(result).row(0)[-1] == pytest.approx(
+        pl.Series([1.0, 2.0, 3.0]).quantile(many[-2], interpolation="linear")
+    )
