@@ -24,12 +24,20 @@ MAX_FILTER_DEPTH = 32
 
 
 def value_to_python(value: common_pb2.Value) -> Scalar:
-    """The Python scalar a Value holds (None when unset)."""
+    """The Python scalar a Value holds (None when unset); InvalidArgument for a timestamp
+    outside years 1–9999 (or with nanoseconds outside a second)."""
     kind = value.WhichOneof("kind")
     if kind is None:
         return None
     if kind == "timestamp_value":
-        return value.timestamp_value.ToDatetime(tzinfo=UTC)
+        try:
+            return value.timestamp_value.ToDatetime(tzinfo=UTC)
+        except (ValueError, OverflowError) as exc:
+            stamp = value.timestamp_value
+            raise InvalidArgument(
+                f"timestamp_value {{seconds: {stamp.seconds}, nanos: {stamp.nanos}}} is not a "
+                f"time between years 1 and 9999 ({exc})"
+            ) from exc
     result: Scalar = getattr(value, kind)
     return result
 
@@ -196,7 +204,10 @@ def _literal(
 
     A date stands for its midnight: compared with a later time of a day, the day after as a
     range's `min` bound, the day as its `max`; equal to no date (None: matches nothing)."""
-    scalar = value_to_python(value)
+    try:
+        scalar = value_to_python(value)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{where}: {exc.message}") from exc
     if scalar is None:
         return None
     numeric = dtype.is_numeric()
@@ -211,6 +222,11 @@ def _literal(
             day = scalar.date()
             if scalar.time() == time(0) or bound == "max":
                 return day
+            if bound == "min" and day == date.max:
+                raise InvalidArgument(
+                    f"{where}: range.min {scalar.isoformat()} is after the last day a date "
+                    f"column holds ({date.max})"
+                )
             return day + timedelta(days=1) if bound == "min" else None
         if isinstance(dtype, pl.Datetime):
             return scalar if dtype.time_zone else scalar.replace(tzinfo=None)
@@ -237,3 +253,22 @@ def all_of(filters: Iterable[common_pb2.Filter]) -> common_pb2.Filter:
     if len(present) == 1:
         return present[0]
     return common_pb2.Filter(all_of=common_pb2.FilterList(filters=present))
+
+
+def check_filter_depth(node: common_pb2.Filter, where: str) -> None:
+    """InvalidArgument for a filter tree deeper than MAX_FILTER_DEPTH levels (as
+    filter_expression refuses it), found without compiling it."""
+    level = [node]
+    for depth in range(MAX_FILTER_DEPTH + 2):
+        if not level:
+            return
+        if depth > MAX_FILTER_DEPTH:
+            raise InvalidArgument(f"{where}: filter tree deeper than {MAX_FILTER_DEPTH} levels")
+        below: list[common_pb2.Filter] = []
+        for child in level:
+            kind = child.WhichOneof("kind")
+            if kind == "negate":
+                below.append(child.negate)
+            elif kind in ("all_of", "any_of"):
+                below.extend(getattr(child, kind).filters)
+        level = below

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from depictio.arrow_ipc import ipc_to_table
 from depictio.errors import InvalidArgument
-from depictio.filters import value_to_python
+from depictio.filters import check_filter_depth, value_to_python
 from depictio.v1 import data_pb2
 from gateway.json_values import json_value
 from gateway.models import Input
@@ -138,6 +138,8 @@ class QueryCreate(Input):
         request = data_pb2.QueryRequest(data_collection_id=data_collection_id)
         for dc, tree in self.filters.items():
             _parse(tree, request.filters[dc], f"filters[{dc!r}]")
+            # Deeper, the request passes protobuf's own nesting limit on its way to data_svc.
+            check_filter_depth(request.filters[dc], f"filters[{dc!r}]")
         for index, query in enumerate(self.queries):
             _parse(query, request.queries.add(), f"queries[{index}]")
         return request

@@ -8,7 +8,13 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from depictio.filters import filter_expression, python_to_value
+from depictio.errors import InvalidArgument
+from depictio.filters import (
+    MAX_FILTER_DEPTH,
+    check_filter_depth,
+    filter_expression,
+    python_to_value,
+)
 from depictio.v1 import common_pb2
 
 BIG = 2**62 + 1
@@ -80,3 +86,38 @@ def test_a_null_range_bound_is_no_bound() -> None:
     assert kept(common_pb2.ColumnPredicate(column="i", range=both_null)) == [
         i for i, v in enumerate(TABLE["i"]) if v is not None
     ]
+
+
+def test_a_range_from_within_the_last_day_on_a_date_column_is_refused() -> None:
+    """Its next midnight, the day's first date after it, is past date.max (OverflowError)."""
+    last = common_pb2.Range(min=python_to_value(dt.datetime(9999, 12, 31, 23, 59, 59)))
+    with pytest.raises(InvalidArgument, match=r"filter\.column: range\.min 9999-12-31T23:59:59"):
+        kept(common_pb2.ColumnPredicate(column="day", range=last))
+
+
+def test_a_timestamp_outside_years_1_to_9999_is_refused() -> None:
+    """Such a Value (sent over gRPC; the gateway's JSON cannot carry it) made data_svc fail."""
+    past = common_pb2.Value()
+    past.timestamp_value.seconds = 300_000_000_000  # about year 11,476
+    for column in ("day", "i"):
+        with pytest.raises(InvalidArgument, match=r"filter\.column: timestamp_value .* years 1"):
+            kept(common_pb2.ColumnPredicate(column=column, equals=past))
+
+
+def test_the_depth_of_a_filter_is_checked_as_it_is_compiled() -> None:
+    def nested(depth: int) -> common_pb2.Filter:
+        node = common_pb2.Filter(column=common_pb2.ColumnPredicate(column="i", is_null=True))
+        for level in range(depth):
+            if level % 2:
+                node = common_pb2.Filter(negate=node)
+            else:
+                node = common_pb2.Filter(all_of=common_pb2.FilterList(filters=[node]))
+        return node
+
+    schema = dict(TABLE.schema)
+    check_filter_depth(nested(MAX_FILTER_DEPTH), "filters")
+    filter_expression(nested(MAX_FILTER_DEPTH), schema)
+    with pytest.raises(InvalidArgument, match="filters: filter tree deeper than 32 levels"):
+        check_filter_depth(nested(MAX_FILTER_DEPTH + 1), "filters")
+    with pytest.raises(InvalidArgument, match="deeper than 32 levels"):
+        filter_expression(nested(MAX_FILTER_DEPTH + 1), schema)
