@@ -242,6 +242,11 @@ class DeltaTables:
             raise
         except (pa.ArrowException, OSError) as exc:  # ArrowNotImplementedError too
             raise InvalidArgument(f"{where}: not a complete Arrow IPC stream ({exc})") from exc
+        except MemoryError as exc:  # Python's: reading a message that declares terabytes
+            raise InvalidArgument(
+                f"{where}: not a complete Arrow IPC stream (a message declares more bytes "
+                "than this service could hold)"
+            ) from exc
         except UnicodeDecodeError as exc:  # names are UTF-8 in Arrow: only in a forged stream
             raise InvalidArgument(
                 f"{where}: the column or field name {exc.object!r} is not UTF-8 text"

@@ -286,12 +286,16 @@ def test_write_messages_out_of_order_or_past_the_stream_are_refused_and_commit_n
     )
     chunk = data_pb2.WriteTableRequest(arrow_ipc=payload)
 
-    async def write(messages: list[data_pb2.WriteTableRequest]) -> grpc.RpcError:
+    async def write(messages: list[data_pb2.WriteTableRequest | bytes]) -> grpc.RpcError:
         async with aio.insecure_channel(data_stack.data_addr) as channel:
-            stub = data_pb2_grpc.DataServiceStub(channel)
+            write_table = channel.stream_unary(
+                "/depictio.v1.DataService/WriteTable",
+                request_serializer=lambda m: m if isinstance(m, bytes) else m.SerializeToString(),
+                response_deserializer=data_pb2.WriteTableResponse.FromString,
+            )
             metadata = (("authorization", f"Bearer {project.people.editor}"),)
             with pytest.raises(aio.AioRpcError) as refused:
-                await stub.WriteTable(iter(messages), timeout=30, metadata=metadata)
+                await write_table(iter(messages), timeout=30, metadata=metadata)
             return refused.value
 
     chunk_first = asyncio.run(write([chunk, header]))
@@ -300,6 +304,11 @@ def test_write_messages_out_of_order_or_past_the_stream_are_refused_and_commit_n
     second_header = asyncio.run(write([header, chunk, header]))
     assert second_header.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "only the first" in (second_header.details() or "")
+    # Messages that are no WriteTableRequest at all (they ended the call INTERNAL).
+    for messages in ([b"\xff\xff\xff"], [header, b"\xff\xff\xff"]):
+        undecodable = asyncio.run(write(messages))
+        assert undecodable.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "a WriteTableRequest message does not decode" in (undecodable.details() or "")
     editor = data(data_stack, project.people.editor)
     with pytest.raises(aio.AioRpcError) as trailing:
         run(lambda: editor.write_ipc_chunks(header.header, [payload, b"more"]))

@@ -231,6 +231,29 @@ def test_a_stream_of_a_type_arrow_cannot_read_is_refused(tables: DeltaTables) ->
     assert not tables.exists(REF)
 
 
+def test_a_batch_declaring_a_body_of_petabytes_is_refused(tables: DeltaTables) -> None:
+    """Reading it asked Python for that much memory up front: MemoryError, INTERNAL."""
+    original = table_to_ipc(pa.table({"i": pa.array([7], pa.int64())}))
+    body_length = np.array([8], dtype=np.int64).tobytes()  # the batch's 8 bytes of values
+    huge = np.array([2**53], dtype=np.int64).tobytes()
+
+    def forged(at: int) -> bytes:
+        return original[:at] + huge + original[at + 8 :]
+
+    def declares_huge_body(body: bytes) -> bool:
+        try:
+            pa.ipc.open_stream(pa.BufferReader(body)).read_all()
+        except (pa.ArrowInvalid, OSError) as exc:
+            return "read 9007199254740992 bytes for message body" in str(exc)
+        return False
+
+    candidates = [at for at in range(len(original)) if original.startswith(body_length, at)]
+    body = next(forged(at) for at in candidates if declares_huge_body(forged(at)))
+    with pytest.raises(InvalidArgument, match="not a complete Arrow IPC stream"):
+        tables.write_batches(REF, WriteSpec("r1", Mode.APPEND), open_stream([body]))
+    assert not tables.exists(REF)
+
+
 def test_a_column_name_that_is_not_utf8_is_refused(tables: DeltaTables) -> None:
     body = bytearray(table_to_ipc(pa.table({"zqzq": [1]})))
     body[body.find(b"zqzq")] = 0xFF  # a forged stream: Arrow writers write UTF-8
