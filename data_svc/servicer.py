@@ -259,6 +259,8 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         involved.discard("")
         if not request.queries:
             raise InvalidArgument("queries: at least one query is needed")
+        if "" in request.filters:
+            raise InvalidArgument("filters: each filter is keyed by a data collection id, not ''")
         # Every table read (queried or filtering through a link) is authorized before the cache.
         grants = await asyncio.gather(
             *(self.guard.require(identity, dc, "read") for dc in sorted(involved))

@@ -148,6 +148,13 @@ def test_query_follows_links_and_matches_polars(data_stack: Any, project: Linked
     assert got["mean(abundance)"].to_list() == pytest.approx(expected["mean(abundance)"].to_list())
     assert results[0].total_rows == 3
     assert result_table(results[1]).to_pydict() == {"max(ph)": [north["ph"].max()]}
+    # A filter keyed by no data collection applied to none: refused rather than ignored.
+    with pytest.raises(aio.AioRpcError) as unkeyed:
+        run(lambda: client.query(queries, project.abundance, {"": in_filter("site", ["north"])}))
+    assert unkeyed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "filters: each filter is keyed by a data collection id" in (
+        unkeyed.value.details() or ""
+    )
 
 
 def test_scan_streams_bounded_messages_with_filter_sort_slice_and_version(
