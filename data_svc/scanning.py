@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 
 import polars as pl
 import pyarrow as pa
@@ -19,9 +20,8 @@ from depictio.v1 import data_pb2
 
 # The most rows a polars frame holds (its row index is 32-bit).
 MAX_ROWS = 2**32 - 1
-# Chunks handed from the worker thread to the event loop at a time, and groups buffered ahead.
+# Chunks handed from the worker thread to the event loop at a time.
 CHUNKS_PER_HOP = 4
-GROUPS_AHEAD = 16
 
 
 def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFrame:
@@ -44,7 +44,7 @@ def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFra
     return decoded(plan.select(columns))
 
 
-def scan_chunks(plan: pl.LazyFrame) -> Iterator[list[bytes]]:
+def scan_chunks(plan: pl.LazyFrame) -> Generator[list[bytes], None, None]:
     """The plan's rows as one IPC stream cut into serialized ScanResponse messages carrying
     ≤ 1 MiB each, in groups.
 
@@ -102,41 +102,31 @@ def _chain_batches(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Rec
         yield from table.to_batches()
 
 
-async def prefetched(groups: Iterator[list[bytes]]) -> AsyncIterator[list[bytes]]:
-    """`groups`, produced in a worker thread up to GROUPS_AHEAD ahead of the consumer.
+async def prefetched(
+    groups: Generator[list[bytes], None, None], executor: Executor | None = None
+) -> AsyncIterator[list[bytes]]:
+    """`groups`, each produced in a worker thread of `executor` (the loop's default when
+    None) while the consumer sends the one before: producing (decoding Parquet, encoding IPC)
+    overlaps with sending.
 
-    Producing (decoding Parquet, encoding IPC) overlaps with sending. When the consumer stops
-    early (the client cancelled), the producer notices within a second and ends.
+    A thread is held only while a group is being produced: a consumer that stalls (a client
+    that stopped reading, gRPC flow control holding its messages) leaves one finished group
+    waiting, not a thread — stalled Scans holding threads (and 16 groups each) froze every
+    other call that needed one. When the consumer stops early, `groups` is closed.
     """
     loop = asyncio.get_running_loop()
-    ready: asyncio.Queue[list[bytes] | BaseException | None] = asyncio.Queue(GROUPS_AHEAD)
-    stop = threading.Event()
 
-    def hand_over(item: list[bytes] | BaseException | None) -> None:
-        while not stop.is_set():
-            future = asyncio.run_coroutine_threadsafe(ready.put(item), loop)
-            try:
-                future.result(timeout=1.0)
-                return
-            except TimeoutError:
-                future.cancel()
+    def produce() -> list[bytes] | None:
+        return next(groups, None)
 
-    def produce() -> None:
-        try:
-            for group in groups:
-                if stop.is_set():
-                    return
-                hand_over(group)
-        except BaseException as exc:  # re-raised in the consumer
-            hand_over(exc)
-            return
-        hand_over(None)
-
-    loop.run_in_executor(None, produce)
+    pending = loop.run_in_executor(executor, produce)
     try:
-        while (item := await ready.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        while (group := await pending) is not None:
+            pending = loop.run_in_executor(executor, produce)
+            yield group
     finally:
-        stop.set()
+        if not pending.done():
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(pending)
+        with contextlib.suppress(BaseException):
+            await loop.run_in_executor(executor, groups.close)

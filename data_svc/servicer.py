@@ -99,6 +99,9 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         self.timeout = timeout
         # Each WriteTable writes in a thread of its own while its stream arrives.
         self.writers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="write")
+        # Scans produce their messages here, apart from the loop's default threads that
+        # Describe, History and the start of every call use (see scanning.prefetched).
+        self.scanners = ThreadPoolExecutor(max_workers=32, thread_name_prefix="scan")
 
     def metadata(self, identity: Identity) -> MetadataClient:
         """A metadata_svc client acting as the caller."""
@@ -201,7 +204,7 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
             return scan_chunks(scan_frame(self.tables.frame(table), request))
 
         groups = await asyncio.to_thread(plan)
-        async for group in prefetched(groups):
+        async for group in prefetched(groups, self.scanners):
             for message in group:
                 yield message
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -510,6 +511,38 @@ def test_an_error_echoing_a_very_long_name_keeps_its_code(
     with pytest.raises(aio.AioRpcError) as caught:
         run(lambda: viewer.describe("d" * 20_000))
     assert caught.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+
+
+def test_scans_whose_readers_stopped_reading_hold_up_no_other_call(data_stack: Any) -> None:
+    """Each stalled Scan held a thread of the loop's default pool (6 on 2 cores) with 16
+    message groups: a few froze Describe, History and every new Scan until their deadline."""
+    project = linked_project(data_stack)
+    editor = data(data_stack, project.people.editor)
+    # More than a stalled Scan used to buffer (16 groups of 4 MiB) before holding its thread.
+    rows = 6_000_000
+    big = pa.table({"id": np.arange(rows), "x": np.arange(rows) * 0.5, "y": np.arange(rows) % 7})
+    run(lambda: editor.write_table(project.samples, big, run_id="big"))
+    run(lambda: editor.write_table(project.abundance, ABUNDANCE, run_id="small"))
+    viewer = data(data_stack, project.people.viewer)
+
+    async def stall_then_call() -> tuple[int, int, int]:
+        streams = []
+        for _ in range(10):
+            stream = viewer.scan_chunks(viewer.scan_request(project.samples)).__aiter__()
+            await asyncio.wait_for(anext(stream), 20)  # one message, then no more reading
+            streams.append(stream)
+        await asyncio.sleep(1)
+        try:
+            described = await asyncio.wait_for(viewer.describe(project.abundance), 10)
+            history = await asyncio.wait_for(viewer.history(project.abundance), 10)
+            scanned = await asyncio.wait_for(viewer.scan(project.abundance), 10)
+        finally:
+            for stream in streams:
+                await stream.aclose()
+        return described.rows, len(history), scanned.num_rows
+
+    assert run(stall_then_call) == (ABUNDANCE.num_rows, 1, ABUNDANCE.num_rows)
+    assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == rows
 
 
 def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> None:
