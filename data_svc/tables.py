@@ -279,6 +279,10 @@ class DeltaTables:
                     runs = ", ".join(sql_string(run) for run in spec.runs) or "NULL"
                     options["mode"] = "overwrite"
                     options["predicate"] = f"{RUN_ID_COLUMN} IN ({runs})"
+            if any(column.num_chunks > 1 for column in data.columns):
+                # delta-rs writes the chunks of a table side by side, in no set order: one
+                # chunk keeps the rows in the order they came (a scan gives them back so).
+                data = data.combine_chunks()
             try:
                 write_deltalake(
                     table if table is not None else uri,

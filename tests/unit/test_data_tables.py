@@ -1079,3 +1079,21 @@ def test_versions_of_the_same_rows_take_over_their_specs(
         expected["x"].min(),
         expected["x"].max(),
     )
+
+
+def test_a_write_of_many_batches_keeps_their_rows_in_order(tables: DeltaTables) -> None:
+    """delta-rs wrote the chunks of one table side by side: an unsorted scan gave the rows of
+    an upload of several messages back shuffled."""
+    schema = pa.schema([("id", pa.int64())])
+    batches = [
+        pa.record_batch([pa.array(range(start, start + 1_000))], schema=schema)
+        for start in range(0, 50_000, 1_000)
+    ]
+    reader = pa.RecordBatchReader.from_batches(schema, iter(batches))
+    tables.write_batches(REF, WriteSpec("r1", Mode.APPEND), reader)
+    assert rows(tables)["id"].to_list() == list(range(50_000))
+    more = pa.RecordBatchReader.from_batches(schema, iter(batches[:3]))
+    tables.write_batches(REF, WriteSpec("r2", Mode.REPLACE_RUN), more)
+    # Each write's rows in order (the order of the files of several writes is Delta's).
+    second = rows(tables).filter(pl.col("depictio_run_id") == "r2")
+    assert second["id"].to_list() == list(range(3_000))
