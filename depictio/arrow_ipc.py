@@ -9,8 +9,9 @@ from typing import TypeAlias
 
 import pyarrow as pa
 
-# Largest chunk of an IPC stream one gRPC message carries.
-MAX_CHUNK_BYTES = 1024 * 1024
+# Largest chunk of an IPC stream one gRPC message carries: the message, the chunk framed by a
+# field tag (1 byte) and its length (3 bytes), stays within 1 MiB.
+MAX_CHUNK_BYTES = 1024 * 1024 - 4
 # Target size of one record batch message: a little under a gRPC message's 1 MiB.
 MESSAGE_BYTES = 960 * 1024
 # The IPC end-of-stream marker: continuation token, then a zero message length.

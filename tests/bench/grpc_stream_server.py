@@ -19,10 +19,12 @@ import grpc
 from grpc import aio
 
 from depictio.allocator import reuse_large_blocks
+from depictio.arrow_ipc import MAX_CHUNK_BYTES
 from depictio.rpc.raw_messages import frame_field_one
 from depictio.rpc.server import SERVER_OPTIONS
 
-MESSAGE_BYTES = 1 << 20
+# As large as Scan's messages: chunks of MAX_CHUNK_BYTES, framed.
+MESSAGE_BYTES = MAX_CHUNK_BYTES
 SERVICE, METHOD = "depictio.v1.DataService", "Scan"
 
 

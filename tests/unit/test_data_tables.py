@@ -41,6 +41,7 @@ from depictio.arrow_ipc import (
 from depictio.clients.data import write_messages
 from depictio.errors import FailedPrecondition, InvalidArgument, NotFound
 from depictio.filters import in_filter
+from depictio.rpc.raw_messages import frame_field_one
 from depictio.v1 import data_pb2
 
 REF = TableRef("project-1", "dc-1")
@@ -776,6 +777,8 @@ def test_a_row_wider_than_a_message_decodes_from_pooled_chunks() -> None:
     messages = ipc_messages(table.schema, table.to_batches(max_chunksize=1))
     payloads = [b"".join(parts) for parts in packed(messages, MAX_CHUNK_BYTES)]
     assert max(len(payload) for payload in payloads) == MAX_CHUNK_BYTES
+    # Framed as a ScanResponse, each is a message of at most 1 MiB (4 bytes over, once).
+    assert max(len(frame_field_one([payload])) for payload in payloads) == 1024 * 1024
     assert table_from_chunks([pooled(payload) for payload in payloads]).equals(table)
 
 
