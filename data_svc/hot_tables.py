@@ -28,6 +28,10 @@ def contiguous(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+# How many versions too large for the budget are remembered as such.
+TOO_LARGE_REMEMBERED = 1_000
+
+
 class HotTables:
     """Decoded table versions within a memory budget (`max_bytes`)."""
 
@@ -37,6 +41,9 @@ class HotTables:
         self._sizes: dict[TableKey, int] = {}
         self._guard = threading.Lock()
         self._loading: dict[TableKey, threading.Lock] = {}
+        # Versions found larger than the budget once decoded (the most recent ones): not
+        # loaded again on every request only to be dropped.
+        self._too_large: OrderedDict[TableKey, None] = OrderedDict()
 
     @property
     def used_bytes(self) -> int:
@@ -55,6 +62,9 @@ class HotTables:
         found = self._lookup(key)
         if found is not None or not 0 < stored_bytes <= self.max_bytes:
             return found
+        with self._guard:
+            if key in self._too_large:
+                return None
         with self._guard:
             loading = self._loading.setdefault(key, threading.Lock())
         with loading:
@@ -77,6 +87,10 @@ class HotTables:
     def _store(self, key: TableKey, frame: pl.DataFrame) -> None:
         size = int(frame.estimated_size())
         if size > self.max_bytes:
+            with self._guard:
+                self._too_large[key] = None
+                while len(self._too_large) > TOO_LARGE_REMEMBERED:
+                    self._too_large.popitem(last=False)
             return
         with self._guard:
             while self._frames and sum(self._sizes.values()) + size > self.max_bytes:

@@ -53,6 +53,9 @@ def test_versions_larger_than_the_budget_are_not_kept() -> None:
     assert hot.used_bytes == 0
     # Stored size alone above the budget: not even loaded.
     assert hot.get(("t", 2), 101, lambda: (_ for _ in ()).throw(AssertionError("loaded"))) is None
+    # Found too large once decoded: not loaded again (each request decoded it whole, to drop
+    # it and read storage anyway).
+    assert hot.get(("t", 1), 1, lambda: (_ for _ in ()).throw(AssertionError("again"))) is None
 
 
 def test_concurrent_misses_load_once() -> None:
