@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import queue
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from typing import Any, Literal, TypeAlias
 
@@ -239,30 +239,11 @@ class DataClient(ServiceClient):
     async def scan_batches(
         self, data_collection_id: str, **options: object
     ) -> AsyncIterator[pa.RecordBatch]:
-        """The scanned rows batch by batch, decoded (in a worker thread) as the chunks arrive."""
+        """The scanned rows batch by batch, decoded (in a worker thread) as the chunks arrive;
+        one empty batch, of the table's schema, when no row matched."""
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
-        chunks: queue.Queue[memoryview | None] = queue.Queue()
-
-        async def feed() -> None:
-            try:
-                async for chunk in self.scan_chunks(request):
-                    chunks.put(chunk)
-            finally:
-                chunks.put(None)
-
-        feeder = asyncio.create_task(feed())
-        try:
-            reader = await asyncio.to_thread(batches_from_chunks, iter(chunks.get, None))
-            while (batch := await asyncio.to_thread(_next_batch, reader)) is not None:
-                yield batch
-            await feeder
-        except (pa.ArrowInvalid, OSError):
-            failure = feeder.exception() if feeder.done() else None
-            if failure is not None:
-                raise failure from None
-            raise
-        finally:
-            feeder.cancel()
+        async for batch in decoded_batches(self.scan_chunks(request)):
+            yield batch
 
     async def describe(
         self, data_collection_id: str, version: int | None = None
@@ -336,3 +317,52 @@ def _next_batch(reader: pa.ipc.RecordBatchStreamReader) -> pa.RecordBatch | None
 def _prepend(first: pa.RecordBatch, rest: Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
     yield first
     yield from rest
+
+
+# Received chunks a batch decoder may be behind by: a consumer that stops taking batches
+# stops the receiving too (the stream's flow control then holds the sender).
+CHUNKS_AHEAD = 64
+
+
+async def decoded_batches(chunks: AsyncIterator[memoryview]) -> AsyncIterator[pa.RecordBatch]:
+    """The record batches of an IPC stream arriving in `chunks`, decoded in a worker thread
+    as they arrive, at most CHUNKS_AHEAD chunks ahead of the consumer; one empty batch (of the
+    stream's schema) for a stream of none. A failure of `chunks` (an RpcError) is raised as
+    it is, not as the truncated stream it leaves."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Queue[memoryview | None] = asyncio.Queue(maxsize=CHUNKS_AHEAD)
+
+    def received() -> Iterator[memoryview]:
+        while (chunk := asyncio.run_coroutine_threadsafe(ready.get(), loop).result()) is not None:
+            yield chunk
+
+    async def feed() -> None:
+        try:
+            async for chunk in chunks:
+                await ready.put(chunk)
+        except asyncio.CancelledError:  # the consumer stopped: nobody waits for the end
+            with contextlib.suppress(asyncio.QueueFull):
+                ready.put_nowait(None)
+            raise
+        except BaseException:
+            await ready.put(None)  # the decoder ends (the failure is raised below)
+            raise
+        await ready.put(None)
+
+    feeder = asyncio.create_task(feed())
+    try:
+        reader = await asyncio.to_thread(batches_from_chunks, received())
+        any_batch = False
+        while (batch := await asyncio.to_thread(_next_batch, reader)) is not None:
+            any_batch = True
+            yield batch
+        if not any_batch:
+            yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+        await feeder
+    except (pa.ArrowInvalid, OSError):
+        failure = feeder.exception() if feeder.done() else None
+        if failure is not None:
+            raise failure from None
+        raise
+    finally:
+        feeder.cancel()

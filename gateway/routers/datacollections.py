@@ -22,8 +22,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from grpc import aio
 
-from depictio.arrow_ipc import batches_from_chunks
-from depictio.clients.data import WRITE_MODES, ModeName
+from depictio.clients.data import WRITE_MODES, ModeName, decoded_batches
 from depictio.delimited_text import first_line_with, first_ragged_line, ragged_message
 from depictio.errors import FailedPrecondition, InvalidArgument
 from depictio.v1 import data_pb2
@@ -121,50 +120,69 @@ def json_rows(batch: pa.RecordBatch, first: bool) -> bytes:
 
 async def encoded(chunks: AsyncIterator[memoryview], row_format: RowFormat) -> AsyncIterator[bytes]:
     """IPC chunks re-encoded batch by batch as CSV or JSON (decoding in a worker thread)."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[memoryview | None] = asyncio.Queue(maxsize=64)
-
-    def source() -> Any:
-        while True:
-            item = asyncio.run_coroutine_threadsafe(queue.get(), loop).result()
-            if item is None:
-                return
-            yield item
-
-    async def feed() -> None:
-        try:
-            async for chunk in chunks:
-                await queue.put(chunk)
-        finally:
-            await queue.put(None)
-
-    feeder = asyncio.create_task(feed())
-    reader = await asyncio.to_thread(batches_from_chunks, source())
     first = True
     if row_format is RowFormat.JSON:
         yield b"["
-    while True:
-        batch = await asyncio.to_thread(_next_batch, reader)
-        if batch is None:
-            break
+    async for batch in decoded_batches(chunks):
         if row_format is RowFormat.CSV:
-            yield csv_bytes(batch, header=first)
+            yield csv_bytes(batch, header=first)  # the header alone for no rows
             first = False
         else:
             yield json_rows(batch, first)
             first = first and batch.num_rows == 0
-    if row_format is RowFormat.CSV and first:
-        yield csv_bytes(reader.schema.empty_table(), True)
     if row_format is RowFormat.JSON:
         yield b"]"
-    await feeder
 
 
-def _next_batch(reader: pa.ipc.RecordBatchStreamReader) -> pa.RecordBatch | None:
-    try:
-        return reader.read_next_batch()
-    except StopIteration:
-        return None
+# Rows of a Parquet export gathered into one row group (bytes of Arrow data): the memory an
+# export holds at a time.
+ROW_GROUP_BYTES = 64 * 1024 * 1024
+
+
+class _CopiedWrites:
+    """A write-only file keeping copies of what is written to it, until taken."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(self.parts[-1])
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        parts, self.parts = self.parts, []
+        return b"".join(parts)
+
+
+async def parquet_encoded(chunks: AsyncIterator[memoryview]) -> AsyncIterator[bytes]:
+    """IPC chunks re-encoded as one Parquet file, sent a row group at a time (of about
+    ROW_GROUP_BYTES): the whole table was held, three times over, before the first byte."""
+    sink = _CopiedWrites()
+    writer: pq.ParquetWriter | None = None
+    group: list[pa.RecordBatch] = []
+    group_bytes = 0
+    async for batch in decoded_batches(chunks):
+        if writer is None:
+            writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), batch.schema)
+        group.append(batch)
+        group_bytes += batch.nbytes
+        if group_bytes >= ROW_GROUP_BYTES:
+            await asyncio.to_thread(writer.write_table, pa.Table.from_batches(group))
+            group, group_bytes = [], 0
+            yield sink.take()
+    if writer is not None:
+        if group:
+            await asyncio.to_thread(writer.write_table, pa.Table.from_batches(group))
+        await asyncio.to_thread(writer.close)
+    yield sink.take()
 
 
 @router.get(
@@ -202,11 +220,7 @@ async def read_rows(
     if format is RowFormat.ARROW:
         return StreamingResponse(chunks, media_type=ARROW_STREAM)
     if format is RowFormat.PARQUET:
-        collected = [chunk async for chunk in chunks]
-        table = await asyncio.to_thread(lambda: batches_from_chunks(collected).read_all())
-        sink = io.BytesIO()
-        await asyncio.to_thread(pq.write_table, table, sink)
-        return Response(sink.getvalue(), media_type=PARQUET)
+        return StreamingResponse(parquet_encoded(chunks), media_type=PARQUET)
     media_type = "text/csv" if format is RowFormat.CSV else "application/json"
     return StreamingResponse(encoded(chunks, format), media_type=media_type)
 
