@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from grpc import aio
 
 from data_svc.access import AccessGuard, metadata_access_check
+from data_svc.flight_scans import start_flight_server
 from data_svc.hot_tables import HotTables
 from data_svc.querying import QueryRunner
 from data_svc.result_cache import ResultCache
@@ -13,6 +16,7 @@ from data_svc.storage import Storage
 from data_svc.tables import DeltaTables
 from depictio.allocator import reuse_large_blocks
 from depictio.config import Settings, get_settings
+from depictio.rpc.interceptors import IdentityInterceptor
 from depictio.rpc.raw_messages import add_servicer_with_raw_messages
 from depictio.service_main import run_service
 from depictio.v1 import data_pb2_grpc
@@ -56,7 +60,16 @@ def main() -> None:
             request_deserializers={"WriteTable": write_table_request},
         )
 
-    run_service("data_svc", settings.data_addr, [SERVICE], register)
+    def start_flight(identity: IdentityInterceptor) -> Callable[[], Awaitable[None]]:
+        return start_flight_server(settings.data_flight_addr, servicer, identity.identify)
+
+    run_service(
+        "data_svc",
+        settings.data_addr,
+        [SERVICE],
+        register,
+        companion=start_flight if settings.data_flight_addr else None,
+    )
 
 
 if __name__ == "__main__":

@@ -44,6 +44,18 @@ def scan_frame(frame: pl.LazyFrame, request: data_pb2.ScanRequest) -> pl.LazyFra
     return decoded(plan.select(columns))
 
 
+def plan_batches(plan: pl.LazyFrame) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The plan's schema and its rows as Arrow record batches, computed as they are taken."""
+    batches = (
+        batch.to_arrow(compat_level=pl.CompatLevel.oldest()) for batch in plan.collect_batches()
+    )
+    first = next(batches, None)
+    if first is None:
+        schema = plan.clear().collect().to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+        return schema, iter(())
+    return first.schema, _chain_batches(first, batches)
+
+
 def scan_chunks(plan: pl.LazyFrame) -> Generator[list[bytes], None, None]:
     """The plan's rows as one IPC stream cut into serialized ScanResponse messages carrying
     ≤ 1 MiB each, in groups.
@@ -52,15 +64,7 @@ def scan_chunks(plan: pl.LazyFrame) -> Generator[list[bytes], None, None]:
     straight from the batches' buffers: each byte is copied once, into its gRPC message (see
     depictio.arrow_ipc.ipc_messages and depictio.rpc.raw_messages).
     """
-    batches = (
-        batch.to_arrow(compat_level=pl.CompatLevel.oldest()) for batch in plan.collect_batches()
-    )
-    first = next(batches, None)
-    if first is None:
-        schema = plan.clear().collect().to_arrow(compat_level=pl.CompatLevel.oldest()).schema
-        messages = ipc_messages(schema, [])
-    else:
-        messages = ipc_messages(first.schema, _chain_batches(first, batches))
+    messages = ipc_messages(*plan_batches(plan))
     group: list[bytes] = []
     for parts in packed(messages, MAX_CHUNK_BYTES):
         group.append(frame_field_one(parts))

@@ -109,12 +109,27 @@ def ipc_messages(
                 # The writer takes only batches of its schema: the same columns as declared
                 # (a column nullable in the batch, not in the schema, is written as before).
                 batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
-            row_bytes = max(1, batch.nbytes // batch.num_rows)
-            rows = max(1, MESSAGE_BYTES // row_bytes)
-            for start in range(0, batch.num_rows, rows):
-                writer.write_batch(batch.slice(start, rows))
+            for piece in bounded_slices(batch, MESSAGE_BYTES):
+                writer.write_batch(piece)
                 yield written()
     yield written()
+
+
+def bounded_slices(batch: pa.RecordBatch, max_bytes: int) -> Iterator[pa.RecordBatch]:
+    """`batch` as consecutive slices of at most `max_bytes` of data each (a single row larger
+    than that stays whole): sized by the batch's average row, and a slice still too large
+    (its rows wider than the average) halved until it fits."""
+    if batch.num_rows == 0:
+        return
+    rows = max(1, max_bytes // max(1, batch.nbytes // batch.num_rows))
+    pending = [batch.slice(start, rows) for start in range(0, batch.num_rows, rows)][::-1]
+    while pending:
+        piece = pending.pop()
+        if piece.num_rows > 1 and piece.nbytes > max_bytes:
+            half = piece.num_rows // 2
+            pending += [piece.slice(half), piece.slice(0, half)]
+            continue
+        yield piece
 
 
 class ChunkReader(io.RawIOBase):

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     auth_addr: str = Field("127.0.0.1:50051", description="auth_svc gRPC address.")
     metadata_addr: str = Field("127.0.0.1:50052", description="metadata_svc gRPC address.")
     data_addr: str = Field("127.0.0.1:50053", description="data_svc gRPC address.")
+    data_flight_addr: str = Field(
+        "127.0.0.1:50054",
+        description="data_svc Arrow Flight address, for fast whole scans (empty: none).",
+    )
     gateway_host: str = Field("127.0.0.1", description="Gateway bind host.")
     gateway_port: int = Field(8000, description="Gateway HTTP port.")
     ui_host: str = Field("127.0.0.1", description="Dash UI bind host.")

@@ -22,11 +22,14 @@ def run_service(
     service_names: Sequence[str],
     register: Callable[[aio.Server], None],
     on_stop: Sequence[Callable[[], Awaitable[None] | None]] = (),
+    companion: Callable[[IdentityInterceptor], Callable[[], Awaitable[None]]] | None = None,
 ) -> None:
     """Serves `register`'s servicers at `address` until SIGTERM/SIGINT.
 
     Every call is identified by the standard interceptor chain, which verifies bearer tokens
     with the public keys auth_svc publishes (fetched on first use, refetched on an unknown kid).
+    `companion`, if any, is started on the event loop with the gRPC servicers, given that
+    identity check; it returns how to stop it (after the gRPC server).
     """
     settings = get_settings()
     configure_logging(name, settings.log_level)
@@ -38,13 +41,24 @@ def run_service(
         settings.jwt_leeway_seconds,
     )
     identity = IdentityInterceptor(verifier, auth_mode=settings.auth_mode)
+    stop_companion: list[Callable[[], Awaitable[None]]] = []
+
+    def register_all(server: aio.Server) -> None:
+        register(server)
+        if companion is not None:
+            stop_companion.append(companion(identity))
+
+    async def stop_companions() -> None:
+        for stop in stop_companion:
+            await stop()
+
     spec = ServiceSpec(
         name=name,
         address=address,
         service_names=list(service_names),
-        register=register,
+        register=register_all,
         interceptors=standard_interceptors(identity),
         grace_seconds=settings.shutdown_grace_seconds,
-        on_stop=[close_channels, *on_stop],
+        on_stop=[stop_companions, close_channels, *on_stop],
     )
     asyncio.run(serve(spec))

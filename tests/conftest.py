@@ -44,6 +44,7 @@ class Stack:
     auth_addr: str
     metadata_addr: str
     data_addr: str
+    data_flight_addr: str
     data_dir: Path
     admin_email: str
     admin_password: str
@@ -67,6 +68,7 @@ def stack_env(data_dir: Path, **overrides: str) -> dict[str, str]:
             "DEPICTIO_AUTH_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_METADATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_DATA_ADDR": f"127.0.0.1:{free_port()}",
+            "DEPICTIO_DATA_FLIGHT_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_GATEWAY_HOST": "127.0.0.1",
             "DEPICTIO_GATEWAY_PORT": str(free_port()),
             "DEPICTIO_UI_HOST": "127.0.0.1",
@@ -127,6 +129,7 @@ def make_stack() -> Iterator[MakeStack]:
                     auth_addr=settings.auth_addr,
                     metadata_addr=settings.metadata_addr,
                     data_addr=settings.data_addr,
+                    data_flight_addr=settings.data_flight_addr,
                     data_dir=data_dir,
                     admin_email=settings.admin_email,
                     admin_password=settings.admin_password,

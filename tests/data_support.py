@@ -68,9 +68,11 @@ def linked_project(stack: Any) -> LinkedProject:
     )
 
 
-def data(stack: Any, token: str = "") -> DataClient:
-    """A data_svc client acting as the holder of `token`."""
-    return DataClient(stack.data_addr, token=token)
+def data(stack: Any, token: str = "", flight: bool = True) -> DataClient:
+    """A data_svc client acting as the holder of `token`; its scans go through data_svc's
+    Flight endpoint unless `flight` is False (then through the Scan RPC)."""
+    flight_target = stack.data_flight_addr if flight else ""
+    return DataClient(stack.data_addr, token=token, flight_target=flight_target)
 
 
 SAMPLES = pa.table(

@@ -94,6 +94,11 @@ def print_addresses(settings: Settings) -> None:
         ("auth_svc", f"{settings.auth_addr} (gRPC)"),
         ("metadata_svc", f"{settings.metadata_addr} (gRPC)"),
         ("data_svc", f"{settings.data_addr} (gRPC)"),
+        *(
+            [("data_svc", f"{settings.data_flight_addr} (Arrow Flight scans)")]
+            if settings.data_flight_addr
+            else []
+        ),
         ("Redis", settings.redis_url),
         ("Tasks", f"Celery worker ×{settings.worker_concurrency} on that Redis"),
         ("Auth mode", settings.auth_mode.value),

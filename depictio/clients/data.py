@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from typing import Any, Literal, TypeAlias
 
 import grpc
 import pyarrow as pa
+import pyarrow.flight as flight
 from grpc import aio
 
 from depictio.arrow_ipc import (
@@ -29,6 +34,8 @@ from depictio.rpc.raw_messages import (
     serialize_framed_or_message,
 )
 from depictio.v1 import common_pb2, data_pb2, data_pb2_grpc
+
+log = logging.getLogger(__name__)
 
 ModeName = Literal["append", "overwrite", "replace_run", "replace_runs"]
 WRITE_MODES: dict[str, data_pb2.WriteMode.ValueType] = {
@@ -114,7 +121,18 @@ def result_table(result: data_pb2.ComponentResult) -> pa.Table:
 
 
 class DataClient(ServiceClient):
-    """DataService RPCs as typed methods."""
+    """DataService RPCs as typed methods.
+
+    With `flight_target` (data_svc's Arrow Flight address, DEPICTIO_DATA_FLIGHT_ADDR), `scan`
+    reads through Flight (see data_svc.flight_scans), falling back to the Scan RPC when
+    nothing answers there.
+    """
+
+    def __init__(
+        self, target: str, token: str = "", timeout: float = 10.0, flight_target: str = ""
+    ) -> None:
+        super().__init__(target, token, timeout)
+        self.flight_target = flight_target
 
     @property
     def stub(self) -> data_pb2_grpc.DataServiceStub:
@@ -224,16 +242,50 @@ class DataClient(ServiceClient):
     async def scan(self, data_collection_id: str, **options: object) -> pa.Table:
         """The scanned rows as one table (see scan_request for the options).
 
-        The stream is received whole in a worker thread, on a blocking channel: the event loop
-        is not woken for each of its messages. Cancelling the await cancels the call.
+        Through data_svc's Flight endpoint when the client has its address; else (or when
+        nothing answers there) the Scan RPC's stream, received whole in a worker thread on a
+        blocking channel: the event loop is not woken for each of its messages. Failures are
+        raised as AioRpcError, with Scan's codes, either way. Cancelling the await cancels
+        the call.
         """
         request = self.scan_request(data_collection_id, **options)  # type: ignore[arg-type]
+        if self.flight_target:
+            try:
+                return await self._flight_scan(request)
+            except FlightUnreachable as exc:
+                log.warning(
+                    "Flight endpoint unreachable, scanning over gRPC",
+                    extra={"target": self.flight_target, "error": str(exc)[:200]},
+                )
         scan = blocking_channel(self.target).unary_stream(SCAN_METHOD, **SCAN_CODECS)
         call = scan(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=self.metadata() or None)
         try:
             return await asyncio.to_thread(_table_of_call, call)
         except asyncio.CancelledError:
             call.cancel()
+            raise
+
+    async def _flight_scan(self, request: data_pb2.ScanRequest) -> pa.Table:
+        options = flight.FlightCallOptions(
+            headers=[(key.encode(), value.encode()) for key, value in self.metadata()],
+            timeout=STREAM_TIMEOUT_SECONDS,
+        )
+        readers: list[flight.FlightStreamReader] = []
+
+        def read() -> pa.Table:
+            ticket = flight.Ticket(request.SerializeToString())
+            try:
+                reader = flight_client(self.flight_target).do_get(ticket, options)
+                readers.append(reader)
+                return reader.read_all()
+            except flight.FlightError as exc:
+                raise flight_failure(exc) from None
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(flight_readers(), read)
+        except asyncio.CancelledError:
+            for reader in readers:
+                reader.cancel()
             raise
 
     async def scan_batches(
@@ -291,6 +343,67 @@ class DataClient(ServiceClient):
     async def restore(self, data_collection_id: str, version: int) -> int:
         request = data_pb2.RestoreRequest(data_collection_id=data_collection_id, version=version)
         return int((await self.call(self.stub.Restore, request)).version)
+
+
+class FlightUnreachable(Exception):
+    """Nothing answered at a Flight address (not an error data_svc sent)."""
+
+
+_flight_clients: dict[str, flight.FlightClient] = {}
+_flight_guard = threading.Lock()
+_flight_readers: list[ThreadPoolExecutor] = []
+# Flight scans received at once, per process.
+FLIGHT_READERS = 8
+
+
+def flight_readers() -> ThreadPoolExecutor:
+    """The process's threads that receive Flight scans, kept across event loops.
+
+    A table is received into memory its receiving thread's allocator heap provides: in a
+    thread that lives on, the pages a previous scan freed serve the next one; in a fresh
+    thread (asyncio.to_thread's, under a new event loop) every page is faulted in again, which
+    took longer than the transfer itself.
+    """
+    with _flight_guard:
+        if not _flight_readers:
+            _flight_readers.append(
+                ThreadPoolExecutor(max_workers=FLIGHT_READERS, thread_name_prefix="flight-scan")
+            )
+        return _flight_readers[0]
+
+
+def flight_client(target: str) -> flight.FlightClient:
+    """The process's Flight client of `target` (host:port; created on first use)."""
+    with _flight_guard:
+        client = _flight_clients.get(target)
+        if client is None:
+            client = flight.connect(target if "://" in target else f"grpc://{target}")
+            _flight_clients[target] = client
+        return client
+
+
+def flight_failure(exc: flight.FlightError) -> Exception:
+    """A Flight scan's failure as the Scan RPC would have raised it: an AioRpcError with the
+    code and message data_svc sent (data_svc.flight_scans), or FlightUnreachable."""
+    try:
+        sent = json.loads(exc.extra_info or b"{}")
+        code = grpc.StatusCode[sent["code"]]
+        message = str(sent["message"])
+    except (ValueError, KeyError, TypeError):
+        if isinstance(exc, flight.FlightUnavailableError):
+            return FlightUnreachable(str(exc))
+        code, message = FLIGHT_CODES.get(type(exc), grpc.StatusCode.UNKNOWN), str(exc)
+    return aio.AioRpcError(code, aio.Metadata(), aio.Metadata(), message)
+
+
+# Codes of Flight errors that carry none of data_svc's details (raised by Flight itself).
+FLIGHT_CODES: dict[type[flight.FlightError], grpc.StatusCode] = {
+    flight.FlightTimedOutError: grpc.StatusCode.DEADLINE_EXCEEDED,
+    flight.FlightCancelledError: grpc.StatusCode.CANCELLED,
+    flight.FlightUnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
+    flight.FlightUnauthorizedError: grpc.StatusCode.PERMISSION_DENIED,
+    flight.FlightInternalError: grpc.StatusCode.INTERNAL,
+}
 
 
 def _table_of_call(call: Any) -> pa.Table:

@@ -136,18 +136,24 @@ class AccessLogInterceptor(ScopedInterceptor):
             raise
         finally:
             if method not in ALWAYS_PUBLIC:
-                identity = identity_var.get()
                 status = code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
-                log.info(
-                    "rpc",
-                    extra={
-                        "method": method,
-                        "request_id": request_id_var.get(),
-                        "user_id": identity.user_id or "anonymous",
-                        "code": status.name,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+                log_call(method, request_id_var.get(), identity_var.get(), status, started)
+
+
+def log_call(
+    method: str, request_id: str, identity: Identity, code: grpc.StatusCode, started: float
+) -> None:
+    """The access log's line for one call (started at `started`, a perf_counter time)."""
+    log.info(
+        "rpc",
+        extra={
+            "method": method,
+            "request_id": request_id,
+            "user_id": identity.user_id or "anonymous",
+            "code": code.name,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
 
 
 # The most a status message may take in its trailer once percent-encoded (gRPC refuses

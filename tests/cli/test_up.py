@@ -150,6 +150,7 @@ def start_up(tmp_path: Path) -> Iterator[UpLauncher]:
             "DEPICTIO_AUTH_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_METADATA_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_DATA_ADDR": f"127.0.0.1:{free_port()}",
+            "DEPICTIO_DATA_FLIGHT_ADDR": f"127.0.0.1:{free_port()}",
             "DEPICTIO_GATEWAY_PORT": str(free_port()),
             "DEPICTIO_UI_PORT": str(free_port()),
             "DEPICTIO_EMBEDDED_REDIS_PORT": str(free_port()),

@@ -227,7 +227,7 @@ def test_a_scan_cancelled_by_its_caller_cancels_its_call(
     monkeypatch.setattr(
         data_client, "blocking_channel", lambda target: RecordingChannel(real_channel(target))
     )
-    viewer = data(data_stack, project.people.viewer)
+    viewer = data(data_stack, project.people.viewer, flight=False)
 
     async def cancel_a_scan() -> None:
         scan = asyncio.create_task(viewer.scan(project.abundance))
