@@ -177,8 +177,24 @@ def test_flight_scans_are_refused_as_scans_are(stack: Any, project: LinkedProjec
     request = data_pb2.ScanRequest(data_collection_id=project.samples)
     with pytest.raises(flight.FlightUnauthenticatedError):
         client.do_get(flight.Ticket(request.SerializeToString())).read_all()
+    # Nothing but do_get is served: no listing, no upload, no action.
     with pytest.raises(pa.ArrowNotImplementedError):
         list(client.list_flights())
+    with pytest.raises(pa.ArrowNotImplementedError):
+        client.get_flight_info(flight.FlightDescriptor.for_command(request.SerializeToString()))
+    with pytest.raises(pa.ArrowNotImplementedError):
+        list(client.do_action(flight.Action("drop", b""), headers(project.people.owner)))
+    upload, _ = client.do_put(
+        flight.FlightDescriptor.for_path(project.samples),
+        SAMPLES.schema,
+        headers(project.people.owner),
+    )
+    with pytest.raises(pa.ArrowNotImplementedError):
+        upload.write_table(SAMPLES)
+        upload.close()
+    assert run(lambda: data(stack, project.people.owner).scan(project.samples)).num_rows == (
+        SAMPLES.num_rows
+    )
 
 
 def test_a_client_whose_flight_address_answers_nothing_scans_over_grpc(
