@@ -24,7 +24,7 @@ VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 # A component's fields used through `range $name, $component := .Values.components`.
 COMPONENT_PATH = re.compile(r"\$component((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 # Sections a template only reads inside `with`/`if` on them; every other field is required.
-OPTIONAL_SECTIONS = {"grpc", "http"}
+OPTIONAL_SECTIONS = {"grpc", "http", "flight"}
 
 
 def values() -> dict[str, Any]:
@@ -87,6 +87,10 @@ def test_components_match_the_processes_compose_runs() -> None:
             grpc = component["grpc"]
             assert grpc["service"] == grpc_service_names()[module]
             assert compose_env["gateway"][grpc["addressEnv"]].endswith(f":{grpc['port']}")
+        if "flight" in component:  # bound in its own container, named for the others
+            flight = component["flight"]
+            assert compose_env[module][flight["addressEnv"]] == f"0.0.0.0:{flight['port']}"
+            assert compose_env["gateway"][flight["addressEnv"]].endswith(f":{flight['port']}")
         if "http" in component:
             http = component["http"]
             assert compose_env[module][http["portEnv"]] == str(http["port"])

@@ -28,8 +28,8 @@ app.kubernetes.io/managed-by: {{ (index . 0).Release.Service }}
 {{- end -}}
 
 {{/*
-Where a process finds each gRPC service: its own address is 0.0.0.0:<port> (where it binds),
-the others' <their Service>:<port> (where it connects).
+Where a process finds each gRPC service (and data_svc's Arrow Flight endpoint): its own address
+is 0.0.0.0:<port> (where it binds), the others' <their Service>:<port> (where it connects).
 */}}
 {{- define "depictio.serviceAddresses" -}}
 {{- $root := index . 0 -}}
@@ -41,6 +41,14 @@ the others' <their Service>:<port> (where it connects).
   value: {{ printf "0.0.0.0:%v" $component.grpc.port | quote }}
   {{- else }}
   value: {{ printf "%s:%v" (include "depictio.componentName" (list $root $name)) $component.grpc.port | quote }}
+  {{- end }}
+{{- end }}
+{{- if $component.flight }}
+- name: {{ $component.flight.addressEnv }}
+  {{- if eq $name $self }}
+  value: {{ printf "0.0.0.0:%v" $component.flight.port | quote }}
+  {{- else }}
+  value: {{ printf "%s:%v" (include "depictio.componentName" (list $root $name)) $component.flight.port | quote }}
   {{- end }}
 {{- end }}
 {{- end }}
