@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -220,3 +222,34 @@ def test_flight_scans_are_in_the_access_log(stack: Any, project: LinkedProject) 
     # The caller is named, whether allowed or refused access.
     named = [line for line in lines if line["code"] in ("OK", "PERMISSION_DENIED")]
     assert named and all(line["user_id"] != "anonymous" for line in named)
+
+
+def test_flight_scans_whose_readers_stopped_reading_hold_up_no_other_call(stack: Any) -> None:
+    project = linked_project(stack)
+    editor = data(stack, project.people.editor)
+    rows = 6_000_000
+    big = pa.table({"id": np.arange(rows), "x": np.arange(rows) * 0.5, "y": np.arange(rows) % 7})
+    run(lambda: editor.write_table(project.samples, big, run_id="big"))
+    run(lambda: editor.write_table(project.abundance, ABUNDANCE, run_id="small"))
+    client = flight.connect(f"grpc://{stack.data_flight_addr}")
+    ticket = flight.Ticket(
+        data_pb2.ScanRequest(data_collection_id=project.samples).SerializeToString()
+    )
+    readers = []
+    for _ in range(10):
+        reader = client.do_get(ticket, headers(project.people.viewer))
+        assert reader.read_chunk().data.num_rows > 0  # one batch, then no more reading
+        readers.append(reader)
+    viewer = data(stack, project.people.viewer)
+
+    async def other_calls() -> tuple[int, int]:
+        scanned = await asyncio.wait_for(viewer.scan(project.abundance), 10)
+        described = await asyncio.wait_for(viewer.describe(project.abundance), 10)
+        return scanned.num_rows, described.rows
+
+    try:
+        assert run(other_calls) == (ABUNDANCE.num_rows, ABUNDANCE.num_rows)
+    finally:
+        for reader in readers:
+            reader.cancel()
+    assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == rows
