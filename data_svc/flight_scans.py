@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.flight as flight
 from google.protobuf.message import DecodeError
 
-from data_svc.scanning import plan_batches, scan_frame
+from data_svc.scanning import plan_batches
 from data_svc.servicer import DataServicer
 from data_svc.tables import TableRef
 from depictio.arrow_ipc import MESSAGE_BYTES, bounded_slices
@@ -95,7 +95,7 @@ class ScanFlightServer(flight.FlightServerBase):
     """Flight do_get of serialized ScanRequests, answered by `servicer`'s tables.
 
     Calls run on Flight's own threads; identifying the caller and CheckAccess run on data_svc's
-    event loop (`loop`), where the gRPC calls' do.
+    event loop (`loop`), as for the gRPC calls.
     """
 
     def __init__(
@@ -121,7 +121,7 @@ class ScanFlightServer(flight.FlightServerBase):
                 self._authorize(headers.authorization, request.data_collection_id, call),
                 self.loop,
             ).result(timeout=AUTHORIZE_SECONDS)
-            schema, batches = self._plan(ref, request)
+            schema, batches = plan_batches(self.servicer.scan_plan(ref, request))
         except BaseException as exc:
             raise call.failed(exc) from None
         return flight.GeneratorStream(schema, call.streamed(batches))
@@ -131,14 +131,6 @@ class ScanFlightServer(flight.FlightServerBase):
         identity_var.set(call.identity)
         _, ref = await self.servicer.authorize(dc, "read")
         return ref
-
-    def _plan(
-        self, ref: TableRef, request: data_pb2.ScanRequest
-    ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-        tables = self.servicer.tables
-        version = request.version if request.HasField("version") else None
-        table = tables.open(ref, version)
-        return plan_batches(scan_frame(tables.frame(table), request))
 
 
 def scan_request(ticket: bytes) -> data_pb2.ScanRequest:

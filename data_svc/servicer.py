@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import polars as pl
 from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
@@ -197,16 +198,17 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
         self, request: data_pb2.ScanRequest, context: Any
     ) -> AsyncIterator[bytes]:
         _, ref = await self.authorize(request.data_collection_id, "read")
-        version = request.version if request.HasField("version") else None
-
-        def plan() -> Any:
-            table = self.tables.open(ref, version)
-            return scan_chunks(scan_frame(self.tables.frame(table), request))
-
-        groups = await asyncio.to_thread(plan)
+        groups = await asyncio.to_thread(lambda: scan_chunks(self.scan_plan(ref, request)))
         async for group in prefetched(groups, self.scanners):
             for message in group:
                 yield message
+
+    def scan_plan(self, ref: TableRef, request: data_pb2.ScanRequest) -> pl.LazyFrame:
+        """The lazy plan of a Scan request, on the table version it names (the latest when
+        none)."""
+        version = request.version if request.HasField("version") else None
+        table = self.tables.open(ref, version)
+        return scan_frame(self.tables.frame(table), request)
 
     async def DeleteProjectTables(
         self, request: data_pb2.DeleteProjectTablesRequest, context: Any
