@@ -49,12 +49,12 @@ log = logging.getLogger("depictio.rpc")
 SCAN_METHOD = "/depictio.v1.DataService/Scan"
 FLIGHT_METHOD = "/arrow.flight.protocol.FlightService/DoGet"
 # Flight's own error classes for the codes it has one for; any other code is a FlightServerError.
+# (Not FlightCancelledError: pyarrow clients receiving one in some calls take it for Ctrl-C.)
 FLIGHT_ERRORS: dict[grpc.StatusCode, type[flight.FlightError]] = {
     grpc.StatusCode.UNAUTHENTICATED: flight.FlightUnauthenticatedError,
     grpc.StatusCode.PERMISSION_DENIED: flight.FlightUnauthorizedError,
     grpc.StatusCode.UNAVAILABLE: flight.FlightUnavailableError,
     grpc.StatusCode.DEADLINE_EXCEEDED: flight.FlightTimedOutError,
-    grpc.StatusCode.CANCELLED: flight.FlightCancelledError,
     grpc.StatusCode.INTERNAL: flight.FlightInternalError,
 }
 

@@ -270,22 +270,20 @@ class DataClient(ServiceClient):
             headers=[(key.encode(), value.encode()) for key, value in self.metadata()],
             timeout=STREAM_TIMEOUT_SECONDS,
         )
-        readers: list[flight.FlightStreamReader] = []
+        call = _FlightCall()
 
         def read() -> pa.Table:
             ticket = flight.Ticket(request.SerializeToString())
             try:
-                reader = flight_client(self.flight_target).do_get(ticket, options)
-                readers.append(reader)
-                return reader.read_all()
+                reader = call.started(flight_client(self.flight_target).do_get(ticket, options))
+                return read_whole(reader)
             except flight.FlightError as exc:
                 raise flight_failure(exc) from None
 
         try:
             return await asyncio.get_running_loop().run_in_executor(flight_readers(), read)
         except asyncio.CancelledError:
-            for reader in readers:
-                reader.cancel()
+            call.cancel()
             raise
 
     async def scan_batches(
@@ -343,6 +341,45 @@ class DataClient(ServiceClient):
     async def restore(self, data_collection_id: str, version: int) -> int:
         request = data_pb2.RestoreRequest(data_collection_id=data_collection_id, version=version)
         return int((await self.call(self.stub.Restore, request)).version)
+
+
+class _FlightCall:
+    """Cancels one Flight scan whenever its caller gives up: do_get returns its reader only
+    once data_svc has planned the scan (a sort can take seconds), and a scan cancelled before
+    that has its reader cancelled as soon as it exists (it was read whole, for nobody)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._reader: flight.FlightStreamReader | None = None
+        self._cancelled = False
+
+    def started(self, reader: flight.FlightStreamReader) -> flight.FlightStreamReader:
+        with self._guard:
+            self._reader = reader
+            if self._cancelled:
+                reader.cancel()
+        return reader
+
+    def cancel(self) -> None:
+        with self._guard:
+            self._cancelled = True
+            if self._reader is not None:
+                self._reader.cancel()
+
+
+def read_whole(reader: flight.FlightStreamReader) -> pa.Table:
+    """The table a Flight stream carries, read batch by batch.
+
+    Not `reader.read_all()`: a read_all that ends cancelled (its reader cancelled from another
+    thread) makes pyarrow raise KeyboardInterrupt in the process's main thread, as if Ctrl-C
+    had been pressed.
+    """
+    batches = []
+    while True:
+        try:
+            batches.append(reader.read_chunk().data)
+        except StopIteration:
+            return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 class FlightUnreachable(Exception):

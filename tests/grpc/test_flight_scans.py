@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -253,3 +254,36 @@ def test_flight_scans_whose_readers_stopped_reading_hold_up_no_other_call(stack:
         for reader in readers:
             reader.cancel()
     assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == rows
+
+
+def flight_log_codes(stack: Any) -> list[str]:
+    """The codes of data_svc's Flight calls so far, in order."""
+    return [
+        json.loads(line)["code"]
+        for line in stack.log_text("data_svc").splitlines()
+        if line.startswith("{") and "FlightService/DoGet" in line
+    ]
+
+
+def test_a_flight_scan_cancelled_while_data_svc_plans_it_ends_cancelled(stack: Any) -> None:
+    """do_get returns only once data_svc has planned the scan (here a sort): a scan cancelled
+    before then was received whole anyway, by a thread nobody waited for."""
+    project = linked_project(stack)
+    rows = 2_000_000
+    big = pa.table({"value": np.random.default_rng(3).random(rows), "id": np.arange(rows)})
+    run(lambda: data(stack, project.people.editor).write_table(project.samples, big, run_id="r"))
+    viewer = data(stack, project.people.viewer)
+    before = len(flight_log_codes(stack))
+
+    async def cancel_while_planned() -> None:
+        scan = asyncio.create_task(viewer.scan(project.samples, sort=[("value", True)]))
+        await asyncio.sleep(0.05)
+        scan.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await scan
+
+    run(cancel_while_planned)
+    deadline = time.monotonic() + 20
+    while len(flight_log_codes(stack)) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert flight_log_codes(stack)[before:] == ["CANCELLED"]
