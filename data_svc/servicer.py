@@ -7,12 +7,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import polars as pl
-from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
@@ -41,38 +39,23 @@ MODES = {
 }
 
 
-@dataclass(frozen=True)
-class Undecodable:
-    """A received WriteTableRequest that does not decode, and why (a deserializer that
-    raised would end the call INTERNAL: the handler refuses it instead)."""
-
-    reason: str
-
-    def refusal(self) -> InvalidArgument:
-        return InvalidArgument(f"a WriteTableRequest message does not decode ({self.reason})")
-
-
-ReceivedWrite = data_pb2.WriteTableRequest | memoryview | Undecodable
+ReceivedWrite = data_pb2.WriteTableRequest | memoryview
 
 
 def write_table_request(data: bytes) -> ReceivedWrite:
     """A received WriteTableRequest: an IPC chunk alone (as clients frame it) as a view of the
-    received bytes, anything else parsed."""
+    received bytes, anything else parsed (a message that does not decode is refused by the
+    RequestDecodingInterceptor)."""
     chunk = framed_field_view(data, ARROW_IPC_FIELD)
     if chunk is not None:
         return chunk
-    try:
-        return data_pb2.WriteTableRequest.FromString(data)
-    except DecodeError as exc:
-        return Undecodable(str(exc))
+    return data_pb2.WriteTableRequest.FromString(data)
 
 
 def ipc_chunk(message: ReceivedWrite) -> bytes | memoryview:
     """The IPC chunk a WriteTableRequest after the first carries."""
     if isinstance(message, memoryview):
         return message
-    if isinstance(message, Undecodable):
-        raise message.refusal()
     if message.WhichOneof("part") != "arrow_ipc":
         raise InvalidArgument("only the first WriteTableRequest may carry a header")
     return message.arrow_ipc
@@ -144,8 +127,6 @@ class DataServicer(data_pb2_grpc.DataServiceServicer):
     ) -> data_pb2.WriteTableResponse:
         # Messages come through write_table_request: IPC chunks arrive as memoryviews.
         first = await anext(aiter(request_iterator), None)
-        if isinstance(first, Undecodable):
-            raise first.refusal()
         if not isinstance(first, data_pb2.WriteTableRequest) or not first.HasField("header"):
             raise InvalidArgument("the first WriteTableRequest must carry the header")
         header = first.header

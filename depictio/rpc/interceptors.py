@@ -16,10 +16,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc import aio
 
 from depictio.config import AuthMode
-from depictio.errors import DepictioError, Unauthenticated
+from depictio.errors import DepictioError, InvalidArgument, Unauthenticated
 from depictio.rpc.context import identity_var, request_id_var
 from depictio.tokens import ANONYMOUS, Identity, TokenVerifier
 
@@ -48,10 +49,19 @@ def metadata_value(context: aio.ServicerContext, key: str) -> str:
 
 
 class ScopedInterceptor(aio.ServerInterceptor):
-    """Base class: wraps every handler of the server in `self.scope(method, context)`."""
+    """Base class: wraps every handler of the server in `self.scope(method, context)`; a
+    subclass may also decode requests its own way (`decoder`) and check each one (`received`)."""
 
     def scope(self, method: str, context: aio.ServicerContext) -> AbstractAsyncContextManager[Any]:
         raise NotImplementedError
+
+    def decoder(self, method: str, decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+        """How the method's request messages are decoded (as the handler decodes them)."""
+        return decode
+
+    def received(self, method: str, request: Any) -> Any:
+        """A request message as the handler gets it (as it arrived)."""
+        return request
 
     async def intercept_service(
         self,
@@ -62,42 +72,62 @@ class ScopedInterceptor(aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
+        decode = handler.request_deserializer
+        if decode is not None:
+            decode = self.decoder(method, decode)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(method, handler.unary_unary),
-                handler.request_deserializer,
+                self._unary(method, handler.unary_unary, streamed=False),
+                decode,
                 handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._unary(method, handler.stream_unary),
-                handler.request_deserializer,
+                self._unary(method, handler.stream_unary, streamed=True),
+                decode,
                 handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._streaming(method, handler.unary_stream),
-                handler.request_deserializer,
+                self._streaming(method, handler.unary_stream, streamed=False),
+                decode,
                 handler.response_serializer,
             )
         return grpc.stream_stream_rpc_method_handler(
-            self._streaming(method, handler.stream_stream),
-            handler.request_deserializer,
+            self._streaming(method, handler.stream_stream, streamed=True),
+            decode,
             handler.response_serializer,
         )
 
-    def _unary(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+    def _requests(self, method: str, request: Any, streamed: bool) -> Any:
+        """The request (or the stream of them) as the handler gets it."""
+        if not streamed:
+            return self.received(method, request)
+        if type(self).received is ScopedInterceptor.received:
+            return request
+
+        async def each(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+            async for message in requests:
+                yield self.received(method, message)
+
+        return each(request)
+
+    def _unary(
+        self, method: str, behavior: Callable[..., Any], streamed: bool
+    ) -> Callable[..., Any]:
         async def wrapped(request: Any, context: aio.ServicerContext) -> Any:
             async with self.scope(method, context):
-                result = behavior(request, context)
+                result = behavior(self._requests(method, request, streamed), context)
                 return await result if inspect.isawaitable(result) else result
 
         return wrapped
 
-    def _streaming(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+    def _streaming(
+        self, method: str, behavior: Callable[..., Any], streamed: bool
+    ) -> Callable[..., Any]:
         async def wrapped(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             async with self.scope(method, context):
-                responses = behavior(request, context)
+                responses = behavior(self._requests(method, request, streamed), context)
                 if hasattr(responses, "__aiter__"):
                     async for response in responses:
                         yield response
@@ -237,6 +267,44 @@ class IdentityInterceptor(ScopedInterceptor):
         yield
 
 
+class Undecoded:
+    """A request message whose bytes did not decode, and why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class RequestDecodingInterceptor(ScopedInterceptor):
+    """Refuses a request message that does not decode: INVALID_ARGUMENT naming the method
+    (grpc.aio ended such a call UNKNOWN, naming the deserializer's Python exception)."""
+
+    @asynccontextmanager
+    async def scope(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
+        yield
+
+    def decoder(self, method: str, decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+        def tolerant(data: bytes) -> Any:
+            try:
+                return decode(data)
+            except DecodeError as exc:
+                return Undecoded(str(exc))
+
+        return tolerant
+
+    def received(self, method: str, request: Any) -> Any:
+        if isinstance(request, Undecoded):
+            raise InvalidArgument(
+                f"the request message of {method} does not decode ({request.reason})"
+            )
+        return request
+
+
 def standard_interceptors(identity: IdentityInterceptor) -> list[aio.ServerInterceptor]:
     """The interceptor chain of every service, outermost first."""
-    return [RequestIdInterceptor(), AccessLogInterceptor(), ErrorMappingInterceptor(), identity]
+    return [
+        RequestIdInterceptor(),
+        AccessLogInterceptor(),
+        ErrorMappingInterceptor(),
+        RequestDecodingInterceptor(),
+        identity,
+    ]
