@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from metadata_support import metadata, new_user, run, unique_config
 
@@ -89,3 +90,20 @@ ABUNDANCE = pa.table(
         "abundance": [0.4, 0.6, 0.9, 0.1, 0.3, 0.7],
     }
 )
+
+
+# Rows of the big table of the stalled-reader tests: more than a stalled Scan used to buffer
+# (16 groups of 4 MiB) before holding its thread.
+BIG_ROWS = 6_000_000
+
+
+def project_with_a_big_table(stack: Any) -> LinkedProject:
+    """A fresh linked project whose samples table holds BIG_ROWS rows (id, x, y) and whose
+    abundance table holds ABUNDANCE."""
+    project = linked_project(stack)
+    editor = data(stack, project.people.editor)
+    rows = np.arange(BIG_ROWS)
+    big = pa.table({"id": rows, "x": rows * 0.5, "y": rows % 7})
+    run(lambda: editor.write_table(project.samples, big, run_id="big"))
+    run(lambda: editor.write_table(project.abundance, ABUNDANCE, run_id="small"))
+    return project

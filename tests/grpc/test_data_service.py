@@ -8,14 +8,22 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
-import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
 import yaml
 from conftest import MakeStack
-from data_support import ABUNDANCE, DIRECT_LINK, SAMPLES, LinkedProject, data, linked_project
+from data_support import (
+    ABUNDANCE,
+    BIG_ROWS,
+    DIRECT_LINK,
+    SAMPLES,
+    LinkedProject,
+    data,
+    linked_project,
+    project_with_a_big_table,
+)
 from grpc import aio
 from metadata_support import metadata, new_user, run, unique_config
 
@@ -518,13 +526,7 @@ def test_an_error_echoing_a_very_long_name_keeps_its_code(
 def test_scans_whose_readers_stopped_reading_hold_up_no_other_call(data_stack: Any) -> None:
     """Each stalled Scan held a thread of the loop's default pool (6 on 2 cores) with 16
     message groups: a few froze Describe, History and every new Scan until their deadline."""
-    project = linked_project(data_stack)
-    editor = data(data_stack, project.people.editor)
-    # More than a stalled Scan used to buffer (16 groups of 4 MiB) before holding its thread.
-    rows = 6_000_000
-    big = pa.table({"id": np.arange(rows), "x": np.arange(rows) * 0.5, "y": np.arange(rows) % 7})
-    run(lambda: editor.write_table(project.samples, big, run_id="big"))
-    run(lambda: editor.write_table(project.abundance, ABUNDANCE, run_id="small"))
+    project = project_with_a_big_table(data_stack)
     viewer = data(data_stack, project.people.viewer)
 
     async def stall_then_call() -> tuple[int, int, int]:
@@ -544,7 +546,7 @@ def test_scans_whose_readers_stopped_reading_hold_up_no_other_call(data_stack: A
         return described.rows, len(history), scanned.num_rows
 
     assert run(stall_then_call) == (ABUNDANCE.num_rows, 1, ABUNDANCE.num_rows)
-    assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == rows
+    assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == BIG_ROWS
 
 
 def test_a_filter_two_links_away_reaches_the_queried_table(data_stack: Any) -> None:

@@ -15,7 +15,15 @@ import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
 from conftest import MakeStack, free_port
-from data_support import ABUNDANCE, SAMPLES, LinkedProject, data, linked_project
+from data_support import (
+    ABUNDANCE,
+    BIG_ROWS,
+    SAMPLES,
+    LinkedProject,
+    data,
+    linked_project,
+    project_with_a_big_table,
+)
 from grpc import aio
 from metadata_support import run
 
@@ -226,12 +234,7 @@ def test_flight_scans_are_in_the_access_log(stack: Any, project: LinkedProject) 
 
 
 def test_flight_scans_whose_readers_stopped_reading_hold_up_no_other_call(stack: Any) -> None:
-    project = linked_project(stack)
-    editor = data(stack, project.people.editor)
-    rows = 6_000_000
-    big = pa.table({"id": np.arange(rows), "x": np.arange(rows) * 0.5, "y": np.arange(rows) % 7})
-    run(lambda: editor.write_table(project.samples, big, run_id="big"))
-    run(lambda: editor.write_table(project.abundance, ABUNDANCE, run_id="small"))
+    project = project_with_a_big_table(stack)
     client = flight.connect(f"grpc://{stack.data_flight_addr}")
     ticket = flight.Ticket(
         data_pb2.ScanRequest(data_collection_id=project.samples).SerializeToString()
@@ -253,7 +256,7 @@ def test_flight_scans_whose_readers_stopped_reading_hold_up_no_other_call(stack:
     finally:
         for reader in readers:
             reader.cancel()
-    assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == rows
+    assert run(lambda: viewer.scan(project.samples, columns=["id"])).num_rows == BIG_ROWS
 
 
 def flight_log_codes(stack: Any) -> list[str]:
