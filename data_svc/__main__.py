@@ -61,7 +61,12 @@ def main() -> None:
         )
 
     def start_flight(identity: IdentityInterceptor) -> Callable[[], Awaitable[None]]:
-        return start_flight_server(settings.data_flight_addr, servicer, identity.identify)
+        return start_flight_server(
+            settings.data_flight_addr,
+            servicer,
+            identity.identify,
+            settings.shutdown_grace_seconds,
+        )
 
     run_service(
         "data_svc",

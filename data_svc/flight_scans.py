@@ -178,10 +178,11 @@ class _CallLog:
 
 
 def start_flight_server(
-    address: str, servicer: DataServicer, identify: Identify
+    address: str, servicer: DataServicer, identify: Identify, grace: float
 ) -> Callable[[], Awaitable[None]]:
     """Starts serving Flight scans at `address` (host:port) from the running event loop; the
-    coroutine function that stops it (waiting for calls in progress at most `grace` seconds)."""
+    coroutine function that stops it (waiting for calls in progress at most `grace` seconds,
+    as the gRPC server does)."""
     try:
         server = ScanFlightServer(
             f"grpc://{address}", servicer, identify, asyncio.get_running_loop()
@@ -193,7 +194,7 @@ def start_flight_server(
         ) from exc
     log.info("listening", extra={"address": address, "services": ["arrow.flight (Scan)"]})
 
-    async def stop(grace: float = 5.0) -> None:
+    async def stop() -> None:
         try:
             await asyncio.wait_for(asyncio.to_thread(server.shutdown), grace)
         except TimeoutError:
